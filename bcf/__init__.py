@@ -1,0 +1,3 @@
+"""Better Care Fund and Discharge Fund returns pipeline."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,185 @@
+"""Stage one landed file into the warehouse: read, parse, check, then load every row or record it as rejected.
+
+Rows received = rows loaded + rows rejected, for every file, checked before commit. A file is staged inside one
+transaction, so a failure leaves no half-loaded file.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from bcf.settings import TableContract, contracts, plan_contracts, supplier_mappings
+from bcf.sources import Landed, SourceObject
+from transforms import nhs_number
+from transforms.findings import ERROR, WARNING, FileProblem, Finding
+from transforms.parse import ROW_HASH, ParsedTable, parse
+from transforms.read import SOURCE_ROW, RawTable, read_csv, read_xlsx, xlsx_sheet_names
+from warehouse import db
+
+# A row-rule check run after parsing: (parsed rows, contract, file name) -> findings. The GX suites plug in here.
+RowCheck = Callable[[pd.DataFrame, TableContract, str], list[Finding]]
+
+
+@dataclass
+class FileResult:
+    name: str
+    kind: str | None
+    file_id: str | None
+    outcome: str  # new, superseding, already_received, rejected, ignored
+    rows_received: int = 0
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    findings: list[Finding] = field(default_factory=list)
+
+
+def ignored(obj: SourceObject) -> FileResult:
+    finding = Finding(WARNING, obj.name, None, None, obj.name, "file.unrecognised_name",
+                      "File name does not start with discharges, reablement, spend or plan, or is not .csv/.xlsx: "
+                      "it was not read.")
+    return FileResult(obj.name, None, None, "ignored", findings=[finding])
+
+
+def _tables_of(kind: str, landed: Path, name: str) -> list[tuple[TableContract, Callable[[], RawTable]]]:
+    """The contract tables a file holds and how to read each: plan workbooks have a sheet per table."""
+    mapping = next((m for m in supplier_mappings() if m.kind == kind and m.applies_to(name)), None)
+    is_xlsx = landed.suffix == ".xlsx"
+    if kind != "plan":
+        contract = contracts()[kind]
+        if is_xlsx:
+            return [(contract, lambda: read_xlsx(landed, name, mapping=mapping))]
+        return [(contract, lambda: read_csv(landed, name, mapping))]
+    if not is_xlsx:
+        raise FileProblem("file.plan_not_xlsx", "The plan must be an XLSX workbook with one sheet per table.")
+    sheets = set(xlsx_sheet_names(landed))
+    out: list[tuple[TableContract, Callable[[], RawTable]]] = []
+    for contract in plan_contracts():
+        sheet = contract.sheet or ""
+        if sheet in sheets or not contract.sheet_optional:
+            out.append((contract, lambda s=sheet: read_xlsx(landed, name, sheet=s)))  # type: ignore[misc]
+    return out
+
+
+def stage_file(con: duckdb.DuckDBPyConnection, obj: SourceObject, landed: Landed, run_id: str, key: bytes,
+               row_checks: list[RowCheck] | tuple[RowCheck, ...] = ()) -> FileResult:
+    kind = obj.kind
+    assert kind is not None
+    status = db.file_status(con, landed.sha256)
+    if status is not None:
+        db.insert_delivery(con, run_id, landed.sha256, obj.uri, landed.etag, landed.version_id, "already_received")
+        return FileResult(obj.name, kind, landed.sha256, "already_received")
+
+    result = FileResult(obj.name, kind, landed.sha256, "new")
+    staged: list[tuple[str, pd.DataFrame, pd.DataFrame]] = []  # (table, loaded rows, rejected rows)
+    file_fault = False
+    try:
+        tables = _tables_of(kind, landed.path, obj.name)
+    except FileProblem as problem:
+        result.findings.append(problem.finding(obj.name))
+        tables, file_fault = [], True
+    for contract, reader in tables:
+        raw: RawTable | None = None
+        try:
+            raw = reader()
+            parsed = parse(raw, contract, key)
+            for check in row_checks:
+                parsed.findings.extend(check(parsed.frame, contract, obj.name))
+            result.findings.extend(parsed.findings)
+            staged.append((contract.table, *_split(parsed, raw, contract.table, key)))
+        except FileProblem as problem:
+            where = f"Sheet '{contract.sheet}': " if contract.sheet else ""
+            finding = problem.finding(obj.name)
+            result.findings.append(
+                Finding(finding.severity, finding.file, finding.row, finding.column, finding.value, finding.rule,
+                        where + finding.message)
+            )
+            file_fault = file_fault or kind != "plan"
+            if raw is not None and not raw.frame.empty:
+                # the rows were received but the file cannot be used: every one is recorded as rejected
+                reasons = {int(r): [f"{problem.rule}: {problem.message}"] for r in raw.frame[SOURCE_ROW]}
+                staged.append((contract.table, raw.frame.iloc[0:0], _rejected(raw, contract.table, reasons, key)))
+
+    superseded = [] if file_fault else db.previous_versions(con, kind, obj.name, landed.sha256)
+    if superseded:
+        result.outcome = "superseding"
+    if file_fault:
+        result.outcome = "rejected"
+    result.rows_loaded = sum(len(good) for _, good, _ in staged)
+    result.rows_rejected = sum(len(bad) for _, _, bad in staged)
+    result.rows_received = result.rows_loaded + result.rows_rejected
+
+    con.execute("BEGIN TRANSACTION")
+    try:
+        db.insert_file(con, {
+            "file_id": landed.sha256, "kind": kind, "file_name": obj.name,
+            "supplier": next((m.supplier for m in supplier_mappings() if m.kind == kind and m.applies_to(obj.name)),
+                             None),
+            "origin_uri": obj.uri, "s3_etag": landed.etag, "s3_version_id": landed.version_id,
+            "size_bytes": landed.size, "landed_path": str(landed.path), "received_at": db.now(), "run_id": run_id,
+            "status": "rejected" if file_fault else "loaded",
+            "rows_received": result.rows_received, "rows_loaded": result.rows_loaded,
+            "rows_rejected": result.rows_rejected,
+        })
+        db.supersede(con, superseded, landed.sha256)
+        db.insert_delivery(con, run_id, landed.sha256, obj.uri, landed.etag, landed.version_id, result.outcome)
+        for table, good, bad in staged:
+            if not file_fault:
+                db.insert_frame(con, f"stg_{table}", good.assign(file_id=landed.sha256))
+            db.insert_frame(con, "rejected_rows", bad.assign(file_id=landed.sha256))
+        db.insert_findings(con, run_id, landed.sha256, result.findings)
+        _assert_accounted(con, landed.sha256, result, file_fault)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return result
+
+
+def _split(parsed: ParsedTable, raw: RawTable, table: str, key: bytes) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rows with an error-level finding are rejected (with every reason); the rest are loaded."""
+    reasons: dict[int, list[str]] = {}
+    for f in parsed.findings:
+        if f.severity == ERROR and f.row is not None and f.row > 1:
+            reasons.setdefault(f.row, []).append(f"{f.column or '-'}: {f.rule}: {f.message}")
+    frame = parsed.frame
+    bad_mask = frame[SOURCE_ROW].isin(list(reasons))
+    return frame[~bad_mask], _rejected(raw, table, reasons, key)
+
+
+def _rejected(raw: RawTable, table: str, reasons: dict[int, list[str]], key: bytes) -> pd.DataFrame:
+    """Rejected rows as received, keyed by the supplier's own header, with the NHS number masked."""
+    frame = raw.frame[raw.frame[SOURCE_ROW].isin(list(reasons))]
+    columns = [(orig or f"column_{i + 1}", name) for i, (orig, name) in enumerate(
+        zip(raw.original_header, raw.header, strict=False))]
+    records = []
+    for row in frame.to_dict("records"):
+        values = {orig: (nhs_number.mask(row[name]) if name == "nhs_number" else row[name])
+                  for orig, name in columns if name in row}
+        source_row = int(row[SOURCE_ROW])
+        records.append({
+            "kind": table, "source_row": source_row,
+            ROW_HASH: nhs_number.row_hash([row[n] for _, n in columns if n in row], key),
+            "reasons": " | ".join(reasons[source_row]), "raw_values": json.dumps(values, ensure_ascii=False),
+        })
+    return pd.DataFrame(records, columns=["kind", "source_row", ROW_HASH, "reasons", "raw_values"])
+
+
+def _assert_accounted(con: duckdb.DuckDBPyConnection, file_id: str, result: FileResult, file_fault: bool) -> None:
+    """Nothing lost: what the warehouse now holds for this file adds up to what was received."""
+    rejected = con.execute("SELECT count(*) FROM rejected_rows WHERE file_id = ?", [file_id]).fetchone()
+    loaded = 0
+    if not file_fault:
+        for table in {c.table for c in contracts().values()}:
+            n = con.execute(f"SELECT count(*) FROM stg_{table} WHERE file_id = ?", [file_id]).fetchone()
+            loaded += int(n[0]) if n else 0
+    got = loaded + (int(rejected[0]) if rejected else 0)
+    if got != result.rows_received or loaded != result.rows_loaded:
+        raise RuntimeError(
+            f"{result.name}: {result.rows_received} rows received but {loaded} loaded + "
+            f"{got - loaded} rejected were written; refusing to commit"
+        )

@@ -1,0 +1,155 @@
+"""Where things are and the reference data in config/. One loader, cached, so every module reads the same config."""
+
+from __future__ import annotations
+
+import csv
+import fnmatch
+import hashlib
+import os
+import tomllib
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def config_dir() -> Path:
+    return Path(os.environ.get("BCF_CONFIG_DIR", PROJECT_ROOT / "config"))
+
+
+def expectations_dir() -> Path:
+    return Path(os.environ.get("BCF_EXPECTATIONS_DIR", PROJECT_ROOT / "expectations"))
+
+
+def sql_dir() -> Path:
+    return PROJECT_ROOT / "warehouse" / "sql"
+
+
+@cache
+def _toml(name: str) -> dict[str, Any]:
+    with open(config_dir() / name, "rb") as fh:
+        return tomllib.load(fh)
+
+
+def settings() -> dict[str, Any]:
+    return _toml("settings.toml")
+
+
+def codes() -> dict[str, Any]:
+    return _toml("codes.toml")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # text | code | int | decimal | date
+    nullable: bool = False
+    optional: bool = False
+
+
+@dataclass(frozen=True)
+class TableContract:
+    """One extract kind or plan sheet as the input contract describes it."""
+
+    table: str  # discharges, reablement, spend, plan_schemes, ...
+    key: tuple[str, ...]
+    columns: tuple[Column, ...]
+    sheet: str | None = None  # plan sheets only
+    sheet_optional: bool = False
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+@cache
+def contracts() -> dict[str, TableContract]:
+    raw = _toml("extracts.toml")
+    out = {}
+    for table, spec in raw.items():
+        cols = tuple(Column(**c) for c in spec["columns"])
+        out[table] = TableContract(
+            table=table,
+            key=tuple(spec["key"]),
+            columns=cols,
+            sheet=spec.get("sheet"),
+            sheet_optional=spec.get("sheet_optional", False),
+        )
+    return out
+
+
+def plan_contracts() -> list[TableContract]:
+    return [c for c in contracts().values() if c.sheet]
+
+
+@dataclass(frozen=True)
+class SupplierMapping:
+    supplier: str
+    kind: str
+    files: str
+    columns: dict[str, str] = field(default_factory=dict)
+
+    def applies_to(self, file_name: str) -> bool:
+        return fnmatch.fnmatch(file_name.lower(), self.files.lower())
+
+
+@cache
+def supplier_mappings() -> tuple[SupplierMapping, ...]:
+    out = []
+    for path in sorted((config_dir() / "suppliers").glob("*.toml")):
+        with open(path, "rb") as fh:
+            raw = tomllib.load(fh)
+        out.append(SupplierMapping(raw["supplier"], raw["kind"], raw["files"], dict(raw.get("columns", {}))))
+    return tuple(out)
+
+
+@cache
+def hwb_reference() -> dict[str, dict[str, str]]:
+    with open(config_dir() / "hwb.csv", newline="", encoding="utf-8") as fh:
+        return {row["hwb_code"]: row for row in csv.DictReader(fh)}
+
+
+def hwb_name(code: str) -> str:
+    ref = hwb_reference().get(code)
+    if ref is None:
+        raise KeyError(f"HWB code {code} is not in config/hwb.csv")
+    return ref["hwb_name"]
+
+
+def pseudonym_key() -> tuple[bytes, bool]:
+    """The pseudonymisation key and whether it is the development key (recorded in the run ledger)."""
+    cfg = settings()["pseudonymisation"]
+    value = os.environ.get(cfg["env_var"])
+    if value:
+        return value.encode(), False
+    return cfg["development_key"].encode(), True
+
+
+def tree_hash(folder: Path, pattern: str = "*") -> str:
+    """sha256 over the names and contents of the files under a folder: config, suites and SQL in the manifest."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob(pattern) if p.is_file()):
+        digest.update(str(path.relative_to(folder)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def code_version() -> str:
+    """The git commit the code runs from (with '+dirty' for uncommitted changes), else the package version."""
+    import subprocess
+
+    from bcf import __version__
+
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                              timeout=5, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=PROJECT_ROOT,
+                               capture_output=True, text=True, timeout=5).stdout.strip()
+        return head + ("+dirty" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return __version__

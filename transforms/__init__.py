@@ -1,0 +1,1 @@
+"""Plain data functions: no Prefect, no warehouse connection. The flows call these."""

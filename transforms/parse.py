@@ -1,0 +1,132 @@
+"""Turn a text table into typed columns by the input contract, noting every value that does not parse.
+
+Type faults (not a date, not a number, a blank where a value is required, a bad NHS number) are found here, row by
+row and vectorised; the business rules (code sets, ranges, order, uniqueness) are the GX suites' job. NHS numbers
+are checked, then replaced by a keyed `person_key`: nothing after this step sees them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from bcf.settings import TableContract
+from transforms import nhs_number
+from transforms.findings import ERROR, WARNING, FileProblem, Finding
+from transforms.read import MAX_FIELD_CHARS, SOURCE_ROW, RawTable
+
+ROW_HASH = "row_hash"
+PERSON_KEY = "person_key"
+
+_ISO = r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
+_UK = r"\d{1,2}/\d{1,2}/\d{4}"
+_INT = r"[+-]?\d+"
+_DECIMAL = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)"
+
+
+@dataclass
+class ParsedTable:
+    """Typed rows (every received row, faults included) and the faults found, one finding per bad value."""
+
+    frame: pd.DataFrame  # contract columns typed, nhs_number -> person_key, plus source_row and row_hash
+    findings: list[Finding]
+
+
+def check_columns(raw: RawTable, contract: TableContract) -> list[Finding]:
+    """File-level: a missing required column rejects the file; an unexpected one is a warning and is ignored."""
+    present = set(raw.header)
+    missing = [c.name for c in contract.columns if not c.optional and c.name not in present]
+    if missing:
+        shown = ", ".join(missing)
+        raise FileProblem(
+            "file.missing_column",
+            f"Required column(s) missing: {shown}. The header has: {', '.join(raw.original_header)[:300]}.",
+            column=missing[0],
+        )
+    if raw.frame.empty:
+        raise FileProblem("file.no_rows", "The file has a header but no data rows.")
+    known = set(contract.names)
+    return [
+        Finding(WARNING, raw.file_name, 1, name, name, "file.unexpected_column",
+                f"Column '{name}' is not in the input contract and is ignored.")
+        for name in raw.header
+        if name and name not in known
+    ]
+
+
+def parse(raw: RawTable, contract: TableContract, key: bytes) -> ParsedTable:
+    findings = check_columns(raw, contract)
+    findings.extend(raw.problems)
+    src = raw.frame
+    rows = src[SOURCE_ROW]
+    out = pd.DataFrame({SOURCE_ROW: rows})
+    for col in contract.columns:
+        values = src[col.name] if col.name in src.columns else pd.Series([""] * len(src), dtype="str")
+        blank = values == ""
+        long = values.str.len() > MAX_FIELD_CHARS
+        findings.extend(_row_findings(raw.file_name, rows, long, col.name, values, "value.too_long",
+                                      f"Value is longer than {MAX_FIELD_CHARS} characters."))
+        if not col.nullable:
+            findings.extend(_row_findings(raw.file_name, rows, blank, col.name, values, "required",
+                                          f"{col.name} is required but is blank."))
+        parsed, bad, message, rule = _convert(col.type, values, blank)
+        findings.extend(_row_findings(raw.file_name, rows, bad, col.name, values, rule, message,
+                                      mask=col.type == "nhs_number"))
+        if col.type == "nhs_number":
+            out[PERSON_KEY] = _pseudonymise(values, blank | bad, key)
+        else:
+            out[col.name] = parsed
+    out[ROW_HASH] = _row_hashes(src, raw.header, key)
+    return ParsedTable(out, findings)
+
+
+def _convert(kind: str, values: pd.Series, blank: pd.Series) -> tuple[pd.Series, pd.Series, str, str]:
+    """(typed values, bad mask, message, rule). Blank is never bad here: `required` handles blanks."""
+    if kind == "date":
+        iso = values.str.fullmatch(_ISO)
+        uk = values.str.fullmatch(_UK)
+        parsed = pd.to_datetime(values.where(iso).str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+        parsed_uk = pd.to_datetime(values.where(uk), format="%d/%m/%Y", errors="coerce")
+        typed = parsed.fillna(parsed_uk).dt.date.astype("object").where(lambda s: s.notna(), None)
+        bad = ~blank & typed.isna()
+        return typed, bad, "Not a real date: write dates as yyyy-mm-dd (or dd/mm/yyyy).", "date"
+    if kind == "int":
+        ok = values.str.fullmatch(_INT)
+        typed = pd.to_numeric(values.where(ok), errors="coerce").astype("Int64")
+        return typed, ~blank & ~ok, "Not a whole number.", "integer"
+    if kind == "decimal":
+        ok = values.str.fullmatch(_DECIMAL)
+        typed = values.where(ok & ~blank, None).astype("object")
+        return typed, ~blank & ~ok, "Not a number (digits with an optional '.' and sign; no £ or commas).", "number"
+    if kind == "nhs_number":
+        digits = values.str.replace(" ", "", regex=False)
+        valid = digits.map(nhs_number.is_valid).astype(bool)
+        return (pd.Series([None] * len(values), dtype="object"), ~blank & ~valid,
+                "Not a valid NHS number (10 digits with a Modulus 11 check digit); leave it blank if unknown.",
+                "nhs_number")
+    # text and code: kept as written, blank becomes missing
+    typed = values.where(~blank, None).astype("object")
+    return typed, pd.Series(np.zeros(len(values), dtype=bool), index=values.index), "", ""
+
+
+def _row_findings(file_name: str, rows: pd.Series, bad: pd.Series, column: str, values: pd.Series,
+                  rule: str, message: str, mask: bool = False) -> list[Finding]:
+    if not bad.any():
+        return []
+    hits = bad.to_numpy(dtype=bool)
+    shown = values[hits].map(nhs_number.mask) if mask else values[hits].str.slice(0, 80)
+    return [Finding(ERROR, file_name, int(r), column, str(v), rule, message)
+            for r, v in zip(rows[hits], shown, strict=True)]
+
+
+def _pseudonymise(values: pd.Series, drop: pd.Series, key: bytes) -> pd.Series:
+    uniques = values[~drop].unique()
+    lookup = {v: nhs_number.pseudonym(v, key) for v in uniques}
+    return values.where(~drop, None).map(lookup).astype("object")
+
+
+def _row_hashes(src: pd.DataFrame, header: list[str], key: bytes) -> list[str]:
+    columns = [src[h].tolist() for h in header if h]
+    return [nhs_number.row_hash(list(values), key) for values in zip(*columns, strict=True)]

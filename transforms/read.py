@@ -1,0 +1,199 @@
+"""Read a CSV or XLSX extract into text: every value a string, every row numbered as the supplier sees it.
+
+Reading to text first means CSV and XLSX go through the same parsing and validation, and a rejected row can be
+kept exactly as it arrived. Row numbers: header = 1, so the first data row is 2; for CSV the number is the record
+number, which is the row a spreadsheet program shows when it opens the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from bcf.settings import SupplierMapping
+from transforms.findings import ERROR, FileProblem, Finding
+
+SOURCE_ROW = "source_row"
+MAX_FIELD_CHARS = 10_000  # longer than any real value; a longer one is a row fault, not a reason to stop reading
+_OTHER_DELIMITERS = (";", "\t", "|")
+
+
+@dataclass
+class RawTable:
+    """A file (or plan sheet) as text. `frame` has one str column per header plus the int column `source_row`."""
+
+    file_name: str
+    sheet: str | None
+    header: list[str]  # canonical names after supplier mapping, lower-case
+    original_header: list[str]
+    frame: pd.DataFrame
+    problems: list[Finding] = field(default_factory=list)  # row faults found while reading (ragged rows)
+
+
+def normalise_header(name: object) -> str:
+    return str(name if name is not None else "").strip().lstrip("\ufeff").strip().lower()
+
+
+def _apply_mapping(header: list[str], mapping: SupplierMapping | None) -> list[str]:
+    names = [normalise_header(h) for h in header]
+    if mapping is None:
+        return names
+    lookup = {normalise_header(k): v for k, v in mapping.columns.items()}
+    return [lookup.get(n, n) for n in names]
+
+
+def _check_header(file_name: str, header: list[str]) -> None:
+    if not any(header):
+        raise FileProblem("file.no_header", "The first row is empty: the header row must be row 1.")
+    seen: set[str] = set()
+    for name in header:
+        if name and name in seen:
+            raise FileProblem(
+                "file.duplicate_column", f"Column '{name}' appears twice in the header.", column=name, value=name
+            )
+        seen.add(name)
+
+
+def read_csv(path: Path, file_name: str, mapping: SupplierMapping | None = None) -> RawTable:
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise FileProblem(
+            "file.encoding",
+            f"The file is not UTF-8 text (byte 0x{data[exc.start]:02x} on line {line}). "
+            "Save it again as 'CSV UTF-8' and re-send it.",
+        ) from exc
+    csv.field_size_limit(max(csv.field_size_limit(), 1 << 26))
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        original = next(reader)
+    except StopIteration as exc:
+        raise FileProblem("file.empty", "The file is empty: no header row and no data rows.") from exc
+    except csv.Error as exc:
+        raise FileProblem("file.unreadable", f"The header row cannot be read as CSV: {exc}.") from exc
+    if len(original) == 1 and any(d in original[0] for d in _OTHER_DELIMITERS):
+        delim = next(d for d in _OTHER_DELIMITERS if d in original[0])
+        shown = "tab" if delim == "\t" else f"'{delim}'"
+        raise FileProblem(
+            "file.delimiter",
+            f"The header is separated by {shown}, not commas. Export the file as comma-separated CSV.",
+            value=original[0][:80],
+        )
+    header = _apply_mapping(original, mapping)
+    _check_header(file_name, header)
+    width = len(header)
+    rows: list[list[str]] = []
+    numbers: list[int] = []
+    problems: list[Finding] = []
+    record = 1
+    try:
+        for values in reader:
+            record += 1
+            if not any(v.strip() for v in values):
+                continue  # a blank line is not a received row
+            if len(values) != width:
+                problems.append(
+                    Finding(
+                        ERROR, file_name, record, None, None, "row.field_count",
+                        f"Row has {len(values)} values but the header has {width} columns "
+                        "(a stray comma or a missing quote?).",
+                    )
+                )
+                values = (values + [""] * width)[:width]
+            rows.append([v.strip() for v in values])
+            numbers.append(record)
+    except csv.Error as exc:
+        raise FileProblem("file.unreadable", f"The file stops being valid CSV near row {record + 1}: {exc}.") from exc
+    return RawTable(file_name, None, header, original, _frame(header, rows, numbers), problems)
+
+
+def _frame(header: list[str], rows: list[list[str]], numbers: list[int]) -> pd.DataFrame:
+    columns = list(zip(*rows, strict=True)) if rows else [() for _ in header]
+    frame = pd.DataFrame({name: pd.array(list(col), dtype="str") for name, col in zip(header, columns, strict=True)})
+    frame[SOURCE_ROW] = pd.array(numbers, dtype="int64")
+    return frame
+
+
+def cell_text(value: object) -> str:
+    """An XLSX cell as the text a CSV would carry: 19.0 -> '19', a date cell -> '2023-01-05'."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta | dt.time):
+        return str(value)
+    return str(value).strip()
+
+
+def xlsx_sheet_names(path: Path) -> list[str]:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        return list(CalamineWorkbook.from_path(str(path)).sheet_names)
+    except Exception as exc:  # calamine raises its own error types for zip/xml faults
+        raise FileProblem("file.corrupt", f"The file cannot be opened as an Excel workbook: {exc}.") from exc
+
+
+def read_xlsx(path: Path, file_name: str, sheet: str | None = None, mapping: SupplierMapping | None = None) -> RawTable:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+        names = list(book.sheet_names)
+        if not names:
+            raise FileProblem("file.empty", "The workbook has no sheets.")
+        name = sheet if sheet is not None else names[0]
+        if name not in names:
+            raise FileProblem("file.missing_sheet", f"The workbook has no sheet named '{name}'.", value=name)
+        grid = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+    except FileProblem:
+        raise
+    except Exception as exc:
+        raise FileProblem("file.corrupt", f"The file cannot be opened as an Excel workbook: {exc}.") from exc
+    if not grid or not any(cell_text(v) for v in grid[0]):
+        raise FileProblem("file.empty", f"Sheet '{name}' is empty: no header row in row 1.")
+    original = [cell_text(v) for v in grid[0]]
+    while original and not original[-1]:
+        original.pop()  # trailing empty header cells are the sheet's used range, not columns
+    header = _apply_mapping(original, mapping)
+    _check_header(file_name, header)
+    width = len(header)
+    rows: list[list[str]] = []
+    numbers: list[int] = []
+    problems: list[Finding] = []
+    for index, raw in enumerate(grid[1:], start=2):
+        values = [cell_text(v) for v in raw]
+        if not any(values):
+            continue
+        extra = [v for v in values[width:] if v]
+        if extra:
+            problems.append(
+                Finding(
+                    ERROR, file_name, index, None, extra[0][:80], "row.field_count",
+                    f"Row has values beyond the last header column ({width} columns).",
+                )
+            )
+        rows.append((values + [""] * width)[:width])
+        numbers.append(index)
+    return RawTable(file_name, name, header, original, _frame(header, rows, numbers), problems)

@@ -1,0 +1,117 @@
+"""The DuckDB warehouse: open it (creating the schema), run the SQL files, and write the manifest and staged rows.
+
+Only one process may open a DuckDB file for writing, so a flow opens it per task and closes it again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from bcf.settings import sql_dir
+from transforms.findings import FINDING_COLUMNS, Finding
+
+
+def sql(name: str) -> str:
+    return (sql_dir() / f"{name}.sql").read_text(encoding="utf-8")
+
+
+@contextmanager
+def connect(path: Path | str, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    path = Path(path)
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), read_only=read_only)
+    try:
+        if not read_only:
+            con.execute(sql("schema"))
+            con.execute(sql("current_views"))
+        yield con
+    finally:
+        con.close()
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+def start_run(con: duckdb.DuckDBPyConnection, run_id: str, flow: str, parameters: dict[str, Any],
+              code_version: str, development_key: bool, prefect_flow_run_id: str | None = None) -> None:
+    con.execute(
+        "INSERT INTO runs (run_id, flow, started_at, user_name, host, code_version, parameters, pseudonym_key,"
+        " prefect_flow_run_id, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'running')",
+        [run_id, flow, now(), getpass.getuser(), socket.gethostname(), code_version,
+         json.dumps(parameters, default=str), "development" if development_key else "configured",
+         prefect_flow_run_id],
+    )
+
+
+def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, outcome: str, detail: str = "") -> None:
+    con.execute("UPDATE runs SET finished_at = ?, outcome = ?, detail = ? WHERE run_id = ?",
+                [now(), outcome, detail, run_id])
+
+
+def file_status(con: duckdb.DuckDBPyConnection, file_id: str) -> str | None:
+    row = con.execute("SELECT status FROM files WHERE file_id = ?", [file_id]).fetchone()
+    return None if row is None else str(row[0])
+
+
+def previous_versions(con: duckdb.DuckDBPyConnection, kind: str, file_name: str, file_id: str) -> list[str]:
+    """Files in force that this one corrects: same kind and name, other content."""
+    rows = con.execute(
+        "SELECT file_id FROM files WHERE kind = ? AND file_name = ? AND file_id <> ? AND status = 'loaded'",
+        [kind, file_name, file_id],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def insert_file(con: duckdb.DuckDBPyConnection, record: dict[str, Any]) -> None:
+    columns = ", ".join(record)
+    marks = ", ".join("?" for _ in record)
+    con.execute(f"INSERT INTO files ({columns}) VALUES ({marks})", list(record.values()))
+
+
+def supersede(con: duckdb.DuckDBPyConnection, old_ids: list[str], new_id: str) -> None:
+    for old in old_ids:
+        con.execute("UPDATE files SET status = 'superseded', superseded_by = ? WHERE file_id = ?", [new_id, old])
+
+
+def insert_delivery(con: duckdb.DuckDBPyConnection, run_id: str, file_id: str, origin_uri: str,
+                    etag: str | None, version_id: str | None, outcome: str) -> None:
+    con.execute("INSERT INTO deliveries VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [run_id, file_id, origin_uri, etag, version_id, now(), outcome])
+
+
+def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+    """Append a typed frame by column name; DuckDB casts text to DECIMAL exactly (no float on the way)."""
+    if frame.empty:
+        return
+    con.register("_incoming", frame)
+    try:
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _incoming")
+    finally:
+        con.unregister("_incoming")
+
+
+def insert_findings(con: duckdb.DuckDBPyConnection, run_id: str, file_id: str | None,
+                    findings: list[Finding]) -> None:
+    if not findings:
+        return
+    frame = pd.DataFrame([f.as_dict() for f in findings], columns=FINDING_COLUMNS)
+    frame["row"] = frame["row"].astype("Int64")
+    frame.insert(0, "file_id", file_id)
+    frame.insert(0, "run_id", run_id)
+    insert_frame(con, "findings", frame)
+
+
+def query(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
+    return con.execute(sql(name), params or {}).df()
