@@ -418,32 +418,25 @@ def write_discharges(frame: pd.DataFrame, out: Path, tag: str) -> list[Path]:
 
 def _write_provider_xlsx(part: pd.DataFrame, path: Path) -> Path:
     """A trust's Excel export: date cells shown dd/mm/yyyy, the ready date as text, codes as numbers, no dots."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
+    from bcf.xlsx_fast import write_sheet
 
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("Discharges")
-    columns = list(part.columns)
-    sheet.append(columns)
-    date_fmt = WriteOnlyCell(sheet)
-    date_fmt.number_format = "DD/MM/YYYY"
-    adm = part.admission_date.dt.date.tolist()
-    dis = [None if pd.isna(d) else d.date() for d in part.discharge_date]
-    ready = _uk(part.ready_for_discharge_date).tolist()
-    body = part.assign(
-        age=part.age.astype(int), primary_diagnosis=part.primary_diagnosis.str.replace(".", "", regex=False),
-    )
-    for i, row in enumerate(body.itertuples(index=False)):
-        values = list(row)
-        values[columns.index("admission_date")] = adm[i]
-        values[columns.index("discharge_date")] = dis[i]
-        values[columns.index("ready_for_discharge_date")] = ready[i]
-        for col in ("discharge_destination", "discharge_pathway"):
-            j = columns.index(col)
-            values[j] = int(values[j]) if str(values[j]).isdigit() else values[j]
-        sheet.append(values)
-    book.save(path)
-    return path
+    def codes_as_numbers(col: pd.Series) -> list[object]:
+        return [int(v) if v.isdigit() else v for v in col]
+
+    columns = {
+        "spell_id": part.spell_id.tolist(), "provider_code": part.provider_code.tolist(),
+        "setting": part.setting.tolist(), "nhs_number": part.nhs_number.tolist(),
+        "age": part.age.astype(int).tolist(), "hwb_code": part.hwb_code.tolist(),
+        "admission_date": part.admission_date.dt.date.tolist(),
+        "admission_method": codes_as_numbers(part.admission_method),
+        "ready_for_discharge_date": _uk(part.ready_for_discharge_date).tolist(),
+        "discharge_date": [None if pd.isna(d) else d.date() for d in part.discharge_date],
+        "discharge_destination": codes_as_numbers(part.discharge_destination),
+        "discharge_pathway": codes_as_numbers(part.discharge_pathway),
+        "primary_diagnosis": part.primary_diagnosis.str.replace(".", "", regex=False).tolist(),
+        "external_cause": part.external_cause.tolist(),
+    }
+    return write_sheet(path, "Discharges", list(columns), zip(*columns.values(), strict=True))
 
 
 def write_plan(tables: dict[str, pd.DataFrame], path: Path) -> Path:

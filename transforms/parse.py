@@ -124,7 +124,8 @@ def _row_findings(file_name: str, rows: pd.Series, bad: pd.Series, column: str, 
 def _pseudonymise(values: pd.Series, drop: pd.Series, key: bytes) -> pd.Series:
     uniques = values[~drop].unique()
     lookup = {v: nhs_number.pseudonym(v, key) for v in uniques}
-    return values.where(~drop, None).map(lookup).astype("object")
+    keys = values.map(lookup).astype("object")
+    return keys.where(~drop & keys.notna(), None)
 
 
 def _row_hashes(src: pd.DataFrame, header: list[str], key: bytes) -> list[str]:
