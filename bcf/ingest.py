@@ -6,6 +6,7 @@ transaction, so a failure leaves no half-loaded file.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,10 +21,8 @@ from transforms import nhs_number
 from transforms.findings import ERROR, WARNING, FileProblem, Finding
 from transforms.parse import ROW_HASH, ParsedTable, parse
 from transforms.read import SOURCE_ROW, RawTable, read_csv, read_xlsx, xlsx_sheet_names
+from transforms.validate import RowValidator
 from warehouse import db
-
-# A row-rule check run after parsing: (parsed rows, contract, file name) -> findings. The GX suites plug in here.
-RowCheck = Callable[[pd.DataFrame, TableContract, str], list[Finding]]
 
 
 @dataclass
@@ -65,8 +64,17 @@ def _tables_of(kind: str, landed: Path, name: str) -> list[tuple[TableContract, 
     return out
 
 
+def rule_parameters(con: duckdb.DuckDBPyConnection, today: dt.date) -> dict[str, object]:
+    """Suite parameters that depend on the run: its date, and the schemes of the plan in force."""
+    schemes = con.execute(
+        "SELECT scheme_id, arg_max(output_unit, fund_year) FROM cur_plan_schemes GROUP BY scheme_id").fetchall()
+    return {"today": today, "plan_scheme_ids": [s for s, _ in schemes],
+            "plan_scheme_units": {s: u for s, u in schemes if u}}
+
+
 def stage_file(con: duckdb.DuckDBPyConnection, obj: SourceObject, landed: Landed, run_id: str, key: bytes,
-               row_checks: list[RowCheck] | tuple[RowCheck, ...] = ()) -> FileResult:
+               validator: RowValidator | None = None, today: dt.date | None = None) -> FileResult:
+    """Stage one landed file. With a validator the GX suites run on every table; without, only type checks do."""
     kind = obj.kind
     assert kind is not None
     status = db.file_status(con, landed.sha256)
@@ -87,8 +95,9 @@ def stage_file(con: duckdb.DuckDBPyConnection, obj: SourceObject, landed: Landed
         try:
             raw = reader()
             parsed = parse(raw, contract, key)
-            for check in row_checks:
-                parsed.findings.extend(check(parsed.frame, contract, obj.name))
+            if validator is not None:
+                params = rule_parameters(con, today or dt.date.today())
+                parsed.findings.extend(validator.check(parsed.frame, contract, obj.name, params))
             result.findings.extend(parsed.findings)
             staged.append((contract.table, *_split(parsed, raw, contract.table, key)))
         except FileProblem as problem:

@@ -10,9 +10,10 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.runtime import flow_run
 
-from bcf.ingest import FileResult, RowCheck, ignored, stage_file
+from bcf.ingest import FileResult, ignored, stage_file
 from bcf.settings import code_version, pseudonym_key
 from bcf.sources import Landed, SourceObject, land, list_source
+from transforms.validate import RowValidator
 from warehouse import db
 
 
@@ -44,26 +45,28 @@ def land_task(obj: SourceObject, landing_dir: Path) -> Landed:
 
 @task(name="stage-file", cache_policy=NO_CACHE)
 def stage_task(db_file: Path, obj: SourceObject, landed: Landed, run_id: str, key: bytes,
-               row_checks: tuple[RowCheck, ...]) -> FileResult:
+               validator: RowValidator) -> FileResult:
     with db.connect(db_file) as con:
-        return stage_file(con, obj, landed, run_id, key, row_checks)
+        return stage_file(con, obj, landed, run_id, key, validator)
 
 
-def ingest(source: str, data_dir: Path, run_id: str, row_checks: tuple[RowCheck, ...] = ()) -> IngestReport:
+def ingest(source: str, data_dir: Path, run_id: str) -> IngestReport:
     """Land and stage every file of a source. Called inside a flow (the tasks need one)."""
     logger = get_run_logger()
     key, development = pseudonym_key()
     if development:
         logger.warning("BCF_PSEUDONYM_KEY is not set: using the documented development key (synthetic data only)")
     report = IngestReport(run_id, source, development_key=development)
-    objects = list_source_task(source)
+    # the plan first: spend rows are checked against the schemes of the plan in force
+    objects = sorted(list_source_task(source), key=lambda o: (o.kind != "plan", o.name))
+    validator = RowValidator()
     logger.info("%d file(s) at %s", len(objects), source)
     for obj in objects:
         if obj.kind is None:
             result = ignored(obj)
         else:
             landed = land_task(obj, landing_path(data_dir))
-            result = stage_task(warehouse_path(data_dir), obj, landed, run_id, key, row_checks)
+            result = stage_task(warehouse_path(data_dir), obj, landed, run_id, key, validator)
         report.files.append(result)
         logger.info("%s: %s, %d rows received, %d loaded, %d rejected, %d finding(s)", obj.name, result.outcome,
                     result.rows_received, result.rows_loaded, result.rows_rejected, len(result.findings))
