@@ -56,7 +56,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def print_landed(data_dir: Path) -> None:
-    from flows.ingest import warehouse_path
+    from flows.common import warehouse_path
     from warehouse import db
 
     with db.connect(warehouse_path(data_dir), read_only=True) as con:
@@ -81,25 +81,108 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     report = ingest_flow(source=args.source, data_dir=str(data_dir))
     _print_ingest(report)
     print_landed(data_dir)
-    return EXIT_OK
+    return EXIT_BLOCKED if any(f.severity == "error" for r in report.files for f in r.findings) else EXIT_OK
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from bcf.fortnightly import scheduled_period_end
     from bcf.synthetic import generate
-    from flows.ingest import ingest_flow
+    from flows.fortnightly import fortnightly_flow
 
     out = Path(args.out)
-    extracts = out / "extracts"
-    data_dir = out / "data"
+    extracts, data_dir, returns = out / "extracts", out / "data", out / "returns"
     started = _step(f"1/2 generating a year of synthetic extracts for Rutland ({DEMO_HWB}) into {extracts}")
     counts = generate(DEMO_HWB, DEMO_FROM, DEMO_TO, DEMO_SCALE, DEMO_SEED, extracts)
     _done(started, ", ".join(f"{k}: {v:,} rows" for k, v in counts.items()))
-    started = _step(f"2/2 ingesting into {data_dir / 'warehouse.duckdb'} (Prefect flow ingest-extracts)")
-    report = ingest_flow(source=str(extracts), data_dir=str(data_dir))
+    period_end = scheduled_period_end(DEMO_TO + dt.timedelta(days=1))
+    started = _step(f"2/2 Prefect flow fortnightly-return for the fortnight ending {period_end:%d/%m/%Y} "
+                    f"(ingest, validate, compute, write, audit pack)")
+    outcome = fortnightly_flow(source=str(extracts), hwb=DEMO_HWB, period_end=period_end.isoformat(),
+                               out_dir=str(returns), data_dir=str(data_dir))
     _done(started)
-    _print_ingest(report)
     print_landed(data_dir)
+    _print_outcome(outcome)
+    return EXIT_OK if outcome.status == "written" else EXIT_BLOCKED
+
+
+def _print_outcome(outcome) -> None:  # type: ignore[no-untyped-def]
+    errors = sum(f.severity == "error" for f in outcome.findings)
+    warnings = sum(f.severity == "warning" for f in outcome.findings)
+    if outcome.status == "blocked":
+        print(f"\nBLOCKED: {outcome.workbook.name} was not written; {len(outcome.blocking)} error finding(s) block it.")
+        for f in outcome.blocking[:20]:
+            print(f"  {f.file} row {f.row if f.row is not None else '-'} [{f.column or '-'}] {f.value or ''}: "
+                  f"{f.rule}: {f.message}")
+        print(f"All findings: {outcome.findings_file}")
+        return
+    print(f"\nWrote {outcome.workbook}")
+    print(f"Audit pack {outcome.audit}  ({errors} error and {warnings} warning finding(s) in findings.csv)")
+    for f in outcome.figures:
+        if f.id.startswith(("df.discharges.total", "df.spend.", "df.income.total", "df.balance", "df.check.",
+                            "q.metric.", "q.template_status")) and not f.id.endswith((".numerator", ".denominator")):
+            print(f"  {f.id:<40} {'' if f.value is None else f.value}")
+
+
+def cmd_run_fortnightly(args: argparse.Namespace) -> int:
+    from flows.fortnightly import fortnightly_flow
+
+    _check_hwb(args.hwb)
+    outcome = fortnightly_flow(source=args.source, hwb=args.hwb, period_end=args.period_end.isoformat(),
+                               out_dir=args.out, data_dir=str(_data_dir(args)))
+    _print_outcome(outcome)
+    return EXIT_OK if outcome.status == "written" else EXIT_BLOCKED
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    from flows.fortnightly import backfill_period_ends, fortnightly_flow
+
+    _check_hwb(args.hwb)
+    status = EXIT_OK
+    for end in backfill_period_ends(args.date_from, args.date_to):
+        outcome = fortnightly_flow(source=args.source, hwb=args.hwb, period_end=end.isoformat(),
+                                   out_dir=args.out, data_dir=str(_data_dir(args)))
+        print(f"{end}: {outcome.status} {outcome.workbook}")
+        if outcome.status != "written":
+            status = EXIT_BLOCKED
+    return status
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """Validate only: ingest into a throw-away warehouse, print the findings, never touch the real one."""
+    import tempfile
+
+    from flows.ingest import ingest_flow
+
+    with tempfile.TemporaryDirectory(prefix="bcf-validate-") as tmp:
+        report = ingest_flow(source=args.source, data_dir=tmp)
+    _print_ingest(report)
+    findings = [f for r in report.files for f in r.findings]
+    errors = [f for f in findings if f.severity == "error"]
+    print(f"\n{len(errors)} error and {len(findings) - len(errors)} warning finding(s)")
+    for f in findings[: args.limit]:
+        print(f"  {f.severity:<7} {f.file} row {f.row if f.row is not None else '-'} "
+              f"[{f.column or '-'}] {f.value or ''}: {f.rule}: {f.message}")
+    if len(findings) > args.limit:
+        print(f"  ... and {len(findings) - args.limit} more")
+    return EXIT_BLOCKED if errors else EXIT_OK
+
+
+def cmd_trace(args: argparse.Namespace) -> int:
+    from bcf.trace import TraceError, trace
+
+    try:
+        text = trace(Path(args.workbook), args.figure, args.format)
+    except TraceError as exc:
+        raise UsageError(str(exc)) from exc
+    sys.stdout.write(text)
     return EXIT_OK
+
+
+def _check_hwb(code: str) -> None:
+    from bcf.settings import hwb_reference
+
+    if code not in hwb_reference():
+        raise UsageError(f"HWB code {code} is not in config/hwb.csv")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -123,6 +206,36 @@ def build_parser() -> argparse.ArgumentParser:
     ing.add_argument("--source", required=True)
     ing.add_argument("--data-dir", help="warehouse and landing area (default: BCF_DATA_DIR or ./bcf_data)")
     ing.set_defaults(func=cmd_ingest)
+
+    val = sub.add_parser("validate", help="validate a source only and print the findings (exit 1 on errors)")
+    val.add_argument("--source", required=True)
+    val.add_argument("--limit", type=int, default=200, help="findings to print (all are counted)")
+    val.set_defaults(func=cmd_validate)
+
+    run = sub.add_parser("run", help="produce one return")
+    run_sub = run.add_subparsers(dest="return_kind", required=True)
+    fort = run_sub.add_parser("fortnightly", help="one Discharge Fund fortnightly return")
+    fort.add_argument("--source", required=True)
+    fort.add_argument("--hwb", required=True)
+    fort.add_argument("--period-end", type=_date, required=True)
+    fort.add_argument("--out", default="returns")
+    fort.add_argument("--data-dir")
+    fort.set_defaults(func=cmd_run_fortnightly)
+
+    back = sub.add_parser("backfill", help="fortnightly returns for every scheduled fortnight in a date range")
+    back.add_argument("--source", required=True)
+    back.add_argument("--hwb", required=True)
+    back.add_argument("--from", dest="date_from", type=_date, required=True)
+    back.add_argument("--to", dest="date_to", type=_date, required=True)
+    back.add_argument("--out", default="returns")
+    back.add_argument("--data-dir")
+    back.set_defaults(func=cmd_backfill)
+
+    tr = sub.add_parser("trace", help="every source row behind one figure of a workbook")
+    tr.add_argument("workbook")
+    tr.add_argument("figure", help="figure id, or Sheet!A1")
+    tr.add_argument("--format", choices=["table", "csv"], default="table")
+    tr.set_defaults(func=cmd_trace)
     return parser
 
 

@@ -171,11 +171,11 @@ def _rejected(raw: RawTable, table: str, reasons: dict[int, list[str]], key: byt
                   for orig, name in columns if name in row}
         source_row = int(row[SOURCE_ROW])
         records.append({
-            "kind": table, "source_row": source_row,
+            "kind": table, "source_row": source_row, "hwb_code": row.get("hwb_code", ""),
             ROW_HASH: nhs_number.row_hash([row[n] for _, n in columns if n in row], key),
             "reasons": " | ".join(reasons[source_row]), "raw_values": json.dumps(values, ensure_ascii=False),
         })
-    return pd.DataFrame(records, columns=["kind", "source_row", ROW_HASH, "reasons", "raw_values"])
+    return pd.DataFrame(records, columns=["kind", "source_row", "hwb_code", ROW_HASH, "reasons", "raw_values"])
 
 
 def _assert_accounted(con: duckdb.DuckDBPyConnection, file_id: str, result: FileResult, file_fault: bool) -> None:

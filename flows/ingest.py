@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from prefect.runtime import flow_run
 
 from bcf.ingest import FileResult, ignored, stage_file
-from bcf.settings import code_version, pseudonym_key
+from bcf.settings import pseudonym_key
 from bcf.sources import Landed, SourceObject, land, list_source
+from flows.common import landing_path, ledger_run, warehouse_path
 from transforms.validate import RowValidator
 from warehouse import db
 
@@ -23,14 +22,6 @@ class IngestReport:
     source: str
     files: list[FileResult] = field(default_factory=list)
     development_key: bool = False
-
-
-def warehouse_path(data_dir: Path) -> Path:
-    return data_dir / "warehouse.duckdb"
-
-
-def landing_path(data_dir: Path) -> Path:
-    return data_dir / "landing"
 
 
 @task(name="list-source", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
@@ -75,18 +66,7 @@ def ingest(source: str, data_dir: Path, run_id: str) -> IngestReport:
 
 @flow(name="ingest-extracts", log_prints=True)
 def ingest_flow(source: str, data_dir: str) -> IngestReport:
-    run_id = str(flow_run.get_id() or uuid.uuid4())
-    data = Path(data_dir)
-    _, development = pseudonym_key()
-    with db.connect(warehouse_path(data)) as con:
-        db.start_run(con, run_id, "ingest-extracts", {"source": source, "data_dir": data_dir}, code_version(),
-                     development, flow_run.get_id())
-    try:
-        report = ingest(source, data, run_id)
-    except BaseException as exc:
-        with db.connect(warehouse_path(data)) as con:
-            db.finish_run(con, run_id, "failed", f"{type(exc).__name__}: {exc}")
-        raise
-    with db.connect(warehouse_path(data)) as con:
-        db.finish_run(con, run_id, "done", f"{len(report.files)} file(s)")
+    with ledger_run(Path(data_dir), "ingest-extracts", {"source": source, "data_dir": data_dir}) as ledger:
+        report = ingest(source, Path(data_dir), ledger.run.run_id)
+        ledger.detail = f"{len(report.files)} file(s)"
     return report

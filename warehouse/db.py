@@ -66,9 +66,10 @@ def file_status(con: duckdb.DuckDBPyConnection, file_id: str) -> str | None:
 
 
 def previous_versions(con: duckdb.DuckDBPyConnection, kind: str, file_name: str, file_id: str) -> list[str]:
-    """Files in force that this one corrects: same kind and name, other content."""
+    """Files this one corrects: same kind and name, other content, in force or rejected."""
     rows = con.execute(
-        "SELECT file_id FROM files WHERE kind = ? AND file_name = ? AND file_id <> ? AND status = 'loaded'",
+        "SELECT file_id FROM files WHERE kind = ? AND file_name = ? AND file_id <> ? "
+        "AND status IN ('loaded', 'rejected')",
         [kind, file_name, file_id],
     ).fetchall()
     return [r[0] for r in rows]

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import boto3
 
-from flows.ingest import ingest_flow, warehouse_path
+from flows.common import warehouse_path
+from flows.ingest import ingest_flow
 from warehouse import db
 
 

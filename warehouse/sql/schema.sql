@@ -64,6 +64,7 @@ CREATE TABLE IF NOT EXISTS rejected_rows (
     kind VARCHAR NOT NULL,          -- the staging table the row was meant for
     source_row BIGINT NOT NULL,
     row_hash VARCHAR NOT NULL,
+    hwb_code VARCHAR,               -- as received, so a rejected row can be placed in a return's scope
     reasons VARCHAR NOT NULL,
     raw_values JSON NOT NULL        -- as received, NHS number masked
 );

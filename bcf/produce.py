@@ -1,0 +1,77 @@
+"""Produce one return: checks, then either the blocking findings (no workbook) or figures, workbook and audit pack,
+published together. Shared by the fortnightly and quarterly returns."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from bcf.audit import RunInfo, pack_dir, publish, staging_paths, write_pack
+from bcf.checks import blocking, cross_source, file_findings
+from transforms.figures import Figure
+from transforms.findings import FINDING_COLUMNS, Finding
+from transforms.workbook import SheetLayout
+from warehouse import db
+
+
+@dataclass
+class Computed:
+    figures: list[Figure]
+    layouts: list[SheetLayout]
+    allowed_blank: set[str]
+    write: Callable[[Path, list[SheetLayout], list[Figure], set[str]], dict[str, tuple[str, str]]] | None = None
+
+
+@dataclass
+class ReturnOutcome:
+    status: str  # written | blocked
+    workbook: Path
+    findings_file: Path | None = None
+    audit: Path | None = None
+    blocking: list[Finding] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
+
+
+def write_findings_csv(path: Path, findings: list[Finding]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=FINDING_COLUMNS)
+        writer.writeheader()
+        writer.writerows(f.as_dict() for f in findings)
+    tmp.replace(path)
+    return path
+
+
+def produce(con: duckdb.DuckDBPyConnection, hwb: str, params: dict[str, Any], workbook: Path, run: RunInfo,
+            compute: Callable[[duckdb.DuckDBPyConnection], Computed]) -> ReturnOutcome:
+    cross = cross_source(con, params)
+    db.insert_findings(con, run.run_id, None, cross)
+    findings = file_findings(con) + cross
+    blockers = blocking(con, hwb)
+    if blockers:
+        path = write_findings_csv(workbook.with_name(workbook.stem + ".blocked-findings.csv"), findings)
+        return ReturnOutcome("blocked", workbook, path, None, blockers, findings)
+
+    computed = compute(con)
+    from transforms.workbook import write_workbook
+
+    writer = computed.write or write_workbook
+    tmp_workbook, tmp_pack = staging_paths(workbook)
+    try:
+        where = writer(tmp_workbook, computed.layouts, computed.figures, computed.allowed_blank)
+        write_pack(con, tmp_workbook, workbook.name, tmp_pack, run, computed.figures, where, findings)
+        publish(tmp_workbook, workbook, tmp_pack)
+    finally:
+        shutil.rmtree(tmp_workbook.parent, ignore_errors=True)
+    stale = workbook.with_name(workbook.stem + ".blocked-findings.csv")
+    stale.unlink(missing_ok=True)
+    return ReturnOutcome("written", workbook, pack_dir(workbook) / "findings.csv", pack_dir(workbook), [], findings,
+                         computed.figures)

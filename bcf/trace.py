@@ -1,0 +1,85 @@
+"""`bcf trace WORKBOOK FIGURE`: every source row behind one figure, read from the workbook's audit pack."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from pathlib import Path
+
+from bcf.audit import pack_dir
+from bcf.settings import sql_dir
+
+CSV_COLUMNS = ["file", "row", "key", "contribution", "role", "figure_id", "query_id"]
+
+
+class TraceError(Exception):
+    pass
+
+
+def _manifest(workbook: Path) -> dict:  # type: ignore[type-arg]
+    path = pack_dir(workbook) / "manifest.json"
+    if not path.exists():
+        raise TraceError(f"No audit pack for {workbook.name}: expected {path}")
+    return dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+def resolve_figure(manifest: dict, figure: str) -> dict:  # type: ignore[type-arg]
+    """A figure id, or a cell as Sheet!A1 ('Sheet name'!$B$7 and Sheet name!B7 both work)."""
+    figures = manifest["figures"]
+    by_id = {f["figure_id"]: f for f in figures}
+    if figure in by_id:
+        return dict(by_id[figure])
+    match = re.fullmatch(r"'?(.+?)'?!\$?([A-Za-z]+)\$?(\d+)", figure)
+    if match:
+        sheet, col, row = match.group(1).replace("''", "'"), match.group(2).upper(), match.group(3)
+        for f in figures:
+            if f["sheet"] == sheet and f["cell"] == f"{col}{row}":
+                return dict(f)
+        raise TraceError(f"No figure in cell {sheet}!{col}{row} of {manifest['return']['workbook']}")
+    raise TraceError(f"No figure {figure!r} in {manifest['return']['workbook']} (give a figure id or Sheet!A1)")
+
+
+def lineage_rows(workbook: Path, figure_id: str) -> list[dict[str, str]]:
+    with open(pack_dir(workbook) / "lineage.csv", newline="", encoding="utf-8") as fh:
+        return [r for r in csv.DictReader(fh) if r["figure_id"] == figure_id]
+
+
+def trace(workbook: Path, figure: str, fmt: str = "table") -> str:
+    manifest = _manifest(workbook)
+    spec = resolve_figure(manifest, figure)
+    rows = lineage_rows(workbook, spec["figure_id"])
+    out = io.StringIO()
+    if fmt == "csv":
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(CSV_COLUMNS)
+        for r in rows:
+            writer.writerow([r["file"], r["row"], r["key"], _plain(r["contribution"]), r["role"], r["figure_id"],
+                             r["query_id"]])
+        return out.getvalue()
+    query = spec["query_id"]
+    sql_file = sql_dir() / f"{query}.sql"
+    out.write(f"{spec['figure_id']} = {spec['value']}  ({spec['sheet']}!{spec['cell']} of {workbook.name})\n")
+    out.write(f"query: {query}" + (f"  ({sql_file})" if sql_file.exists() else "") + "\n")
+    out.write(f"{len(rows)} source row(s)\n\n")
+    if rows:
+        widths = [max(len(c), *(len(str(r[k])) for r in rows)) for c, k in (
+            ("file", "file"), ("row", "row"), ("key", "key"), ("contribution", "contribution"), ("role", "role"))]
+        header = ["file", "row", "key", "contribution", "role"]
+        out.write("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + "\n")
+        for r in rows:
+            values = [r["file"], r["row"], r["key"], _plain(r["contribution"]), r["role"]]
+            out.write("  ".join(str(v).ljust(w) for v, w in zip(values, widths, strict=True)) + "\n")
+    return out.getvalue()
+
+
+def _plain(value: str) -> str:
+    """1.0000 -> 1, 120.5000 -> 120.50: a count reads as a count, money keeps pence."""
+    if "." not in value:
+        return value
+    whole, frac = value.split(".")
+    frac = frac.rstrip("0")
+    if not frac:
+        return whole
+    return f"{whole}.{frac.ljust(2, '0')}"

@@ -1,0 +1,89 @@
+"""What every flow does around its work: a run-ledger row, and artifacts the data team reads in the Prefect UI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
+from prefect.runtime import flow_run
+
+from bcf.audit import RunInfo
+from bcf.produce import ReturnOutcome
+from bcf.settings import code_version, pseudonym_key
+from transforms.findings import Finding
+from warehouse import db
+
+
+def warehouse_path(data_dir: Path) -> Path:
+    return data_dir / "warehouse.duckdb"
+
+
+def landing_path(data_dir: Path) -> Path:
+    return data_dir / "landing"
+
+
+class LedgerRun:
+    def __init__(self, run: RunInfo) -> None:
+        self.run = run
+        self.outcome = "done"
+        self.detail = ""
+
+
+@contextmanager
+def ledger_run(data_dir: Path, flow: str, parameters: dict[str, Any]) -> Iterator[LedgerRun]:
+    """Record the run in the warehouse's run ledger: running, then done / blocked, or failed with the error."""
+    flow_run_id = flow_run.get_id()
+    run = RunInfo(str(flow_run_id or uuid.uuid4()), flow, flow_run_id, parameters,
+                  dt.datetime.now(dt.UTC).isoformat())
+    _, development = pseudonym_key()
+    with db.connect(warehouse_path(data_dir)) as con:
+        db.start_run(con, run.run_id, flow, parameters, code_version(), development, flow_run_id)
+    ledger = LedgerRun(run)
+    try:
+        yield ledger
+    except BaseException as exc:
+        with db.connect(warehouse_path(data_dir)) as con:
+            db.finish_run(con, run.run_id, "failed", f"{type(exc).__name__}: {exc}")
+        raise
+    with db.connect(warehouse_path(data_dir)) as con:
+        db.finish_run(con, run.run_id, ledger.outcome, ledger.detail)
+
+
+def _key(text: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")[:100]
+
+
+def findings_markdown(title: str, findings: list[Finding], blockers: list[Finding]) -> str:
+    errors = [f for f in findings if f.severity == "error"]
+    warnings = [f for f in findings if f.severity == "warning"]
+    lines = [f"# {title}", "", f"- blocking errors: **{len(blockers)}**", f"- errors: {len(errors)}",
+             f"- warnings: {len(warnings)}", ""]
+    shown = (blockers or errors or warnings)[:50]
+    if shown:
+        lines += ["| severity | file | row | column | value | rule | message |", "|---|---|---|---|---|---|---|"]
+        for f in shown:
+            cells = [f.severity, f.file, "" if f.row is None else str(f.row), f.column or "", f.value or "", f.rule,
+                     f.message]
+            lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines)
+
+
+def return_artifacts(label: str, outcome: ReturnOutcome, headline: list[str]) -> None:
+    """A table of the headline figures, the findings summary, and a link to the workbook (or to the findings)."""
+    key = _key(label)
+    create_markdown_artifact(findings_markdown(f"Findings: {label}", outcome.findings, outcome.blocking),
+                             key=f"{key}-findings", description=f"Validation findings for {label}")
+    if outcome.status == "written":
+        rows = [{"figure": f.id, "value": "" if f.value is None else str(f.value), "source rows": f.source_rows}
+                for f in outcome.figures if f.id in headline]
+        create_table_artifact(rows, key=f"{key}-headline", description=f"Headline figures: {label}")
+        create_link_artifact(outcome.workbook.resolve().as_uri(), link_text=outcome.workbook.name,
+                             key=f"{key}-workbook", description="The return workbook and its audit pack beside it")
+    elif outcome.findings_file is not None:
+        create_link_artifact(outcome.findings_file.resolve().as_uri(), link_text=outcome.findings_file.name,
+                             key=f"{key}-blocked", description="Blocked: the findings that stopped the return")

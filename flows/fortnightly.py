@@ -1,0 +1,61 @@
+"""Flow `fortnightly-return`: ingest -> validate -> compute -> write -> audit pack, for one HWB and fortnight."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from bcf.audit import RunInfo
+from bcf.df_workbook import ALLOWED_BLANK, layouts
+from bcf.fortnightly import Fortnight, compute, scheduled_period_end
+from bcf.produce import Computed, ReturnOutcome, produce
+from flows.common import ledger_run, return_artifacts, warehouse_path
+from flows.ingest import ingest
+from warehouse import db
+
+HEADLINE = ["df.discharges.total", "df.discharges.usual_residence", "df.discharges.avg_delay_days",
+            "df.packages.started", "df.packages.in_use", "df.spend.planned", "df.spend.to_date", "df.income.total",
+            "df.balance", "df.check.plan_within_income", "df.check.spend_within_income"]
+
+
+@task(name="produce-fortnightly-return", cache_policy=NO_CACHE)
+def produce_task(data_dir: Path, period: Fortnight, out_dir: Path, run: RunInfo) -> ReturnOutcome:
+    def computed(con):  # type: ignore[no-untyped-def]
+        ret = compute(con, period)
+        return Computed(ret.figures, layouts(ret), ALLOWED_BLANK)
+
+    with db.connect(warehouse_path(data_dir)) as con:
+        return produce(con, period.hwb, period.params(), out_dir / period.file_name, run, computed)
+
+
+@flow(name="fortnightly-return", log_prints=True)
+def fortnightly_flow(source: str, hwb: str, period_end: str | None = None, out_dir: str = "returns",
+                     data_dir: str = "bcf_data") -> ReturnOutcome:
+    """period_end (yyyy-mm-dd) defaults to the day before the latest submission Friday (anchor 6 January 2023)."""
+    logger = get_run_logger()
+    end = dt.date.fromisoformat(period_end) if period_end else scheduled_period_end(dt.date.today())
+    period = Fortnight.ending(hwb, end)
+    params = {"source": source, **period.params(), "out_dir": out_dir, "data_dir": data_dir}
+    with ledger_run(Path(data_dir), "fortnightly-return", params) as ledger:
+        ingest(source, Path(data_dir), ledger.run.run_id)
+        outcome = produce_task(Path(data_dir), period, Path(out_dir), ledger.run)
+        ledger.outcome = "done" if outcome.status == "written" else "blocked"
+        ledger.detail = f"{outcome.workbook.name}: {outcome.status}, {len(outcome.blocking)} blocking finding(s)"
+    return_artifacts(f"df {hwb} {end.isoformat()}", outcome, HEADLINE)
+    logger.info("%s %s (%d blocking finding(s))", outcome.workbook.name, outcome.status, len(outcome.blocking))
+    return outcome
+
+
+def backfill_period_ends(first: dt.date, last: dt.date) -> list[dt.date]:
+    """Every scheduled period end (the Thursday before each submission Friday) between two dates, inclusive."""
+    ends = []
+    end = scheduled_period_end(first + dt.timedelta(days=1))
+    if end < first:
+        end += dt.timedelta(days=14)
+    while end <= last:
+        ends.append(end)
+        end += dt.timedelta(days=14)
+    return ends

@@ -1,0 +1,229 @@
+"""Write a return workbook from a layout and its figures: real numbers and dates, a defined name per figure cell,
+a Checklist sheet and a Lineage sheet. Saved atomically (temporary name, then rename).
+
+Text that came from extracts is always written as a string cell with the quote prefix, so a spreadsheet never runs
+it as a formula (`=HYPERLINK(...)`, `+cmd|...`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.worksheet.worksheet import Worksheet
+
+from transforms.figures import Figure
+
+FORMATS = {
+    "money": '"£"#,##0.00;[Red]-"£"#,##0.00',
+    "units": "#,##0.00",
+    "count": "#,##0",
+    "days": "#,##0",
+    "ratio": "0.0",
+    "rate": "#,##0.0",
+    "pct": '0.0"%"',  # values are 0-100, not fractions
+    "date": "dd/mm/yyyy",
+}
+HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+TITLE_FONT = Font(bold=True, size=14)
+BOLD = Font(bold=True)
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A layout cell that holds a figure."""
+
+    figure_id: str
+
+
+@dataclass(frozen=True)
+class Header:
+    """A bold, shaded table header cell."""
+
+    text: str
+
+
+LayoutCell = str | Ref | Header | Decimal | int | None
+
+
+@dataclass
+class SheetLayout:
+    name: str
+    title: str
+    rows: list[list[LayoutCell]]
+    widths: Sequence[int] = (46, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18)
+    freeze: str | None = "A4"
+    notes: list[str] = field(default_factory=list)
+
+
+def safe_text(cell: object, text: str) -> None:
+    """Write text as text: a string cell with the quote prefix, never a formula."""
+    cell.value = text  # type: ignore[attr-defined]
+    cell.data_type = "s"  # type: ignore[attr-defined]
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        cell.quotePrefix = True  # type: ignore[attr-defined]
+
+
+def _put_value(sheet: Worksheet, row: int, col: int, figure: Figure) -> None:
+    cell = sheet.cell(row=row, column=col)
+    value = figure.value
+    kind = figure.spec.kind
+    if value is None:
+        cell.value = None
+    elif isinstance(value, Decimal):
+        cell.value = int(value) if kind in ("count", "days") else value
+    elif isinstance(value, dt.date):
+        cell.value = value
+    else:
+        safe_text(cell, str(value))
+    if kind in FORMATS:
+        cell.number_format = FORMATS[kind]
+    cell.alignment = Alignment(horizontal="right")
+
+
+def _print_setup(sheet: Worksheet) -> None:
+    """Landscape, one page wide: what a person printing or exporting to PDF expects."""
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def _lineage_sheet(book: Workbook, figures: list[Figure], where: dict[str, tuple[str, str]]) -> None:
+    sheet = book.create_sheet("Lineage")
+    headers = ["figure_id", "sheet", "cell", "value", "definition", "source_rows", "source_files", "query_id"]
+    sheet.append(headers)
+    for c in sheet[1]:
+        c.font, c.fill = BOLD, HEADER_FILL
+    for n, f in enumerate(figures, start=2):
+        sheet_name, coord = where[f.id]
+        values: list[object] = [f.id, sheet_name, coord, None, f.spec.definition, f.source_rows,
+                                "; ".join(f.files), f.spec.query]
+        for col, v in enumerate(values, start=1):
+            if isinstance(v, str):
+                safe_text(sheet.cell(row=n, column=col), v)
+            else:
+                sheet.cell(row=n, column=col, value=v)
+        _put_value(sheet, n, 4, f)
+        sheet.cell(row=n, column=4).alignment = Alignment(horizontal="left")
+    for col, width in enumerate([44, 20, 8, 16, 70, 12, 50, 16], start=1):
+        sheet.column_dimensions[get_column_letter(col)].width = width
+    sheet.freeze_panes = "B2"
+
+
+def _checklist_sheet(book: Workbook, figures: list[Figure], where: dict[str, tuple[str, str]],
+                     allowed_blank: set[str]) -> None:
+    sheet = book.create_sheet("Checklist", 1)
+    sheet["A1"] = "Checklist of required cells"
+    sheet["A1"].font = TITLE_FONT
+    sheet.append([])
+    sheet.append(["Figure", "Where", "Status"])
+    for c in sheet[3]:
+        c.font, c.fill = BOLD, HEADER_FILL
+    for f in figures:
+        sheet_name, coord = where[f.id]
+        if f.value is not None:
+            status = "Complete"
+        elif f.id in allowed_blank:
+            status = "Blank as the contract prescribes (zero denominator)"
+        else:
+            status = "MISSING"
+        sheet.append([f.spec.label + f"  ({f.id})", f"'{sheet_name}'!{coord}", status])
+    for col, width in enumerate([70, 34, 48], start=1):
+        sheet.column_dimensions[get_column_letter(col)].width = width
+    sheet.freeze_panes = "A4"
+
+
+def write_workbook(path: Path, layouts: list[SheetLayout], figures: list[Figure],
+                   allowed_blank: set[str] | None = None) -> dict[str, tuple[str, str]]:
+    """Write the workbook atomically; returns figure id -> (sheet, cell). Every figure must be placed once."""
+    by_id = {f.id: f for f in figures}
+    where: dict[str, tuple[str, str]] = {}
+    book = Workbook()
+    book.remove(book.active)
+    for layout in layouts:
+        sheet = book.create_sheet(layout.name)
+        sheet["A1"] = layout.title
+        sheet["A1"].font = TITLE_FONT
+        for r, row in enumerate(layout.rows, start=3):
+            if any(isinstance(i, Header) and len(i.text) > 14 for i in row):
+                sheet.row_dimensions[r].height = 30  # room for a wrapped two-line header
+            for c, item in enumerate(row, start=1):
+                if item is None:
+                    continue
+                cell = sheet.cell(row=r, column=c)
+                if isinstance(item, Ref):
+                    figure = by_id[item.figure_id]
+                    if figure.id in where:
+                        raise ValueError(f"figure {figure.id} is placed twice in the layout")
+                    _put_value(sheet, r, c, figure)
+                    where[figure.id] = (layout.name, cell.coordinate)
+                    ref = f"{_quote(layout.name)}!${get_column_letter(c)}${r}"
+                    book.defined_names[figure.id] = DefinedName(figure.id, attr_text=ref)
+                elif isinstance(item, Header):
+                    safe_text(cell, item.text)
+                    cell.font, cell.fill = BOLD, HEADER_FILL
+                    cell.alignment = Alignment(wrap_text=True, vertical="top")
+                elif isinstance(item, str):
+                    safe_text(cell, item)
+                else:
+                    cell.value = item
+        for n, note in enumerate(layout.notes, start=len(layout.rows) + 4):
+            safe_text(sheet.cell(row=n, column=1), note)
+            sheet.cell(row=n, column=1).font = Font(italic=True, color="666666")
+        for col, width in enumerate(layout.widths, start=1):
+            sheet.column_dimensions[get_column_letter(col)].width = width
+        if layout.freeze:
+            sheet.freeze_panes = layout.freeze
+    missing = [f.id for f in figures if f.id not in where]
+    if missing:
+        raise ValueError(f"figures not placed in the layout: {missing[:5]}")
+    _checklist_sheet(book, figures, where, allowed_blank or set())
+    _lineage_sheet(book, figures, where)
+    for sheet in book.worksheets:
+        _print_setup(sheet)
+    save_atomically(book, path)
+    return where
+
+
+def _quote(sheet_name: str) -> str:
+    return "'" + sheet_name.replace("'", "''") + "'"
+
+
+def save_atomically(book: Workbook, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".xlsx.tmp")
+    os.close(fd)
+    try:
+        book.save(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def cells_hash(path: Path) -> str:
+    """sha256 over every non-empty cell (sheet, coordinate, type, value) and the defined names: what the workbook
+    says, independent of the bytes openpyxl happens to write."""
+    book = load_workbook(path)
+    digest = hashlib.sha256()
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.value is None:
+                    continue
+                value = cell.value.isoformat() if isinstance(cell.value, dt.date | dt.datetime) else cell.value
+                digest.update(f"{sheet.title}!{cell.coordinate}={type(value).__name__}:{value}\n".encode())
+    for name, defined in sorted(book.defined_names.items()):
+        digest.update(f"name {name}={defined.attr_text}\n".encode())
+    return digest.hexdigest()
