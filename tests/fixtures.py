@@ -1,0 +1,141 @@
+"""Small hand-built extracts whose figures are counted by hand in the tests. Fortnight P = 2023-01-06..2023-01-19
+(period end Thursday 19 January 2023), fund year 2022-23, HWB Rutland (E06000017)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bcf.settings import contracts
+from tests.conftest import write_csv, write_xlsx
+
+HWB = "E06000017"
+OTHER = "E06000016"
+
+
+def _spell(sid: str, setting: str, hwb: str, adm: str, ready: str, dis: str, dest: str, pathway: str,
+           provider: str = "RWE", age: str = "80", method: str = "21", dx: str = "J18.9", cause: str = "") -> list[str]:
+    return [sid, provider, setting, "", age, hwb, adm, method, ready, dis, dest, pathway, dx, cause]
+
+
+# (spell, why it is or is not counted)
+DISCHARGES = [
+    _spell("S1", "acute", HWB, "2023-01-01", "2023-01-06", "2023-01-06", "19", "0"),  # first day of P, same day
+    _spell("S2", "acute", HWB, "2023-01-10", "2023-01-17", "2023-01-19", "19", "1"),  # last day of P, 2 days
+    _spell("S3", "acute", HWB, "2023-01-01", "2023-01-11", "2023-01-13", "85", "3"),  # 2 days, care home
+    _spell("S4", "acute", HWB, "2023-01-02", "", "2023-01-12", "51", ""),  # no ready date, pathway unknown
+    _spell("S5", "acute", HWB, "2023-01-01", "", "2023-01-05", "19", "0"),  # day before P: out
+    _spell("S6", "acute", HWB, "2023-01-01", "", "2023-01-20", "19", "0"),  # day after P: out
+    _spell("S7", "acute", HWB, "2023-01-01", "", "2023-01-11", "79", ""),  # died: out
+    _spell("S8", "community", HWB, "2023-01-01", "", "2023-01-11", "19", "0"),  # not acute: out
+    _spell("S9", "acute", OTHER, "2023-01-01", "", "2023-01-11", "19", "0"),  # another HWB: out
+    _spell("S10", "acute", HWB, "2023-01-08", "", "", "", ""),  # still in hospital: out
+]
+# the second provider sends XLSX with dd/mm/yyyy text dates and numeric codes
+DISCHARGES_XLSX = [
+    ["S11", "RGN", "acute", None, 77, HWB, "05/01/2023", 21, "08/01/2023", "09/01/2023", 19, 2, "S720", "W19"],
+]
+EPISODES = [
+    ["E1", "", "82", HWB, "hospital_discharge", "2023-01-06", "home_reablement", "2023-01-06", "", "3", "", ""],
+    ["E2", "", "70", HWB, "community", "", "home_reablement", "2023-01-19", "2023-01-25", "1", "no_ongoing_needs",
+     ""],
+    ["E3", "", "90", HWB, "community", "", "rehabilitation", "2022-12-01", "2023-01-06", "5", "hospital", ""],
+    ["E4", "", "90", HWB, "community", "", "rehabilitation", "2022-12-01", "2023-01-05", "5", "hospital", ""],
+    ["E5", "", "66", HWB, "community", "", "home_reablement", "2023-01-20", "", "0", "", ""],
+    ["E6", "", "66", OTHER, "community", "", "home_reablement", "2023-01-10", "", "0", "", ""],
+    ["E7", "", "85", HWB, "hospital_discharge", "2023-01-12", "bed_based_reablement", "2023-01-12", "2023-01-18",
+     "0", "no_ongoing_needs", ""],
+]
+POSTINGS = [
+    ["T1", "", "2023-01-06", "DF01", "la_discharge", "100.10", "1", "bed nights", "CC1", "Care Home Ltd", "Beds"],
+    ["T2", HWB, "2023-01-19", "DF01", "icb_discharge", "200.20", "2", "bed nights", "CC1", "Care Home Ltd", "Beds"],
+    ["T3", "", "2022-04-01", "DF01", "la_discharge", "50.00", "0.5", "bed nights", "CC1", "Care Home Ltd", "Beds"],
+    ["T4", "", "2022-03-31", "DF01", "la_discharge", "999.99", "", "", "CC1", "Care Home Ltd", "last year"],
+    ["T5", "", "2023-01-20", "DF01", "la_discharge", "888.00", "", "", "CC1", "Care Home Ltd", "after P"],
+    ["T6", "", "2023-01-10", "DF01", "la_discharge", "-20.05", "-0.5", "bed nights", "CC1", "Care Home Ltd",
+     "Reversal of part of T1"],
+    ["T7", "", "2023-01-10", "DF01", "nhs_minimum", "300.00", "", "", "CC1", "Care Home Ltd", "not DF money"],
+    ["T8", "", "2023-01-11", "DF02", "icb_discharge", "45.55", "", "", "CC2", "Staff", "Overtime"],
+    ["T9", "", "2023-01-11", "B01", "nhs_minimum", "500.00", "", "", "CC3", "Trust", "BCF"],
+    ["T10", "", "2023-01-12", "Df 3/x", "la_discharge", "10.00", "1", "people", "CC4", "MiCare", "Retention"],
+    ["T11", "", "2022-06-01", "DF02", "icb_discharge", "1000.00", "100", "hours", "CC2", "Staff", "Overtime"],
+    ["T12", "", "2023-01-15", "B01", "la_discharge", "77.00", "", "", "CC3", "Trust", "DF money, no DF plan row"],
+    ["T13", OTHER, "2023-01-12", "DF01", "la_discharge", "5000.00", "", "", "CC1", "Elsewhere", "another HWB"],
+]
+SCHEMES = [  # hwb_code, fund_year, scheme_id, name, type, source, planned_spend, unit, planned_output, provider, comm
+    ["", "2022-23", "DF01", "Reablement beds", "Bed based intermediate Care Services", "la_discharge", 1000,
+     "bed nights", 10, "Care home", "LA"],
+    ["", "2022-23", "DF01", "Reablement beds", "Bed based intermediate Care Services", "icb_discharge", 2000.5,
+     "bed nights", 20, "Care home", "ICB"],
+    ["", "2022-23", "DF01", "Reablement beds", "Bed based intermediate Care Services", "nhs_minimum", 400,
+     "bed nights", 4, "Care home", "ICB"],
+    ["", "2022-23", "DF02", "Bank holiday overtime", "Workforce recruitment and retention", "icb_discharge", 500,
+     "hours", 50, "Council", "LA"],
+    ["", "2022-23", "Df 3/x", "MiCare retention", "Workforce recruitment and retention", "la_discharge", 100,
+     "people", 4, "MiCare", "LA"],
+    ["", "2022-23", "B01", "Community services", "Community Based Schemes", "nhs_minimum", 9999, "people", 9,
+     "Trust", "ICB"],
+    ["", "2023-24", "DF01", "Reablement beds", "Bed based intermediate Care Services", "la_discharge", 7777,
+     "bed nights", 77, "Care home", "LA"],
+    [OTHER, "2022-23", "DF09", "Leicester beds", "Bed based intermediate Care Services", "la_discharge", 5555,
+     "bed nights", 55, "Care home", "LA"],
+]
+INCOME = [["", "2022-23", "la_discharge", 2500], [HWB, "2022-23", "icb_discharge", 1000],
+          ["", "2022-23", "nhs_minimum", 10000], ["", "2023-24", "la_discharge", 9999],
+          [OTHER, "2022-23", "icb_discharge", 4444]]
+
+
+def plan_sheets() -> dict[str, tuple[list[str], list[list[object]]]]:
+    return {
+        "schemes": (contracts()["plan_schemes"].names, SCHEMES),  # type: ignore[dict-item]
+        "income": (contracts()["plan_income"].names, INCOME),  # type: ignore[dict-item]
+        "metric_plans": (["metric", "period", "plan_value"], [["falls", "2022-23 Q4", 500]]),
+        "capacity": (["service", "month", "capacity"], [["pathway_1", "2023-01", 10]]),
+        "population": (["fund_year", "age_band", "population"], [["2022-23", "65-69", 1000]]),
+        "conditions": (["period", "condition", "confirmed"], [["2022-23 Q4", 1, "Yes"]]),
+    }
+
+
+def write_df_fixture(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    write_csv(folder / "discharges_rwe.csv", contracts()["discharges"].names, DISCHARGES)  # type: ignore[arg-type]
+    write_xlsx(folder / "discharges_rgn.xlsx", {"Discharges": (contracts()["discharges"].names, DISCHARGES_XLSX)})
+    write_csv(folder / "reablement_x.csv", contracts()["reablement"].names, EPISODES)  # type: ignore[arg-type]
+    write_csv(folder / "spend_x.csv", contracts()["spend"].names, POSTINGS)  # type: ignore[arg-type]
+    write_xlsx(folder / "plan_x.xlsx", plan_sheets())
+    return folder
+
+
+# Worked out by hand from the rows above (see the comments on each row).
+EXPECTED_DF = {
+    "df.hwb_code": HWB, "df.hwb_name": "Rutland", "df.fund_year": "2022-23",
+    "df.discharges.total": "5",  # S1 S2 S3 S4 S11
+    "df.discharges.pathway_0": "1", "df.discharges.pathway_1": "1", "df.discharges.pathway_2": "1",
+    "df.discharges.pathway_3": "1", "df.discharges.pathway_unknown": "1",
+    "df.discharges.usual_residence": "3",  # S1 S2 S11
+    "df.discharges.with_ready_date": "4",  # S1 S2 S3 S11
+    "df.discharges.same_day": "1",  # S1
+    "df.discharges.within_48h": "4",  # 0, 2, 2, 1 days
+    "df.discharges.delay_days": "5",
+    "df.discharges.avg_delay_days": "1.3",  # 5 / 4 = 1.25, half away from zero
+    "df.packages.started": "3",  # E1 E2 E7
+    "df.packages.started_from_hospital": "2",  # E1 E7
+    "df.packages.in_use": "4",  # E1 E2 E3 E7
+    "df.scheme.df01.planned_spend": "3000.50", "df.scheme.df01.planned_output": "30.00",
+    "df.scheme.df01.spend_fortnight": "280.25",  # T1 + T2 + T6
+    "df.scheme.df01.spend_to_date": "330.25",  # + T3
+    "df.scheme.df01.spend_to_date_la": "130.05", "df.scheme.df01.spend_to_date_icb": "200.20",
+    "df.scheme.df01.output_fortnight": "2.50", "df.scheme.df01.output_to_date": "3.00",
+    "df.scheme.df02.planned_spend": "500.00", "df.scheme.df02.planned_output": "50.00",
+    "df.scheme.df02.spend_fortnight": "45.55", "df.scheme.df02.spend_to_date": "1045.55",
+    "df.scheme.df02.spend_to_date_la": "0", "df.scheme.df02.spend_to_date_icb": "1045.55",
+    "df.scheme.df02.output_fortnight": "0", "df.scheme.df02.output_to_date": "100.00",
+    "df.scheme.df_3_x.planned_spend": "100.00", "df.scheme.df_3_x.planned_output": "4.00",
+    "df.scheme.df_3_x.spend_fortnight": "10.00", "df.scheme.df_3_x.spend_to_date": "10.00",
+    "df.scheme.df_3_x.spend_to_date_la": "10.00", "df.scheme.df_3_x.spend_to_date_icb": "0",
+    "df.scheme.df_3_x.output_fortnight": "1.00", "df.scheme.df_3_x.output_to_date": "1.00",
+    "df.spend.planned": "3600.50", "df.spend.fortnight": "335.80", "df.spend.to_date": "1385.80",
+    "df.spend.to_date_la": "140.05", "df.spend.to_date_icb": "1245.75",
+    "df.income.la": "2500.00", "df.income.icb": "1000.00", "df.income.total": "3500.00",
+    "df.balance": "2114.20",
+    "df.check.plan_within_income": "No", "df.check.spend_within_income": "Yes",
+}

@@ -1,0 +1,119 @@
+"""The fortnightly-return flow through Prefect: workbook, audit pack, artifacts, blocking, trace, LibreOffice."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from bcf.audit import pack_dir
+from bcf.cli import main
+from flows.fortnightly import fortnightly_flow
+from tests.fixtures import HWB, write_df_fixture
+from transforms.nhs_number import is_valid
+
+
+def _artifacts(flow_run_id: str) -> dict[str, str]:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(
+            artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[flow_run_id])))
+    return {a.key or "": a.type or "" for a in found}
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
+    tmp = tmp_path_factory.mktemp("df")
+    src = write_df_fixture(tmp / "src")
+    outcome = fortnightly_flow(source=str(src), hwb=HWB, period_end="2023-01-19", out_dir=str(tmp / "out"),
+                               data_dir=str(tmp / "data"))
+    return tmp, outcome
+
+
+def test_flow_writes_the_workbook_the_pack_and_artifacts(written: tuple[Path, object]) -> None:
+    tmp, outcome = written
+    assert outcome.status == "written"  # type: ignore[attr-defined]
+    book = load_workbook(outcome.workbook)  # type: ignore[attr-defined]
+    assert book.sheetnames == ["Cover", "Checklist", "Discharges", "Packages", "Spend and Activity",
+                               "Income and Checks", "Lineage"]
+    name = book.defined_names["df.check.plan_within_income"]
+    sheet, cell = next(name.destinations)
+    assert book[sheet][cell.replace("$", "")].value == "No"
+    assert book["Discharges"]["B4"].value == 5 and isinstance(book["Cover"]["B6"].value, object)
+    pack = pack_dir(outcome.workbook)  # type: ignore[attr-defined]
+    assert {p.name for p in pack.iterdir()} == {"manifest.json", "findings.csv", "lineage.csv", "lineage.parquet"}
+    run_id = _run_id(pack)
+    keys = _artifacts(run_id)
+    assert keys == {"df-e06000017-2023-01-19-findings": "markdown", "df-e06000017-2023-01-19-headline": "table",
+                    "df-e06000017-2023-01-19-workbook": "markdown"}  # Prefect stores a link as markdown
+
+
+def _run_id(pack: Path) -> str:
+    import json
+
+    return str(json.loads((pack / "manifest.json").read_text())["run"]["prefect_flow_run_id"])
+
+
+def test_trace_by_figure_id_and_by_cell(written: tuple[Path, object], capsys: pytest.CaptureFixture[str]) -> None:
+    _, outcome = written
+    wb = str(outcome.workbook)  # type: ignore[attr-defined]
+    assert main(["trace", wb, "df.scheme.df01.spend_fortnight", "--format", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [(r["file"], r["row"], r["key"], r["contribution"]) for r in rows] == [
+        ("spend_x.csv", "2", "T1", "100.10"), ("spend_x.csv", "3", "T2", "200.20"),
+        ("spend_x.csv", "7", "T6", "-20.05")]
+    assert main(["trace", wb, "'Discharges'!B4"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("df.discharges.total = 5") and "discharges_rgn.xlsx  2" in out
+    assert main(["trace", wb, "Discharges!Z99"]) == 2
+
+
+def test_the_workbook_opens_in_libreoffice(written: tuple[Path, object], tmp_path: Path) -> None:
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        if os.environ.get("CI"):
+            pytest.fail("LibreOffice is missing: .ci/run installs it")
+        pytest.skip("LibreOffice not installed here")
+    _, outcome = written
+    run = subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo", "--convert-to",
+                          "pdf", "--outdir", str(tmp_path), str(outcome.workbook)],  # type: ignore[attr-defined]
+                         capture_output=True, text=True, timeout=180)
+    pdf = tmp_path / (outcome.workbook.stem + ".pdf")  # type: ignore[attr-defined]
+    assert run.returncode == 0 and pdf.exists() and pdf.stat().st_size > 5000, run.stderr
+
+
+def test_a_bad_row_for_the_hwb_blocks_the_return(tmp_path: Path) -> None:
+    src = write_df_fixture(tmp_path / "src")
+    bad = (src / "discharges_rwe.csv").read_text(encoding="utf-8")
+    bad += "S99,RWE,acute,9434765918,80,E06000017,2023-01-02,21,,2023-01-12,19,0,J18.9,\n"
+    (src / "discharges_rwe.csv").write_text(bad, encoding="utf-8")
+    out = tmp_path / "out"
+    code = main(["run", "fortnightly", "--source", str(src), "--hwb", HWB, "--period-end", "2023-01-19",
+                 "--out", str(out), "--data-dir", str(tmp_path / "data")])
+    assert code == 1
+    assert not list(out.glob("*.xlsx")) and not list(out.glob("*.audit"))
+    with open(out / "df_fortnightly_E06000017_2023-01-19.blocked-findings.csv", encoding="utf-8") as fh:
+        findings = list(csv.DictReader(fh))
+    assert [(f["file"], f["row"], f["column"], f["value"], f["rule"]) for f in findings if f["severity"] == "error"] \
+        == [("discharges_rwe.csv", "12", "nhs_number", "******5918", "nhs_number")]
+
+
+def test_no_nhs_number_in_any_output(written: tuple[Path, object]) -> None:
+    """Every file the run wrote (workbook cells, audit pack) and the warehouse text: no valid NHS number."""
+    tmp, outcome = written
+    for path in (tmp / "out").rglob("*"):
+        if path.is_file() and path.suffix in (".csv", ".json"):
+            text = path.read_text(encoding="utf-8")
+            assert not [m for m in re.findall(r"(?<!\d)\d{10}(?!\d)", text) if is_valid(m)], path
+    book = load_workbook(outcome.workbook)  # type: ignore[attr-defined]
+    cells = " ".join(str(c.value) for s in book.worksheets for row in s.iter_rows() for c in row if c.value)
+    assert not [m for m in re.findall(r"(?<!\d)\d{10}(?!\d)", cells) if is_valid(m)]
