@@ -178,6 +178,23 @@ def cmd_trace(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from prefect import serve
+
+    from flows.deployments import build_deployments
+
+    source = args.source or os.environ.get("BCF_SOURCE")
+    hwb = args.hwb or os.environ.get("BCF_HWB")
+    if not source or not hwb:
+        raise UsageError("bcf serve needs --source and --hwb (or BCF_SOURCE and BCF_HWB)")
+    _check_hwb(hwb)
+    deployments = build_deployments(source, hwb, args.out, str(_data_dir(args)))
+    for d in deployments:
+        print(f"serving {d.name}: {d.description}")
+    serve(*deployments)
+    return EXIT_OK
+
+
 def _check_hwb(code: str) -> None:
     from bcf.settings import hwb_reference
 
@@ -230,6 +247,13 @@ def build_parser() -> argparse.ArgumentParser:
     back.add_argument("--out", default="returns")
     back.add_argument("--data-dir")
     back.set_defaults(func=cmd_backfill)
+
+    srv = sub.add_parser("serve", help="register the fortnightly and quarterly deployments and serve them")
+    srv.add_argument("--source", help="folder or s3:// prefix (default BCF_SOURCE)")
+    srv.add_argument("--hwb", help="HWB code (default BCF_HWB)")
+    srv.add_argument("--out", default="returns")
+    srv.add_argument("--data-dir")
+    srv.set_defaults(func=cmd_serve)
 
     tr = sub.add_parser("trace", help="every source row behind one figure of a workbook")
     tr.add_argument("workbook")

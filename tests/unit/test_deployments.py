@@ -1,0 +1,29 @@
+"""The served deployments: schedule and parameters (building them needs no server)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from flows.deployments import build_deployments, fortnight_schedule
+from flows.fortnightly import backfill_period_ends
+
+
+def test_fortnightly_runs_every_14_days_from_friday_6_january_2023() -> None:
+    schedule = fortnight_schedule()
+    assert schedule.interval == dt.timedelta(days=14)
+    assert schedule.anchor_date == dt.datetime(2023, 1, 6, 7, 0, tzinfo=ZoneInfo("Europe/London"))
+    assert schedule.anchor_date.weekday() == 4  # a Friday
+
+
+def test_deployment_is_parameterised_by_hwb_and_source() -> None:
+    (fortnightly,) = build_deployments("s3://bucket/rutland/", "E06000017", "returns", "bcf_data")
+    assert fortnightly.parameters == {"source": "s3://bucket/rutland/", "hwb": "E06000017", "out_dir": "returns",
+                                      "data_dir": "bcf_data"}
+    assert "period_end" not in fortnightly.parameters  # each run computes its own period
+
+
+def test_backfill_lists_every_scheduled_period_end_in_range() -> None:
+    assert backfill_period_ends(dt.date(2023, 1, 1), dt.date(2023, 2, 20)) == [
+        dt.date(2023, 1, 5), dt.date(2023, 1, 19), dt.date(2023, 2, 2), dt.date(2023, 2, 16)]
+    assert backfill_period_ends(dt.date(2023, 1, 6), dt.date(2023, 1, 18)) == []
