@@ -88,21 +88,30 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from bcf.fortnightly import scheduled_period_end
     from bcf.synthetic import generate
     from flows.fortnightly import fortnightly_flow
+    from flows.quarterly import latest_quarter_before, quarterly_flow
 
     out = Path(args.out)
     extracts, data_dir, returns = out / "extracts", out / "data", out / "returns"
-    started = _step(f"1/2 generating a year of synthetic extracts for Rutland ({DEMO_HWB}) into {extracts}")
+    started = _step(f"1/3 generating a year of synthetic extracts for Rutland ({DEMO_HWB}) into {extracts}")
     counts = generate(DEMO_HWB, DEMO_FROM, DEMO_TO, DEMO_SCALE, DEMO_SEED, extracts)
     _done(started, ", ".join(f"{k}: {v:,} rows" for k, v in counts.items()))
     period_end = scheduled_period_end(DEMO_TO + dt.timedelta(days=1))
-    started = _step(f"2/2 Prefect flow fortnightly-return for the fortnight ending {period_end:%d/%m/%Y} "
+    started = _step(f"2/3 Prefect flow fortnightly-return for the fortnight ending {period_end:%d/%m/%Y} "
                     f"(ingest, validate, compute, write, audit pack)")
     outcome = fortnightly_flow(source=str(extracts), hwb=DEMO_HWB, period_end=period_end.isoformat(),
                                out_dir=str(returns), data_dir=str(data_dir))
     _done(started)
+    quarter = latest_quarter_before(DEMO_TO + dt.timedelta(days=1))
+    started = _step(f"3/3 Prefect flow quarterly-return for {quarter} (the extracts are already landed: no-op)")
+    quarterly = quarterly_flow(source=str(extracts), hwb=DEMO_HWB, quarter=quarter, out_dir=str(returns),
+                               data_dir=str(data_dir))
+    _done(started)
     print_landed(data_dir)
     _print_outcome(outcome)
-    return EXIT_OK if outcome.status == "written" else EXIT_BLOCKED
+    _print_outcome(quarterly)
+    print(f"\nTrace any figure to its source rows, e.g.:\n  bcf trace {outcome.workbook} df.spend.to_date")
+    written = outcome.status == "written" and quarterly.status == "written"
+    return EXIT_OK if written else EXIT_BLOCKED
 
 
 def _print_outcome(outcome) -> None:  # type: ignore[no-untyped-def]
@@ -131,6 +140,36 @@ def cmd_run_fortnightly(args: argparse.Namespace) -> int:
                                out_dir=args.out, data_dir=str(_data_dir(args)))
     _print_outcome(outcome)
     return EXIT_OK if outcome.status == "written" else EXIT_BLOCKED
+
+
+def cmd_run_quarterly(args: argparse.Namespace) -> int:
+    from bcf.quarterly import Quarter
+    from flows.quarterly import quarterly_flow
+    from transforms.template import TemplateError
+
+    _check_hwb(args.hwb)
+    try:
+        Quarter.parse(args.hwb, args.quarter)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    if args.template and not Path(args.template).is_file():
+        raise UsageError(f"template not found: {args.template}")
+    try:
+        outcome = quarterly_flow(source=args.source, hwb=args.hwb, quarter=args.quarter, out_dir=args.out,
+                                 data_dir=str(_data_dir(args)), template=args.template, cell_map=args.cell_map)
+    except TemplateError as exc:
+        raise UsageError(str(exc)) from exc
+    _print_outcome(outcome)
+    return EXIT_OK if outcome.status == "written" else EXIT_BLOCKED
+
+
+def cmd_cellmap(args: argparse.Namespace) -> int:
+    from bcf.quarterly import Quarter
+    from transforms.template import cell_map_text
+
+    months = Quarter.parse("E06000017", args.quarter).months if args.quarter else None
+    sys.stdout.write(cell_map_text(Path(args.workbook), months))
+    return EXIT_OK
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
@@ -238,6 +277,21 @@ def build_parser() -> argparse.ArgumentParser:
     fort.add_argument("--out", default="returns")
     fort.add_argument("--data-dir")
     fort.set_defaults(func=cmd_run_fortnightly)
+
+    qtr = run_sub.add_parser("quarterly", help="one BCF quarterly return")
+    qtr.add_argument("--source", required=True)
+    qtr.add_argument("--hwb", required=True)
+    qtr.add_argument("--quarter", required=True, help="like 2023-24-Q3")
+    qtr.add_argument("--template", help="fill this XLSX template through the cell map instead of the built-in layout")
+    qtr.add_argument("--cell-map", help="TOML cell map for --template (default: config/settings.toml)")
+    qtr.add_argument("--out", default="returns")
+    qtr.add_argument("--data-dir")
+    qtr.set_defaults(func=cmd_run_quarterly)
+
+    cmap = sub.add_parser("cellmap", help="print a cell map from a workbook's defined names (start of a new map)")
+    cmap.add_argument("workbook")
+    cmap.add_argument("--quarter", help="write this quarter's months as {m1} {m2} {m3}")
+    cmap.set_defaults(func=cmd_cellmap)
 
     back = sub.add_parser("backfill", help="fortnightly returns for every scheduled fortnight in a date range")
     back.add_argument("--source", required=True)

@@ -310,9 +310,10 @@ def plan_tables(hwb: str, start: dt.date, end: dt.date, scale: int, discharges: 
         for band, share in POP_SHARE.items():
             rows["population"].append({"fund_year": fy, "age_band": band, "population": int(population * share)})
         for quarter, _, _ in quarters_of(fy):
-            for metric, value in (("avoidable_admissions", 190.0), ("falls", 520.0),
-                                  ("discharge_usual_residence", 92.0), ("residential_admissions", 140.0),
-                                  ("reablement_91d", 80.0)):
+            # near what the synthetic data produces, so a demo shows both on-track and off-track metrics
+            for metric, value in (("avoidable_admissions", 335.0), ("falls", 560.0),
+                                  ("discharge_usual_residence", 84.0), ("residential_admissions", 140.0),
+                                  ("reablement_91d", 78.0)):
                 rows["metric_plans"].append({"metric": metric, "period": quarter,
                                              "plan_value": round(value * float(rng.uniform(0.95, 1.05)), 1)})
             for n in range(1, 5):

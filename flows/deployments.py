@@ -7,10 +7,11 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from prefect.schedules import Interval
+from prefect.schedules import Cron, Interval
 
 from bcf.settings import settings
 from flows.fortnightly import fortnightly_flow
+from flows.quarterly import quarterly_flow
 
 LONDON = ZoneInfo("Europe/London")
 RUN_AT = dt.time(7, 0)  # early morning on submission day, before the officer starts work
@@ -20,6 +21,12 @@ def fortnight_schedule() -> Interval:
     anchor = dt.date.fromisoformat(settings()["schedule"]["fortnight_anchor"])
     return Interval(dt.timedelta(days=14), anchor_date=dt.datetime.combine(anchor, RUN_AT, tzinfo=LONDON),
                     timezone="Europe/London")
+
+
+def quarter_schedule() -> Cron:
+    """The run day of January, April, July and October: the quarter just ended is complete by then."""
+    day = int(settings()["quarterly"]["run_day"])
+    return Cron(f"{RUN_AT.minute} {RUN_AT.hour} {day} 1,4,7,10 *", timezone="Europe/London")
 
 
 def build_deployments(source: str, hwb: str, out_dir: str, data_dir: str) -> list[Any]:
@@ -32,4 +39,11 @@ def build_deployments(source: str, hwb: str, out_dir: str, data_dir: str) -> lis
         tags=["bcf", "discharge-fund", hwb],
         description="Discharge Fund fortnightly return, every 14 days from Friday 6 January 2023",
     )
-    return [fortnightly]
+    quarterly = quarterly_flow.to_deployment(
+        name=f"bcf-quarterly-{hwb.lower()}",
+        schedules=[quarter_schedule()],
+        parameters=common,
+        tags=["bcf", "quarterly", hwb],
+        description="BCF quarterly return, after each quarter end, for the quarter just ended",
+    )
+    return [fortnightly, quarterly]

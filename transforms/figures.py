@@ -109,10 +109,11 @@ def source_rows(con: duckdb.DuckDBPyConnection, figure_id: str) -> tuple[int, li
 
 def build(specs: list[FigureSpec], summed: dict[str, Summed], derived: dict[str, Value],
           con: duckdb.DuckDBPyConnection) -> list[Figure]:
-    """Every figure of a return, in catalogue order. Summed figures with no rows are 0, not blank."""
+    """Every figure of a return, in catalogue order. Summed figures with no rows are 0, not blank, unless the
+    return derives them itself (a capacity the plan leaves blank stays blank)."""
     out = []
     for spec in specs:
-        if spec.kind in SUMMED:
+        if spec.kind in SUMMED and spec.id not in derived:
             got = summed.get(spec.id)
             value: Value = rounded(spec.kind, got.value) if got else Decimal(0)
             out.append(Figure(spec, value, got.source_rows if got else 0, got.files if got else []))

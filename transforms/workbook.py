@@ -88,7 +88,7 @@ def _put_value(sheet: Worksheet, row: int, col: int, figure: Figure) -> None:
         safe_text(cell, str(value))
     if kind in FORMATS:
         cell.number_format = FORMATS[kind]
-    cell.alignment = Alignment(horizontal="right")
+    cell.alignment = Alignment(horizontal="left" if kind in ("text", "yesno") else "right")
 
 
 def _print_setup(sheet: Worksheet) -> None:
@@ -145,7 +145,7 @@ def _checklist_sheet(book: Workbook, figures: list[Figure], where: dict[str, tup
 
 
 def write_workbook(path: Path, layouts: list[SheetLayout], figures: list[Figure],
-                   allowed_blank: set[str] | None = None) -> dict[str, tuple[str, str]]:
+                   allowed_blank: set[str] | None = None, checklist: bool = True) -> dict[str, tuple[str, str]]:
     """Write the workbook atomically; returns figure id -> (sheet, cell). Every figure must be placed once."""
     by_id = {f.id: f for f in figures}
     where: dict[str, tuple[str, str]] = {}
@@ -188,7 +188,8 @@ def write_workbook(path: Path, layouts: list[SheetLayout], figures: list[Figure]
     missing = [f.id for f in figures if f.id not in where]
     if missing:
         raise ValueError(f"figures not placed in the layout: {missing[:5]}")
-    _checklist_sheet(book, figures, where, allowed_blank or set())
+    if checklist:
+        _checklist_sheet(book, figures, where, allowed_blank or set())
     _lineage_sheet(book, figures, where)
     for sheet in book.worksheets:
         _print_setup(sheet)

@@ -13,3 +13,9 @@ CREATE OR REPLACE TEMP TABLE contrib (
 
 -- A scheme id as it appears inside a figure id: lower-cased, anything but a-z, 0-9 and _ becomes _.
 CREATE OR REPLACE TEMP MACRO sid(x) AS regexp_replace(lower(x), '[^a-z0-9_]', '_', 'g');
+
+-- The 65+ age bands of the falls rate (ESP 2013), from age at admission.
+CREATE OR REPLACE TEMP MACRO age_band_65(age) AS CASE
+    WHEN age BETWEEN 65 AND 69 THEN '65-69' WHEN age BETWEEN 70 AND 74 THEN '70-74'
+    WHEN age BETWEEN 75 AND 79 THEN '75-79' WHEN age BETWEEN 80 AND 84 THEN '80-84'
+    WHEN age BETWEEN 85 AND 89 THEN '85-89' WHEN age >= 90 THEN '90+' END;

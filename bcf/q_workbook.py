@@ -1,0 +1,73 @@
+"""The built-in layout of the BCF quarterly workbook, with the sheets returns.md part B names."""
+
+from __future__ import annotations
+
+from bcf.quarterly import CD_SERVICES, CONDITIONS, METRIC_DEFINITIONS, METRIC_LABEL, METRICS, QuarterlyReturn
+from transforms.figures import scheme_slug
+from transforms.workbook import Header, LayoutCell, Ref, SheetLayout
+
+SOURCE_LABEL = {"nhs_minimum": "NHS minimum contribution", "ibcf": "Improved Better Care Fund", "dfg":
+                "Disabled Facilities Grant", "la_discharge": "LA Discharge Fund grant", "icb_discharge":
+                "ICB Discharge Fund allocation", "additional_la": "Additional LA contribution", "additional_icb":
+                "Additional ICB contribution", "total": "Total"}
+
+
+def allowed_blank(ret: QuarterlyReturn) -> set[str]:
+    """Blanks returns.md prescribes: zero denominators, absent metric_actuals or capacity."""
+    return {f.id for f in ret.figures if f.value is None and (
+        f.id.endswith((".actual", ".capacity", ".gap")))}
+
+
+def layouts(ret: QuarterlyReturn) -> list[SheetLayout]:
+    q = ret.quarter
+    metric_rows: list[list[LayoutCell]] = []
+    for m in METRICS:
+        has_parts = m in METRIC_DEFINITIONS
+        metric_rows.append([
+            METRIC_LABEL[m], Ref(f"q.metric.{m}.plan"),
+            Ref(f"q.metric.{m}.numerator") if has_parts else None,
+            Ref(f"q.metric.{m}.denominator") if has_parts else None,
+            Ref(f"q.metric.{m}.actual"), Ref(f"q.metric.{m}.assessment"),
+        ])
+    cd_rows: list[list[LayoutCell]] = [
+        [service, f"{month:%b %Y}", Ref(f"q.cd.{service}.{month:%Y_%m}.demand"),
+         Ref(f"q.cd.{service}.{month:%Y_%m}.capacity"), Ref(f"q.cd.{service}.{month:%Y_%m}.gap")]
+        for service in CD_SERVICES for month in q.months
+    ]
+    scheme_rows: list[list[LayoutCell]] = [
+        [sid, name or ""] + [Ref(f"q.scheme.{scheme_slug(sid)}.{p}") for p in (
+            "planned_spend", "actual_spend_ytd", "planned_output", "actual_output_ytd")]
+        for sid, name in ret.schemes
+    ]
+    ie_rows: list[list[LayoutCell]] = [
+        [SOURCE_LABEL.get(s, s)] + [Ref(f"q.ie.{s}.{p}") for p in ("income", "expenditure_ytd", "balance")]
+        for s in [*ret.sources, "total"]
+    ]
+    return [
+        SheetLayout("Cover", f"Better Care Fund quarterly return {q.label}",
+                    [[Header("Item"), Header("Value")], ["HWB code", Ref("q.hwb_code")],
+                     ["HWB name", Ref("q.hwb_name")], ["Quarter", Ref("q.quarter")],
+                     ["Template status", Ref("q.template_status")]],
+                    widths=(30, 30),
+                    notes=[f"Quarter {q.q_start:%d/%m/%Y} to {q.q_end:%d/%m/%Y}; year to date from "
+                           f"{q.fy_start:%d/%m/%Y}.", "Every figure cell has a defined name equal to its figure id; "
+                           "the Lineage sheet and `bcf trace` lead to the source rows."]),
+        SheetLayout("National Conditions", "National conditions",
+                    [[Header("National condition"), Header("Confirmed")],
+                     *[[f"{n}. {text}", Ref(f"q.condition.{n}.confirmed")] for n, text in CONDITIONS.items()]],
+                    widths=(90, 14)),
+        SheetLayout("Metrics", "National metrics: plan and actual for the quarter",
+                    [[Header("Metric"), Header("Plan"), Header("Numerator"), Header("Denominator"), Header("Actual"),
+                      Header("Assessment")], *metric_rows],
+                    widths=(66, 12, 14, 14, 12, 36)),
+        SheetLayout("Capacity & Demand", "Intermediate care capacity and demand by month (people)",
+                    [[Header("Service"), Header("Month"), Header("Demand"), Header("Capacity"), Header("Gap")],
+                     *cd_rows], widths=(24, 12, 12, 12, 12)),
+        SheetLayout("Spend and Activity", "Spend and outputs by scheme, year to date (all funding sources)",
+                    [[Header("Scheme"), Header("Scheme name"), Header("Planned spend"), Header("Actual spend YTD"),
+                      Header("Planned output"), Header("Actual output YTD")], *scheme_rows],
+                    widths=(12, 44, 18, 18, 16, 16), freeze="C4"),
+        SheetLayout("Income and Expenditure", "Income and expenditure by funding source, year to date",
+                    [[Header("Funding source"), Header("Income"), Header("Expenditure YTD"), Header("Balance")],
+                     *ie_rows], widths=(34, 18, 18, 18)),
+    ]

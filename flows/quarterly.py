@@ -1,0 +1,77 @@
+"""Flow `quarterly-return`: ingest -> validate -> compute -> write (built-in layout or the user's template) ->
+audit pack, for one HWB and quarter."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import partial
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from bcf.audit import RunInfo
+from bcf.produce import Computed, ReturnOutcome, produce
+from bcf.q_workbook import allowed_blank, layouts
+from bcf.quarterly import Quarter, compute
+from bcf.settings import config_dir, settings
+from flows.common import ledger_run, return_artifacts, warehouse_path
+from flows.ingest import ingest
+from transforms.template import fill_template, load_cell_map
+from transforms.workbook import write_workbook
+from warehouse import db
+
+HEADLINE = ["q.template_status", *[f"q.metric.{m}.{p}" for m in (
+    "avoidable_admissions", "falls", "discharge_usual_residence", "residential_admissions", "reablement_91d")
+    for p in ("actual", "assessment")], "q.ie.total.income", "q.ie.total.expenditure_ytd", "q.ie.total.balance"]
+
+
+def latest_quarter_before(run_date: dt.date) -> str:
+    """The last quarter that ended before the run date, as 2023-24-Q3."""
+    ends = [dt.date(run_date.year - 1, 12, 31), dt.date(run_date.year, 3, 31), dt.date(run_date.year, 6, 30),
+            dt.date(run_date.year, 9, 30), dt.date(run_date.year, 12, 31)]
+    end = max(e for e in ends if e < run_date)
+    start_year = end.year if end.month >= 4 else end.year - 1
+    n = {6: 1, 9: 2, 12: 3, 3: 4}[end.month]
+    return f"{start_year}-{(start_year + 1) % 100:02d}-Q{n}"
+
+
+def default_cell_map() -> Path:
+    return config_dir() / settings()["quarterly"]["cell_map"]
+
+
+@task(name="produce-quarterly-return", cache_policy=NO_CACHE)
+def produce_task(data_dir: Path, quarter: Quarter, out_dir: Path, run: RunInfo, template: str | None,
+                 cell_map: str | None) -> ReturnOutcome:
+    def computed(con):  # type: ignore[no-untyped-def]
+        ret = compute(con, quarter)
+        if template:
+            cells = load_cell_map(Path(cell_map) if cell_map else default_cell_map(), quarter.months)
+
+            def writer(path, _layouts, figures, _blank):  # type: ignore[no-untyped-def]
+                return fill_template(Path(template), path, figures, cells)
+        else:
+            writer = partial(write_workbook, checklist=False)
+        return Computed(ret.figures, layouts(ret), allowed_blank(ret), writer)
+
+    with db.connect(warehouse_path(data_dir)) as con:
+        return produce(con, quarter.hwb, quarter.params(), out_dir / quarter.file_name, run, computed)
+
+
+@flow(name="quarterly-return", log_prints=True)
+def quarterly_flow(source: str, hwb: str, quarter: str | None = None, out_dir: str = "returns",
+                   data_dir: str = "bcf_data", template: str | None = None,
+                   cell_map: str | None = None) -> ReturnOutcome:
+    """quarter like 2023-24-Q3; defaults to the last quarter that ended before today."""
+    logger = get_run_logger()
+    q = Quarter.parse(hwb, quarter or latest_quarter_before(dt.date.today()))
+    params = {"source": source, **{k: v for k, v in q.params().items() if k not in ("emergency", "acsc")},
+              "out_dir": out_dir, "data_dir": data_dir, "template": template, "cell_map": cell_map}
+    with ledger_run(Path(data_dir), "quarterly-return", params) as ledger:
+        ingest(source, Path(data_dir), ledger.run.run_id)
+        outcome = produce_task(Path(data_dir), q, Path(out_dir), ledger.run, template, cell_map)
+        ledger.outcome = "done" if outcome.status == "written" else "blocked"
+        ledger.detail = f"{outcome.workbook.name}: {outcome.status}, {len(outcome.blocking)} blocking finding(s)"
+    return_artifacts(f"bcf {hwb} {q.label}", outcome, HEADLINE)
+    logger.info("%s %s (%d blocking finding(s))", outcome.workbook.name, outcome.status, len(outcome.blocking))
+    return outcome
