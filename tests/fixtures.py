@@ -139,3 +139,120 @@ EXPECTED_DF = {
     "df.balance": "2114.20",
     "df.check.plan_within_income": "No", "df.check.spend_within_income": "Yes",
 }
+
+
+# ---- Quarterly: Q = 2022-23 Q4 (2023-01-01 .. 2023-03-31), year to date from 2022-04-01 ----
+def _adm(sid: str, adm: str, method: str, age: str, dx: str, cause: str = "", dis: str = "", dest: str = "",
+         pathway: str = "", setting: str = "acute", hwb: str = HWB) -> list[str]:
+    return [sid, "RWE", setting, "", age, hwb, adm, method, "", dis, dest, pathway, dx, cause]
+
+
+Q_DISCHARGES = [
+    _adm("Q1", "2023-01-01", "21", "70", "J44.1", dis="2023-01-05", dest="19", pathway="1"),  # ACSC, DUR num
+    _adm("Q2", "2023-03-31", "2A", "70", "I50.0"),  # ACSC on the last day, still in hospital
+    _adm("Q3", "2022-12-31", "21", "70", "J44.1", dis="2023-01-02", dest="54", pathway="3"),  # admitted before Q
+    _adm("Q4", "2023-02-10", "11", "70", "J44.1", dis="2023-02-11", dest="79"),  # elective; died
+    _adm("Q5", "2023-02-01", "21", "66", "S72.0", "W19", dis="2023-02-20", dest="85", pathway="2"),  # fall 65-69
+    _adm("Q6", "2023-02-02", "22", "91", "T14.9", "W01", dis="2023-03-31", dest="19", pathway="0"),  # fall 90+
+    _adm("Q7", "2023-02-03", "21", "64", "S72.0", "W19"),  # under 65
+    _adm("Q8", "2023-02-04", "21", "80", "S72.0", "X59"),  # not a fall cause
+    _adm("Q9", "2023-02-05", "21", "80", "T99", "W19"),  # T99 is outside T00-T98
+    _adm("Q10", "2023-02-06", "21", "80", "J44.1", setting="community"),
+    _adm("Q11", "2023-02-06", "21", "80", "J44.1", hwb=OTHER),
+    _adm("Q12", "2023-03-01", "21", "50", "E11.9", dis="2023-04-01", dest="19", pathway="0"),  # ACSC; out after Q
+    _adm("Q13", "2023-03-05", "21", "40", "I10", dis="2023-03-10", dest="19"),  # ACSC; DUR num; no pathway
+    _adm("Q14", "2023-03-05", "21", "45", "I119"),  # I11.9 written without the dot: ACSC
+    _adm("Q15", "2023-03-06", "21", "45", "I11.1"),  # I11.1 is not on the list
+]
+
+
+def _ep(eid: str, age: str, source: str, hdd: str, service: str, start: str, status: str = "") -> list[str]:
+    return [eid, "", age, HWB, source, hdd, service, start, "", "1", "", status]
+
+
+Q_EPISODES = [  # 91-day cohort: hospital discharge 2022-10-02 .. 2022-12-30, age 65+
+    _ep("R1", "70", "hospital_discharge", "2022-10-02", "home_reablement", "2022-10-03", "at_home"),
+    _ep("R2", "80", "hospital_discharge", "2022-12-30", "home_reablement", "2022-12-31", "hospital"),
+    _ep("R3", "80", "hospital_discharge", "2022-10-01", "home_reablement", "2022-10-02", "at_home"),  # before
+    _ep("R4", "80", "hospital_discharge", "2022-12-31", "home_reablement", "2023-01-01"),  # after
+    _ep("R5", "64", "hospital_discharge", "2022-11-15", "home_reablement", "2022-11-16", "at_home"),  # under 65
+    _ep("R6", "85", "hospital_discharge", "2022-11-15", "home_reablement", "2022-11-16"),  # in cohort, no status
+    _ep("R7", "80", "community", "", "home_reablement", "2023-01-10"),
+    _ep("R8", "80", "community", "", "bed_based_reablement", "2023-02-10"),
+    _ep("R9", "80", "community", "", "rehabilitation", "2023-03-15"),
+    _ep("R10", "80", "hospital_discharge", "2023-02-01", "home_reablement", "2023-02-02"),
+]
+Q_POPULATION = [["2022-23", b, n] for b, n in (("0-17", 2000), ("18-64", 5000), ("65-69", 1000), ("70-74", 800),
+                                               ("75-79", 600), ("80-84", 400), ("85-89", 200), ("90+", 100))]
+Q_METRIC_PLANS = [["avoidable_admissions", "2022-23 Q4", 50], ["falls", "2022-23 Q4", 79.5],
+                  ["discharge_usual_residence", "2022-23 Q4", 60.1], ["residential_admissions", "2022-23 Q4", 100],
+                  ["reablement_91d", "2022-23 Q4", None], ["falls", "2022-23 Q3", 1]]
+Q_CONDITIONS = [["2022-23 Q4", 1, "Yes"], ["2022-23 Q4", 2, "No"], ["2022-23 Q4", 3, "Yes"],
+                ["2022-23 Q3", 4, "Yes"]]  # condition 4 is missing for Q4
+Q_CAPACITY = [["pathway_1", "2023-01", 5], ["pathway_3", "2023-01", None], ["community_reablement", "2023-03", 0]]
+Q_ACTUALS = [["residential_admissions", "2022-23 Q4", 99.9, "CLD return"]]
+
+
+def write_q_fixture(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    write_csv(folder / "discharges_q.csv", contracts()["discharges"].names, Q_DISCHARGES)  # type: ignore[arg-type]
+    write_csv(folder / "reablement_q.csv", contracts()["reablement"].names, Q_EPISODES)  # type: ignore[arg-type]
+    write_csv(folder / "spend_q.csv", contracts()["spend"].names, POSTINGS)  # type: ignore[arg-type]
+    sheets = plan_sheets()
+    sheets.update({
+        "population": (["fund_year", "age_band", "population"], Q_POPULATION),  # type: ignore[dict-item]
+        "metric_plans": (["metric", "period", "plan_value"], Q_METRIC_PLANS),  # type: ignore[dict-item]
+        "conditions": (["period", "condition", "confirmed"], Q_CONDITIONS),  # type: ignore[dict-item]
+        "capacity": (["service", "month", "capacity"], Q_CAPACITY),  # type: ignore[dict-item]
+        "metric_actuals": (["metric", "period", "value", "source_note"], Q_ACTUALS),  # type: ignore[dict-item]
+    })
+    write_xlsx(folder / "plan_q.xlsx", sheets)
+    return folder
+
+
+EXPECTED_Q = {
+    "q.hwb_code": HWB, "q.hwb_name": "Rutland", "q.quarter": "2022-23 Q4", "q.template_status": "Incomplete",
+    "q.condition.1.confirmed": "Yes", "q.condition.2.confirmed": "No", "q.condition.3.confirmed": "Yes",
+    "q.condition.4.confirmed": "None",
+    "q.metric.avoidable_admissions.plan": "50.0", "q.metric.avoidable_admissions.numerator": "5",  # Q1 Q2 Q12-14
+    "q.metric.avoidable_admissions.denominator": "10100",
+    "q.metric.avoidable_admissions.actual": "49.5",  # 5 / 10,100 x 100,000 = 49.50
+    "q.metric.avoidable_admissions.assessment": "On track to meet target",  # lower is better
+    "q.metric.falls.plan": "79.5", "q.metric.falls.numerator": "2", "q.metric.falls.denominator": "3100",
+    "q.metric.falls.actual": "79.5",  # (1/1000 x 5500 + 1/100 x 1000) / 19,500 x 100,000 = 79.49
+    "q.metric.falls.assessment": "On track to meet target",  # a tie is on track
+    "q.metric.discharge_usual_residence.plan": "60.1", "q.metric.discharge_usual_residence.numerator": "3",
+    "q.metric.discharge_usual_residence.denominator": "5",  # Q1 Q3 Q5 Q6 Q13
+    "q.metric.discharge_usual_residence.actual": "60.0",
+    "q.metric.discharge_usual_residence.assessment": "Not on track to meet target",  # higher is better
+    "q.metric.residential_admissions.plan": "100.0", "q.metric.residential_admissions.actual": "99.9",
+    "q.metric.residential_admissions.assessment": "On track to meet target",
+    "q.metric.reablement_91d.plan": "None", "q.metric.reablement_91d.numerator": "1",
+    "q.metric.reablement_91d.denominator": "3",  # R1 R2 R6
+    "q.metric.reablement_91d.actual": "33.3",
+    "q.metric.reablement_91d.assessment": "Data not available to assess progress",
+    "q.scheme.b01.planned_spend": "9999.00", "q.scheme.b01.actual_spend_ytd": "577.00",
+    "q.scheme.b01.planned_output": "9.00", "q.scheme.b01.actual_output_ytd": "0",
+    "q.scheme.df01.planned_spend": "3400.50", "q.scheme.df01.actual_spend_ytd": "1518.25",
+    "q.scheme.df01.planned_output": "34.00", "q.scheme.df01.actual_output_ytd": "3.00",
+    "q.scheme.df02.planned_spend": "500.00", "q.scheme.df02.actual_spend_ytd": "1045.55",
+    "q.scheme.df02.planned_output": "50.00", "q.scheme.df02.actual_output_ytd": "100.00",
+    "q.scheme.df_3_x.planned_spend": "100.00", "q.scheme.df_3_x.actual_spend_ytd": "10.00",
+    "q.scheme.df_3_x.planned_output": "4.00", "q.scheme.df_3_x.actual_output_ytd": "1.00",
+    "q.ie.icb_discharge.income": "1000.00", "q.ie.icb_discharge.expenditure_ytd": "1245.75",
+    "q.ie.icb_discharge.balance": "-245.75",
+    "q.ie.la_discharge.income": "2500.00", "q.ie.la_discharge.expenditure_ytd": "1105.05",
+    "q.ie.la_discharge.balance": "1394.95",
+    "q.ie.nhs_minimum.income": "10000.00", "q.ie.nhs_minimum.expenditure_ytd": "800.00",
+    "q.ie.nhs_minimum.balance": "9200.00",
+    "q.ie.total.income": "13500.00", "q.ie.total.expenditure_ytd": "3150.80", "q.ie.total.balance": "10349.20",
+}
+# Capacity & Demand that is not 0 / blank: demand from Q1, Q3, Q5, R7, R8, R9; capacity from the plan
+EXPECTED_CD = {
+    "q.cd.pathway_1.2023_01": ("1", "5", "4"),
+    "q.cd.pathway_3.2023_01": ("1", "None", "None"),  # capacity blank in the plan: blank, so the gap is blank
+    "q.cd.pathway_2.2023_02": ("1", "None", "None"),
+    "q.cd.community_reablement.2023_01": ("1", "None", "None"),
+    "q.cd.community_bed.2023_02": ("1", "None", "None"),
+    "q.cd.community_reablement.2023_03": ("1", "0", "-1"),
+}

@@ -117,3 +117,35 @@ def test_no_nhs_number_in_any_output(written: tuple[Path, object]) -> None:
     book = load_workbook(outcome.workbook)  # type: ignore[attr-defined]
     cells = " ".join(str(c.value) for s in book.worksheets for row in s.iter_rows() for c in row if c.value)
     assert not [m for m in re.findall(r"(?<!\d)\d{10}(?!\d)", cells) if is_valid(m)]
+
+
+def test_quarterly_flow_writes_the_return_with_artifacts(tmp_path: Path) -> None:
+    from flows.quarterly import quarterly_flow
+    from tests.fixtures import write_q_fixture
+
+    src = write_q_fixture(tmp_path / "src")
+    outcome = quarterly_flow(source=str(src), hwb=HWB, quarter="2022-23-Q4", out_dir=str(tmp_path / "out"),
+                             data_dir=str(tmp_path / "data"))
+    assert outcome.status == "written"
+    book = load_workbook(outcome.workbook)
+    assert book.sheetnames == ["Cover", "National Conditions", "Metrics", "Capacity & Demand", "Spend and Activity",
+                               "Income and Expenditure", "Lineage"]
+    assert book["Cover"]["B7"].value == "Incomplete"  # q.template_status: condition 4 and a plan are missing
+    keys = _artifacts(_run_id(pack_dir(outcome.workbook)))
+    assert set(keys) == {"bcf-e06000017-2022-23-q4-findings", "bcf-e06000017-2022-23-q4-headline",
+                         "bcf-e06000017-2022-23-q4-workbook"}
+
+
+def test_a_template_that_does_not_fit_is_a_usage_error(tmp_path: Path) -> None:
+    from tests.fixtures import write_q_fixture
+
+    src = write_q_fixture(tmp_path / "src")
+    template = tmp_path / "template.xlsx"
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.title = "Cover"
+    book.save(template)
+    code = main(["run", "quarterly", "--source", str(src), "--hwb", HWB, "--quarter", "2022-23-Q4", "--template",
+                 str(template), "--out", str(tmp_path / "out"), "--data-dir", str(tmp_path / "data")])
+    assert code == 2 and not list((tmp_path / "out").glob("*.xlsx"))

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from flows.deployments import build_deployments, fortnight_schedule
+from flows.deployments import build_deployments, fortnight_schedule, quarter_schedule
 from flows.fortnightly import backfill_period_ends
+from flows.quarterly import latest_quarter_before
 
 
 def test_fortnightly_runs_every_14_days_from_friday_6_january_2023() -> None:
@@ -17,10 +18,17 @@ def test_fortnightly_runs_every_14_days_from_friday_6_january_2023() -> None:
 
 
 def test_deployment_is_parameterised_by_hwb_and_source() -> None:
-    (fortnightly,) = build_deployments("s3://bucket/rutland/", "E06000017", "returns", "bcf_data")
-    assert fortnightly.parameters == {"source": "s3://bucket/rutland/", "hwb": "E06000017", "out_dir": "returns",
-                                      "data_dir": "bcf_data"}
-    assert "period_end" not in fortnightly.parameters  # each run computes its own period
+    fortnightly, quarterly = build_deployments("s3://bucket/rutland/", "E06000017", "returns", "bcf_data")
+    expected = {"source": "s3://bucket/rutland/", "hwb": "E06000017", "out_dir": "returns", "data_dir": "bcf_data"}
+    assert fortnightly.parameters == expected and quarterly.parameters == expected  # each run finds its own period
+
+
+def test_quarterly_runs_after_each_quarter_end_for_the_quarter_just_ended() -> None:
+    assert quarter_schedule().cron == "0 7 10 1,4,7,10 *"
+    assert latest_quarter_before(dt.date(2023, 4, 10)) == "2022-23-Q4"
+    assert latest_quarter_before(dt.date(2023, 1, 10)) == "2022-23-Q3"
+    assert latest_quarter_before(dt.date(2023, 7, 1)) == "2023-24-Q1"
+    assert latest_quarter_before(dt.date(2023, 6, 30)) == "2022-23-Q4"
 
 
 def test_backfill_lists_every_scheduled_period_end_in_range() -> None:
