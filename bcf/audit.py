@@ -25,12 +25,13 @@ from typing import Any
 
 import duckdb
 
+from bcf import revisions
 from bcf.settings import PROJECT_ROOT, code_version, config_dir, expectations_dir, sql_dir, tree_hash
 from transforms.figures import Figure
 from transforms.findings import FINDING_COLUMNS, Finding
 from transforms.workbook import cells_hash
 
-LINEAGE_COLUMNS = ["figure_id", "role", "query_id", "file", "row", "key", "contribution", "file_id"]
+LINEAGE_COLUMNS = ["figure_id", "role", "query_id", "file", "row", "key", "contribution", "file_id", "row_hash"]
 
 
 def pack_dir(workbook: Path) -> Path:
@@ -45,7 +46,7 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _jsonable(value: object) -> object:
+def jsonable(value: object) -> object:
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, dt.date | dt.datetime):
@@ -58,7 +59,7 @@ def inputs_in_force(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
             "received_at", "status", "rows_received", "rows_loaded", "rows_rejected", "landed_path"]
     rows = con.execute(f"SELECT {', '.join(cols)} FROM files WHERE status IN ('loaded', 'rejected') "
                        "ORDER BY kind, file_name").fetchall()
-    return [{c: _jsonable(v) for c, v in zip(cols, r, strict=True)} | {"sha256": r[0]} for r in rows]
+    return [{c: jsonable(v) for c, v in zip(cols, r, strict=True)} | {"sha256": r[0]} for r in rows]
 
 
 def code_fingerprint() -> dict[str, str]:
@@ -84,20 +85,33 @@ class RunInfo:
 
 def write_pack(con: duckdb.DuckDBPyConnection, workbook_tmp: Path, workbook_name: str, staging: Path,
                run: RunInfo, figures: list[Figure], where: dict[str, tuple[str, str]],
-               findings: list[Finding]) -> Path:
-    """Write the pack into `staging` (a fresh folder); the caller moves it into place with the workbook."""
+               findings: list[Finding], previous: Path | None = None) -> Path:
+    """Write the pack into `staging` (a fresh folder); the caller moves it into place with the workbook.
+    With `previous` (the pack of the last run for the same return) it adds revisions.csv."""
     staging.mkdir(parents=True)
     lineage_csv = staging / "lineage.csv"
-    select = ("SELECT figure_id, role, query_id, file_name AS file, source_row AS \"row\", row_key AS \"key\", "
-              "contribution, file_id FROM contrib ORDER BY figure_id, file_name, source_row, role")
+    select = ("SELECT c.figure_id, c.role, c.query_id, c.file_name AS file, c.source_row AS \"row\", "
+              "c.row_key AS \"key\", c.contribution, c.file_id, h.row_hash FROM contrib c "
+              "LEFT JOIN all_row_hashes h ON h.file_id = c.file_id AND h.source_row = c.source_row "
+              "AND (h.sheet IS NULL OR starts_with(c.row_key, h.sheet || ':')) "
+              "ORDER BY c.figure_id, c.file_name, c.source_row, c.role")
     con.execute(f"COPY ({select}) TO '{lineage_csv}' (HEADER, DELIMITER ',')")
     con.execute(f"COPY ({select}) TO '{staging / 'lineage.parquet'}' (FORMAT PARQUET)")
     with open(staging / "findings.csv", "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=FINDING_COLUMNS)
         writer.writeheader()
         writer.writerows(f.as_dict() for f in findings)
+    revision: dict[str, object] | None = None
+    if previous is not None and (previous / "manifest.json").exists():
+        changes = revisions.compare(previous, lineage_csv, {f.id: jsonable(f.value) for f in figures})
+        revisions.write(staging / "revisions.csv", changes)
+        old_run = json.loads((previous / "manifest.json").read_text(encoding="utf-8"))["run"]["run_id"]
+        revision = {"revises_run_id": old_run,
+                    "figures_changed": sum(c["change"] == "figure" for c in changes),
+                    "rows_added_removed_changed": sum(c["change"] == "row" for c in changes)}
     manifest = {
-        "return": {"workbook": workbook_name, **{k: _jsonable(v) for k, v in run.parameters.items()}},
+        "revision": revision,
+        "return": {"workbook": workbook_name, **{k: jsonable(v) for k, v in run.parameters.items()}},
         "run": {"run_id": run.run_id, "flow": run.flow, "prefect_flow_run_id": run.flow_run_id,
                 "started_at": run.started_at, "written_at": dt.datetime.now(dt.UTC).isoformat()},
         "code": code_fingerprint(),
@@ -110,7 +124,7 @@ def write_pack(con: duckdb.DuckDBPyConnection, workbook_tmp: Path, workbook_name
         "findings": {"errors": sum(f.severity == "error" for f in findings),
                      "warnings": sum(f.severity == "warning" for f in findings)},
         "figures": [
-            {"figure_id": f.id, "sheet": where[f.id][0], "cell": where[f.id][1], "value": _jsonable(f.value),
+            {"figure_id": f.id, "sheet": where[f.id][0], "cell": where[f.id][1], "value": jsonable(f.value),
              "kind": f.spec.kind, "source_rows": f.source_rows, "query_id": f.spec.query}
             for f in figures
         ],

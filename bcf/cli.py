@@ -234,6 +234,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from bcf.audit import pack_dir
+    from bcf.reproduce import reproduce
+
+    workbook = Path(args.workbook)
+    if not (pack_dir(workbook) / "manifest.json").exists():
+        raise UsageError(f"no audit pack beside {workbook}")
+    result = reproduce(workbook)
+    sys.stdout.write(result.report())
+    return EXIT_OK if result.same else EXIT_BLOCKED
+
+
 def _check_hwb(code: str) -> None:
     from bcf.settings import hwb_reference
 
@@ -308,6 +320,10 @@ def build_parser() -> argparse.ArgumentParser:
     srv.add_argument("--out", default="returns")
     srv.add_argument("--data-dir")
     srv.set_defaults(func=cmd_serve)
+
+    rep = sub.add_parser("reproduce", help="re-run a past return from its manifest and compare the cell content")
+    rep.add_argument("workbook")
+    rep.set_defaults(func=cmd_reproduce)
 
     tr = sub.add_parser("trace", help="every source row behind one figure of a workbook")
     tr.add_argument("workbook")

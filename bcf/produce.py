@@ -67,7 +67,8 @@ def produce(con: duckdb.DuckDBPyConnection, hwb: str, params: dict[str, Any], wo
     tmp_workbook, tmp_pack = staging_paths(workbook)
     try:
         where = writer(tmp_workbook, computed.layouts, computed.figures, computed.allowed_blank)
-        write_pack(con, tmp_workbook, workbook.name, tmp_pack, run, computed.figures, where, findings)
+        previous = pack_dir(workbook) if pack_dir(workbook).exists() else None
+        write_pack(con, tmp_workbook, workbook.name, tmp_pack, run, computed.figures, where, findings, previous)
         publish(tmp_workbook, workbook, tmp_pack)
     finally:
         shutil.rmtree(tmp_workbook.parent, ignore_errors=True)

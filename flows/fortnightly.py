@@ -8,10 +8,10 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from bcf import returns
 from bcf.audit import RunInfo
-from bcf.df_workbook import ALLOWED_BLANK, layouts
-from bcf.fortnightly import Fortnight, compute, scheduled_period_end
-from bcf.produce import Computed, ReturnOutcome, produce
+from bcf.fortnightly import Fortnight, scheduled_period_end
+from bcf.produce import ReturnOutcome, produce
 from flows.common import ledger_run, return_artifacts, warehouse_path
 from flows.ingest import ingest
 from warehouse import db
@@ -23,12 +23,8 @@ HEADLINE = ["df.discharges.total", "df.discharges.usual_residence", "df.discharg
 
 @task(name="produce-fortnightly-return", cache_policy=NO_CACHE)
 def produce_task(data_dir: Path, period: Fortnight, out_dir: Path, run: RunInfo) -> ReturnOutcome:
-    def computed(con):  # type: ignore[no-untyped-def]
-        ret = compute(con, period)
-        return Computed(ret.figures, layouts(ret), ALLOWED_BLANK)
-
     with db.connect(warehouse_path(data_dir)) as con:
-        return produce(con, period.hwb, period.params(), out_dir / period.file_name, run, computed)
+        return produce(con, period.hwb, period.params(), out_dir / period.file_name, run, returns.fortnightly(period))
 
 
 @flow(name="fortnightly-return", log_prints=True)

@@ -4,21 +4,17 @@ audit pack, for one HWB and quarter."""
 from __future__ import annotations
 
 import datetime as dt
-from functools import partial
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from bcf import returns
 from bcf.audit import RunInfo
-from bcf.produce import Computed, ReturnOutcome, produce
-from bcf.q_workbook import allowed_blank, layouts
-from bcf.quarterly import Quarter, compute
-from bcf.settings import config_dir, settings
+from bcf.produce import ReturnOutcome, produce
+from bcf.quarterly import Quarter
 from flows.common import ledger_run, return_artifacts, warehouse_path
 from flows.ingest import ingest
-from transforms.template import fill_template, load_cell_map
-from transforms.workbook import write_workbook
 from warehouse import db
 
 HEADLINE = ["q.template_status", *[f"q.metric.{m}.{p}" for m in (
@@ -36,26 +32,12 @@ def latest_quarter_before(run_date: dt.date) -> str:
     return f"{start_year}-{(start_year + 1) % 100:02d}-Q{n}"
 
 
-def default_cell_map() -> Path:
-    return config_dir() / settings()["quarterly"]["cell_map"]
-
-
 @task(name="produce-quarterly-return", cache_policy=NO_CACHE)
 def produce_task(data_dir: Path, quarter: Quarter, out_dir: Path, run: RunInfo, template: str | None,
                  cell_map: str | None) -> ReturnOutcome:
-    def computed(con):  # type: ignore[no-untyped-def]
-        ret = compute(con, quarter)
-        if template:
-            cells = load_cell_map(Path(cell_map) if cell_map else default_cell_map(), quarter.months)
-
-            def writer(path, _layouts, figures, _blank):  # type: ignore[no-untyped-def]
-                return fill_template(Path(template), path, figures, cells)
-        else:
-            writer = partial(write_workbook, checklist=False)
-        return Computed(ret.figures, layouts(ret), allowed_blank(ret), writer)
-
     with db.connect(warehouse_path(data_dir)) as con:
-        return produce(con, quarter.hwb, quarter.params(), out_dir / quarter.file_name, run, computed)
+        return produce(con, quarter.hwb, quarter.params(), out_dir / quarter.file_name, run,
+                       returns.quarterly(quarter, template, cell_map))
 
 
 @flow(name="quarterly-return", log_prints=True)

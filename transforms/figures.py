@@ -95,14 +95,15 @@ class Summed:
 
 def summed_figures(con: duckdb.DuckDBPyConnection) -> dict[str, Summed]:
     rows = con.execute(
-        "SELECT figure_id, sum(contribution), count(DISTINCT (file_id, source_row)), "
+        "SELECT figure_id, sum(contribution), count(DISTINCT (file_id, source_row, row_key)), "
         "list(DISTINCT file_name ORDER BY file_name) FROM contrib GROUP BY figure_id"
     ).fetchall()
     return {r[0]: Summed(Decimal(r[1]), int(r[2]), [f for f in r[3] if f]) for r in rows}
 
 
 def source_rows(con: duckdb.DuckDBPyConnection, figure_id: str) -> tuple[int, list[str]]:
-    row = con.execute("SELECT count(DISTINCT (file_id, source_row)), list(DISTINCT file_name ORDER BY file_name) "
+    row = con.execute("SELECT count(DISTINCT (file_id, source_row, row_key)), "
+                      "list(DISTINCT file_name ORDER BY file_name) "
                       "FROM contrib WHERE figure_id = ?", [figure_id]).fetchone()
     return (int(row[0]), [f for f in (row[1] or []) if f]) if row else (0, [])
 
