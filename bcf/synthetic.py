@@ -335,8 +335,9 @@ def plan_tables(hwb: str, start: dt.date, end: dt.date, scale: int, discharges: 
 
 
 def make_spend(rng: np.random.Generator, schemes: pd.DataFrame, hwb: str, start: dt.date,
-               end: dt.date) -> pd.DataFrame:
+               end: dt.date, scale: int = BASE_SCALE, explicit_hwb: bool = False) -> pd.DataFrame:
     unit_cost = {s.scheme_id: s.unit_cost_pence for s in SCHEMES}
+    volume = max(1, scale // BASE_SCALE)  # a bigger area posts more, smaller transactions
     records: list[dict[str, object]] = []
     for row in schemes.itertuples(index=False):
         y = int(str(row.fund_year)[:4])
@@ -344,7 +345,7 @@ def make_spend(rng: np.random.Generator, schemes: pd.DataFrame, hwb: str, start:
         months = [m for m in months if start <= m + dt.timedelta(days=27) and m <= end]
         monthly_pence = int(row.planned_spend) * 100 // 12
         for month in months:
-            postings = int(rng.integers(1, 4))
+            postings = int(rng.integers(1, 4)) * volume
             for _ in range(postings):
                 pence = int(monthly_pence / postings * rng.uniform(0.85, 1.15))
                 day = month + dt.timedelta(days=int(rng.integers(0, 28)))
@@ -374,7 +375,8 @@ def make_spend(rng: np.random.Generator, schemes: pd.DataFrame, hwb: str, start:
     frame["amount"] = [_money(p) for p in frame.pence]
     frame["units"] = ["" if pd.isna(u) else _money(int(u)) for u in frame.units_x100]
     frame.loc[frame.units == "", "unit"] = ""
-    frame["hwb_code"] = np.where(rng.random(len(frame)) < 0.5, hwb, "")
+    # half the ledger leaves hwb_code blank (= the source's HWB); a source shared by an ICB needs it on every row
+    frame["hwb_code"] = hwb if explicit_hwb else np.where(rng.random(len(frame)) < 0.5, hwb, "")
     frame["cost_centre"] = ["CC" + str(1000 + sum(map(ord, s)) % 900) for s in frame.scheme_id]
     return frame[["transaction_id", "hwb_code", "posting_date", "scheme_id", "funding_source", "amount", "units",
                   "unit", "cost_centre", "supplier", "description"]].reset_index(drop=True)
@@ -454,8 +456,11 @@ def write_plan(tables: dict[str, pd.DataFrame], path: Path) -> Path:
     return path
 
 
-def generate(hwb: str, start: dt.date, end: dt.date, scale: int, seed: int, out: Path) -> dict[str, int]:
-    """Write a full set of extracts and a plan into `out`; returns rows written per extract."""
+def generate(hwb: str, start: dt.date, end: dt.date, scale: int, seed: int, out: Path,
+             explicit_hwb: bool = False, discharges: bool = True) -> dict[str, int]:
+    """Write a full set of extracts and a plan into `out`; returns rows written per extract.
+    explicit_hwb writes hwb_code on every plan and ledger row, so several HWBs' files can share one source;
+    discharges=False leaves out the provider files (an ICB source has one set for all its HWBs)."""
     if hwb not in hwb_reference():
         raise ValueError(f"HWB code {hwb} is not in config/hwb.csv")
     if end < start:
@@ -463,15 +468,18 @@ def generate(hwb: str, start: dt.date, end: dt.date, scale: int, seed: int, out:
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     tag = f"{start:%Y%m%d}_{end:%Y%m%d}"
-    discharges = make_discharges(rng, hwb, start, end, scale)
-    write_discharges(discharges, out, tag)
-    reablement = make_reablement(rng, discharges, hwb, start, end)
+    spells = make_discharges(rng, hwb, start, end, scale)
+    if discharges:
+        write_discharges(spells, out, tag)
+    reablement = make_reablement(rng, spells, hwb, start, end)
     for col in ("hospital_discharge_date", "start_date", "end_date"):
         reablement[col] = _iso(pd.to_datetime(reablement[col]))
     reablement.to_csv(out / f"reablement_{hwb.lower()}_{tag}.csv", index=False)
-    plan = plan_tables(hwb, start, end, scale, discharges, rng)
+    plan = plan_tables(hwb, start, end, scale, spells, rng)
+    if explicit_hwb:
+        plan = {name: frame.assign(hwb_code=hwb) for name, frame in plan.items()}
     write_plan(plan, out / f"plan_{hwb.lower()}.xlsx")
-    spend = make_spend(rng, plan["schemes"], hwb, start, end)
+    spend = make_spend(rng, plan["schemes"], hwb, start, end, scale, explicit_hwb)
     spend.to_csv(out / f"spend_{hwb.lower()}_{tag}.csv", index=False)
-    return {"discharges": len(discharges), "reablement": len(reablement), "spend": len(spend),
+    return {"discharges": len(spells) if discharges else 0, "reablement": len(reablement), "spend": len(spend),
             "plan": sum(len(f) for f in plan.values())}

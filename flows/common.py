@@ -12,6 +12,7 @@ from typing import Any
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 from prefect.runtime import flow_run
 
+from bcf.alerts import Alert, send
 from bcf.audit import RunInfo
 from bcf.produce import ReturnOutcome
 from bcf.settings import code_version, pseudonym_key
@@ -87,3 +88,20 @@ def return_artifacts(label: str, outcome: ReturnOutcome, headline: list[str]) ->
     elif outcome.findings_file is not None:
         create_link_artifact(outcome.findings_file.resolve().as_uri(), link_text=outcome.findings_file.name,
                              key=f"{key}-blocked", description="Blocked: the findings that stopped the return")
+
+
+def alert_if_blocked(flow: str, hwb: str, period: str, outcome: ReturnOutcome, flow_run_id: str | None) -> None:
+    if outcome.status != "blocked":
+        return
+    send(Alert("blocked", flow, hwb, period, f"{len(outcome.blocking)} error finding(s) block the return; "
+               "no workbook was written", str(outcome.findings_file), flow_run_id,
+               [f"{f.file} row {f.row if f.row is not None else '-'} [{f.column or '-'}] {f.rule}: {f.message}"
+                for f in outcome.blocking[:10]]))
+
+
+def alert_on_failure(flow: Any, flow_run: Any, state: Any) -> None:
+    """Prefect on_failure hook: the run crashed or raised, so there may be no findings file at all."""
+    params = dict(flow_run.parameters or {})
+    period = str(params.get("period_end") or params.get("quarter") or "scheduled period")
+    send(Alert("failed", flow.name, str(params.get("hwb", "")), period, str(state.message or "the run failed")[:500],
+               f"Prefect flow run {flow_run.id} ({flow_run.name}): see its logs", str(flow_run.id)))

@@ -12,7 +12,7 @@ from bcf import returns
 from bcf.audit import RunInfo
 from bcf.fortnightly import Fortnight, scheduled_period_end
 from bcf.produce import ReturnOutcome, produce
-from flows.common import ledger_run, return_artifacts, warehouse_path
+from flows.common import alert_if_blocked, alert_on_failure, ledger_run, return_artifacts, warehouse_path
 from flows.ingest import ingest
 from warehouse import db
 
@@ -27,7 +27,7 @@ def produce_task(data_dir: Path, period: Fortnight, out_dir: Path, run: RunInfo)
         return produce(con, period.hwb, period.params(), out_dir / period.file_name, run, returns.fortnightly(period))
 
 
-@flow(name="fortnightly-return", log_prints=True)
+@flow(name="fortnightly-return", log_prints=True, on_failure=[alert_on_failure])
 def fortnightly_flow(source: str, hwb: str, period_end: str | None = None, out_dir: str = "returns",
                      data_dir: str = "bcf_data") -> ReturnOutcome:
     """period_end (yyyy-mm-dd) defaults to the day before the latest submission Friday (anchor 6 January 2023)."""
@@ -41,6 +41,7 @@ def fortnightly_flow(source: str, hwb: str, period_end: str | None = None, out_d
         ledger.outcome = "done" if outcome.status == "written" else "blocked"
         ledger.detail = f"{outcome.workbook.name}: {outcome.status}, {len(outcome.blocking)} blocking finding(s)"
     return_artifacts(f"df {hwb} {end.isoformat()}", outcome, HEADLINE)
+    alert_if_blocked("fortnightly-return", hwb, f"{end.isoformat()}", outcome, ledger.run.flow_run_id)
     logger.info("%s %s (%d blocking finding(s))", outcome.workbook.name, outcome.status, len(outcome.blocking))
     return outcome
 

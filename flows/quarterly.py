@@ -13,7 +13,7 @@ from bcf import returns
 from bcf.audit import RunInfo
 from bcf.produce import ReturnOutcome, produce
 from bcf.quarterly import Quarter
-from flows.common import ledger_run, return_artifacts, warehouse_path
+from flows.common import alert_if_blocked, alert_on_failure, ledger_run, return_artifacts, warehouse_path
 from flows.ingest import ingest
 from warehouse import db
 
@@ -40,7 +40,7 @@ def produce_task(data_dir: Path, quarter: Quarter, out_dir: Path, run: RunInfo, 
                        returns.quarterly(quarter, template, cell_map))
 
 
-@flow(name="quarterly-return", log_prints=True)
+@flow(name="quarterly-return", log_prints=True, on_failure=[alert_on_failure])
 def quarterly_flow(source: str, hwb: str, quarter: str | None = None, out_dir: str = "returns",
                    data_dir: str = "bcf_data", template: str | None = None,
                    cell_map: str | None = None) -> ReturnOutcome:
@@ -55,5 +55,6 @@ def quarterly_flow(source: str, hwb: str, quarter: str | None = None, out_dir: s
         ledger.outcome = "done" if outcome.status == "written" else "blocked"
         ledger.detail = f"{outcome.workbook.name}: {outcome.status}, {len(outcome.blocking)} blocking finding(s)"
     return_artifacts(f"bcf {hwb} {q.label}", outcome, HEADLINE)
+    alert_if_blocked("quarterly-return", hwb, q.label, outcome, ledger.run.flow_run_id)
     logger.info("%s %s (%d blocking finding(s))", outcome.workbook.name, outcome.status, len(outcome.blocking))
     return outcome
