@@ -163,6 +163,20 @@ def cmd_run_quarterly(args: argparse.Namespace) -> int:
     return EXIT_OK if outcome.status == "written" else EXIT_BLOCKED
 
 
+def cmd_run_icb(args: argparse.Namespace) -> int:
+    from flows.icb import icb_flow, icb_hwbs
+
+    try:
+        icb_hwbs(args.icb)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    status = icb_flow(source=args.source, icb=args.icb, period_end=args.period_end.isoformat() if args.period_end
+                      else None, quarter=args.quarter, out_dir=args.out, data_dir=str(_data_dir(args)))
+    for hwb, s in status.items():
+        print(f"{hwb}: {s}")
+    return EXIT_OK if all(s == "written" for s in status.values()) else EXIT_BLOCKED
+
+
 def cmd_cellmap(args: argparse.Namespace) -> int:
     from bcf.quarterly import Quarter
     from transforms.template import cell_map_text
@@ -299,6 +313,16 @@ def build_parser() -> argparse.ArgumentParser:
     qtr.add_argument("--out", default="returns")
     qtr.add_argument("--data-dir")
     qtr.set_defaults(func=cmd_run_quarterly)
+
+    icb = run_sub.add_parser("icb", help="every HWB of an ICB footprint from one shared source")
+    icb.add_argument("--source", required=True)
+    icb.add_argument("--icb", required=True, help="ICB code in config/hwb.csv, e.g. QK1 (LLR)")
+    when = icb.add_mutually_exclusive_group(required=True)
+    when.add_argument("--period-end", type=_date, help="the fortnightly return for this period end")
+    when.add_argument("--quarter", help="the quarterly return for this quarter, like 2023-24-Q3")
+    icb.add_argument("--out", default="returns")
+    icb.add_argument("--data-dir")
+    icb.set_defaults(func=cmd_run_icb)
 
     cmap = sub.add_parser("cellmap", help="print a cell map from a workbook's defined names (start of a new map)")
     cmap.add_argument("workbook")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import getpass
+import hashlib
 import json
 import socket
 from collections.abc import Iterator
@@ -33,11 +34,27 @@ def connect(path: Path | str, read_only: bool = False) -> Iterator[duckdb.DuckDB
     con = duckdb.connect(str(path), read_only=read_only)
     try:
         if not read_only:
-            con.execute(sql("schema"))
-            con.execute(sql("current_views"))
+            _ensure_schema(con)
         yield con
     finally:
         con.close()
+
+
+def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Apply the DDL when the warehouse's recorded schema hash differs from the SQL files': connections opened
+    concurrently within one process (the ICB fan-out) then do not race to replace the same views."""
+    ddl = sql("schema") + "\n" + sql("current_views")
+    digest = hashlib.sha256(ddl.encode()).hexdigest()
+    try:
+        row = con.execute("SELECT sql_sha256 FROM schema_meta").fetchone()
+    except duckdb.CatalogException:
+        row = None
+    if row is not None and row[0] == digest:
+        return
+    con.execute(ddl)
+    con.execute("CREATE TABLE IF NOT EXISTS schema_meta (sql_sha256 VARCHAR)")
+    con.execute("DELETE FROM schema_meta")
+    con.execute("INSERT INTO schema_meta VALUES (?)", [digest])
 
 
 def now() -> dt.datetime:

@@ -1,0 +1,70 @@
+"""Flow `icb-returns`: one run for an ICB footprint (e.g. LLR: Leicester, Rutland, Leicestershire) producing every
+HWB's return from one shared source.
+
+The source is landed and validated once (one writer). The HWBs' returns then run as concurrent Prefect tasks in this
+one process: each opens its own connection to the same DuckDB file (DuckDB allows that within a process; only a
+second *process* may not open it for writing), so there are never two writing processes. Each HWB succeeds, is
+blocked or fails on its own; one HWB's bad data or crash does not stop the others, and each blocked or failed HWB
+raises its own alert.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from prefect import flow, get_run_logger
+
+from bcf.alerts import Alert, send
+from bcf.fortnightly import Fortnight, scheduled_period_end
+from bcf.quarterly import Quarter
+from bcf.settings import hwb_reference
+from flows import fortnightly, quarterly
+from flows.common import alert_if_blocked, alert_on_failure, ledger_run, return_artifacts
+from flows.ingest import ingest
+
+
+def icb_hwbs(icb: str) -> list[str]:
+    codes = sorted(code for code, row in hwb_reference().items() if row["icb_code"] == icb)
+    if not codes:
+        raise ValueError(f"no HWB of ICB {icb} in config/hwb.csv")
+    return codes
+
+
+@flow(name="icb-returns", log_prints=True, on_failure=[alert_on_failure])
+def icb_flow(source: str, icb: str, period_end: str | None = None, quarter: str | None = None,
+             out_dir: str = "returns", data_dir: str = "bcf_data") -> dict[str, str]:
+    """The fortnightly return (period_end, default: the scheduled one) or, with quarter, the quarterly return, for
+    every HWB of the ICB. Returns HWB -> written | blocked | failed: <reason>."""
+    logger = get_run_logger()
+    hwbs = icb_hwbs(icb)
+    data, out = Path(data_dir), Path(out_dir)
+    end = dt.date.fromisoformat(period_end) if period_end else scheduled_period_end(dt.date.today())
+    period = quarter or end.isoformat()
+    status: dict[str, str] = {}
+    with ledger_run(data, "icb-returns", {"source": source, "icb": icb, "period": period}) as ledger:
+        ingest(source, data, ledger.run.run_id)
+        futures = {}
+        for hwb in hwbs:
+            if quarter:
+                futures[hwb] = quarterly.produce_task.submit(data, Quarter.parse(hwb, quarter), out, ledger.run,
+                                                             None, None)
+            else:
+                futures[hwb] = fortnightly.produce_task.submit(data, Fortnight.ending(hwb, end), out, ledger.run)
+        for hwb, future in futures.items():
+            state = future.wait() or future.state
+            if state.is_completed():
+                outcome = future.result()
+                status[hwb] = outcome.status
+                label = f"{'bcf' if quarter else 'df'} {hwb} {period}"
+                return_artifacts(label, outcome, [])
+                alert_if_blocked("icb-returns", hwb, period, outcome, ledger.run.flow_run_id)
+            else:
+                status[hwb] = f"failed: {state.message}"
+                send(Alert("failed", "icb-returns", hwb, period, str(state.message)[:500],
+                           f"Prefect flow run {ledger.run.flow_run_id}", ledger.run.flow_run_id))
+        ledger.outcome = "done" if all(s == "written" for s in status.values()) else "blocked"
+        ledger.detail = "; ".join(f"{h}: {s}" for h, s in status.items())
+    for hwb, s in status.items():
+        logger.info("%s %s: %s", icb, hwb, s)
+    return status

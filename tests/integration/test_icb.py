@@ -1,0 +1,48 @@
+"""ICB fan-out: each HWB of LLR gets its returns from one shared source; a blocked HWB does not stop the others."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from bcf.synthetic import generate
+from flows.icb import icb_flow
+
+LLR = {"E06000016": "Leicester", "E06000017": "Rutland", "E10000018": "Leicestershire"}
+
+
+@pytest.fixture(scope="module")
+def shared_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    src = tmp_path_factory.mktemp("llr")
+    for n, hwb in enumerate(LLR):
+        # one set of provider files for the whole footprint; council files and plans per HWB, hwb_code on every row
+        generate(hwb, dt.date(2022, 10, 1), dt.date(2023, 3, 31), 4_000, 11 + n, src, explicit_hwb=True,
+                 discharges=hwb == "E10000018")
+    return src
+
+
+def test_each_hwb_gets_its_own_return_from_the_shared_source(shared_source: Path, tmp_path: Path) -> None:
+    status = icb_flow(source=str(shared_source), icb="QK1", period_end="2023-03-30", out_dir=str(tmp_path / "out"),
+                      data_dir=str(tmp_path / "data"))
+    assert status == {hwb: "written" for hwb in LLR}
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.xlsx")) == [
+        f"df_fortnightly_{hwb}_2023-03-30.xlsx" for hwb in sorted(LLR)]
+
+
+def test_one_hwbs_bad_data_blocks_only_that_hwb(shared_source: Path, tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    for path in shared_source.iterdir():
+        (src / path.name).write_bytes(path.read_bytes())
+    leicester_spend = next(src.glob("spend_e06000016_*.csv"))
+    lines = leicester_spend.read_text().splitlines()
+    lines.append(lines[-1].replace(lines[-1].split(",")[0], "GLBAD", 1).replace(",E06000016,", ",E06000016,", 1)
+                 .replace(lines[-1].split(",")[5], "12.345", 1))
+    leicester_spend.write_text("\n".join(lines) + "\n")
+    status = icb_flow(source=str(src), icb="QK1", quarter="2022-23-Q4", out_dir=str(tmp_path / "out"),
+                      data_dir=str(tmp_path / "data"))
+    assert status == {"E06000016": "blocked", "E06000017": "written", "E10000018": "written"}
+    assert (tmp_path / "out" / "bcf_quarterly_E06000016_2022-23_Q4.blocked-findings.csv").exists()
+    assert (tmp_path / "out" / "bcf_quarterly_E06000017_2022-23_Q4.xlsx").exists()
