@@ -46,5 +46,31 @@ def _key(key: bytes) -> bytes:
 
 def row_hash(values: list[str], key: bytes) -> str:
     """Keyed hash of a row's raw values. Keyed because the raw values include the NHS number, whose space is small."""
-    joined = "\x1f".join(values).encode()
-    return hashlib.blake2b(joined, key=_key(key), person=b"bcf-row", digest_size=16).hexdigest()
+    return row_hasher(key)(values)
+
+
+def row_hasher(key: bytes):  # type: ignore[no-untyped-def]
+    """row_hash for many rows: the keyed state is built once and copied per row."""
+    base = hashlib.blake2b(key=_key(key), person=b"bcf-row", digest_size=16)
+
+    def digest(values: list[str]) -> str:
+        h = base.copy()
+        h.update("\x1f".join(values).encode())
+        return h.hexdigest()
+    return digest
+
+
+def valid_mask(values: list[str]) -> list[bool]:
+    """is_valid for many values at once (vectorised Modulus 11)."""
+    import numpy as np
+
+    cleaned = [v.replace(" ", "") for v in values]
+    shaped = np.array([len(v) == 10 and v.isdigit() for v in cleaned], dtype=bool)
+    out = np.zeros(len(values), dtype=bool)
+    if shaped.any():
+        digits = np.frombuffer("".join(v for v, ok in zip(cleaned, shaped, strict=True) if ok).encode(),
+                               dtype=np.uint8).reshape(-1, 10).astype(np.int64) - 48
+        check = 11 - (digits[:, :9] @ np.array(_WEIGHTS)) % 11
+        check[check == 11] = 0
+        out[shaped] = (check != 10) & (check == digits[:, 9])
+    return out.tolist()

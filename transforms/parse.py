@@ -101,8 +101,7 @@ def _convert(kind: str, values: pd.Series, blank: pd.Series) -> tuple[pd.Series,
         typed = values.where(ok & ~blank, None).astype("object")
         return typed, ~blank & ~ok, "Not a number (digits with an optional '.' and sign; no £ or commas).", "number"
     if kind == "nhs_number":
-        digits = values.str.replace(" ", "", regex=False)
-        valid = digits.map(nhs_number.is_valid).astype(bool)
+        valid = pd.Series(nhs_number.valid_mask(values.tolist()), index=values.index)
         return (pd.Series([None] * len(values), dtype="object"), ~blank & ~valid,
                 "Not a valid NHS number (10 digits with a Modulus 11 check digit); leave it blank if unknown.",
                 "nhs_number")
@@ -122,12 +121,12 @@ def _row_findings(file_name: str, rows: pd.Series, bad: pd.Series, column: str, 
 
 
 def _pseudonymise(values: pd.Series, drop: pd.Series, key: bytes) -> pd.Series:
-    uniques = values[~drop].unique()
-    lookup = {v: nhs_number.pseudonym(v, key) for v in uniques}
-    keys = values.map(lookup).astype("object")
-    return keys.where(~drop & keys.notna(), None)
+    lookup = {v: nhs_number.pseudonym(v, key) for v in values[~drop].unique()}
+    keys = [None if d else lookup.get(v) for v, d in zip(values.tolist(), drop.tolist(), strict=True)]
+    return pd.Series(keys, index=values.index, dtype="object")
 
 
 def _row_hashes(src: pd.DataFrame, header: list[str], key: bytes) -> list[str]:
     columns = [src[h].tolist() for h in header if h]
-    return [nhs_number.row_hash(list(values), key) for values in zip(*columns, strict=True)]
+    digest = nhs_number.row_hasher(key)
+    return [digest(list(values)) for values in zip(*columns, strict=True)]

@@ -39,3 +39,12 @@ def test_generated_nhs_numbers_are_all_valid() -> None:
     numbers = valid_nhs_numbers(np.random.default_rng(1), 5000)
     assert len(numbers) == 5000
     assert all(nhs_number.is_valid(n) for n in numbers)
+
+
+def test_vectorised_check_agrees_with_the_scalar_one() -> None:
+    import random
+
+    rng = random.Random(3)
+    values = ["9434765919", "943 476 5919", "9434765918", "", "abc", "94347659190", "0000000000", "1000000010"]
+    values += [f"{rng.randrange(10**10):010d}" for _ in range(5000)]
+    assert nhs_number.valid_mask(values) == [nhs_number.is_valid(v) for v in values]
