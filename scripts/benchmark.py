@@ -281,8 +281,12 @@ def write_report(path: Path, results: dict[int, dict[str, tuple[float, float]]],
     lines += ["", "Raw figures (seconds, GB):", "", "```", json.dumps(
         {str(s): {k: [round(v[0], 2), round(v[1], 3)] for k, v in results[s].items()} for s in sizes}, indent=1),
         "```", ""]
+    # keep the hand-written analysis below the marker across re-runs
+    marker = "<!-- analysis: kept across re-runs -->"
+    old = path.read_text(encoding="utf-8") if path.exists() else ""
+    notes = old[old.index(marker):] if marker in old else marker + "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines), encoding="utf-8")
+    path.write_text("\n".join(lines) + "\n" + notes, encoding="utf-8")
     print(f"written {path}")
 
 

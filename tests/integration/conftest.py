@@ -17,7 +17,7 @@ def prefect_harness() -> Iterator[None]:
         yield
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
@@ -28,7 +28,7 @@ def s3_endpoint() -> Iterator[str]:
     """A real S3 HTTP endpoint (moto's server) on loopback; boto3 reaches it through AWS_ENDPOINT_URL_S3."""
     from moto.server import ThreadedMotoServer
 
-    port = _free_port()
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
