@@ -25,8 +25,8 @@ def layouts(ret: FortnightlyReturn) -> list[SheetLayout]:
             "planned_output", "output_fortnight", "output_to_date")]
         for s in ret.schemes
     ]
-    totals: list[LayoutCell] = [Header("Total"), None] + [Ref(f"df.spend.{t}") for t in (
-        "planned", "fortnight", "to_date", "to_date_la", "to_date_icb")]
+    totals: list[LayoutCell] = [Header("Total"), None]
+    totals += [Ref(f"df.spend.{t}") for t in ("planned", "fortnight", "to_date", "to_date_la", "to_date_icb")]
     return [
         SheetLayout("Cover", "Adult Social Care Discharge Fund: fortnightly report",
                     [[Header("Item"), Header("Value")], *_label_rows(COVER)],

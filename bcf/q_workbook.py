@@ -43,6 +43,8 @@ def layouts(ret: QuarterlyReturn) -> list[SheetLayout]:
         [SOURCE_LABEL.get(s, s)] + [Ref(f"q.ie.{s}.{p}") for p in ("income", "expenditure_ytd", "balance")]
         for s in [*ret.sources, "total"]
     ]
+    condition_rows: list[list[LayoutCell]] = [[f"{n}. {text}", Ref(f"q.condition.{n}.confirmed")]
+                                              for n, text in CONDITIONS.items()]
     return [
         SheetLayout("Cover", f"Better Care Fund quarterly return {q.label}",
                     [[Header("Item"), Header("Value")], ["HWB code", Ref("q.hwb_code")],
@@ -53,8 +55,7 @@ def layouts(ret: QuarterlyReturn) -> list[SheetLayout]:
                            f"{q.fy_start:%d/%m/%Y}.", "Every figure cell has a defined name equal to its figure id; "
                            "the Lineage sheet and `bcf trace` lead to the source rows."]),
         SheetLayout("National Conditions", "National conditions",
-                    [[Header("National condition"), Header("Confirmed")],
-                     *[[f"{n}. {text}", Ref(f"q.condition.{n}.confirmed")] for n, text in CONDITIONS.items()]],
+                    [[Header("National condition"), Header("Confirmed")], *condition_rows],
                     widths=(90, 14)),
         SheetLayout("Metrics", "National metrics: plan and actual for the quarter",
                     [[Header("Metric"), Header("Plan"), Header("Numerator"), Header("Denominator"), Header("Actual"),

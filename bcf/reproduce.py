@@ -69,16 +69,16 @@ def reproduce(workbook: Path) -> Reproduction:
 
     objects: list[tuple[SourceObject, Landed]] = []
     for item in manifest["inputs"]:
-        landed = Path(item["landed_path"])
-        if not landed.exists():
-            result.input_differences.append(f"{item['file_name']}: the landed copy {landed} is missing")
+        copy = Path(item["landed_path"])
+        if not copy.exists():
+            result.input_differences.append(f"{item['file_name']}: the landed copy {copy} is missing")
             continue
-        actual = sha256_file(landed)
+        actual = sha256_file(copy)
         if actual != item["sha256"]:
             result.input_differences.append(
                 f"{item['file_name']} ({item['kind']}): landed copy has sha256 {actual}, recorded {item['sha256']}")
         objects.append((SourceObject(item["origin_uri"], item["file_name"], item["kind"], item["size_bytes"]),
-                        Landed(actual, landed, item["size_bytes"], item["s3_etag"], item["s3_version_id"])))
+                        Landed(actual, copy, item["size_bytes"], item["s3_etag"], item["s3_version_id"])))
 
     run_date = dt.datetime.fromisoformat(manifest["run"]["started_at"]).date()
     key, _ = pseudonym_key()

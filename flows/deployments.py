@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from prefect.schedules import Cron, Interval
+from prefect.schedules import Cron, Interval, Schedule
 
 from bcf.settings import settings
 from flows.fortnightly import fortnightly_flow
@@ -17,13 +17,13 @@ LONDON = ZoneInfo("Europe/London")
 RUN_AT = dt.time(7, 0)  # early morning on submission day, before the officer starts work
 
 
-def fortnight_schedule() -> Interval:
+def fortnight_schedule() -> Schedule:
     anchor = dt.date.fromisoformat(settings()["schedule"]["fortnight_anchor"])
     return Interval(dt.timedelta(days=14), anchor_date=dt.datetime.combine(anchor, RUN_AT, tzinfo=LONDON),
                     timezone="Europe/London")
 
 
-def quarter_schedule() -> Cron:
+def quarter_schedule() -> Schedule:
     """The run day of January, April, July and October: the quarter just ended is complete by then."""
     day = int(settings()["quarterly"]["run_day"])
     return Cron(f"{RUN_AT.minute} {RUN_AT.hour} {day} 1,4,7,10 *", timezone="Europe/London")

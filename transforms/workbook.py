@@ -60,7 +60,7 @@ LayoutCell = str | Ref | Header | Decimal | int | None
 class SheetLayout:
     name: str
     title: str
-    rows: list[list[LayoutCell]]
+    rows: Sequence[Sequence[LayoutCell]]
     widths: Sequence[int] = (46, 18, 18, 18, 18, 18, 18, 18, 18, 18, 18)
     freeze: str | None = "A4"
     notes: list[str] = field(default_factory=list)
