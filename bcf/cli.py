@@ -47,7 +47,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     started = _step(f"generating {args.scale:,} spells/year for {args.hwb}, {args.date_from} to {args.date_to}")
     try:
-        counts = generate(args.hwb, args.date_from, args.date_to, args.scale, args.seed, Path(args.out))
+        counts = generate(args.hwb, args.date_from, args.date_to, args.scale, args.seed, Path(args.out),
+                          explicit_hwb=args.explicit_hwb, discharges=not args.no_discharges)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     _done(started, ", ".join(f"{k}: {v:,} rows" for k, v in counts.items()))
@@ -282,6 +283,10 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--scale", type=int, default=10_000, help="discharges (hospital spells) per year")
     gen.add_argument("--seed", type=int, default=1)
     gen.add_argument("--out", required=True)
+    gen.add_argument("--explicit-hwb", action="store_true",
+                     help="write hwb_code on every plan and ledger row (for a source an ICB shares)")
+    gen.add_argument("--no-discharges", action="store_true",
+                     help="leave out the provider files (another HWB's generation already wrote them)")
     gen.set_defaults(func=cmd_generate)
 
     ing = sub.add_parser("ingest", help="land and stage a source (folder or s3://bucket/prefix/)")
