@@ -85,7 +85,8 @@ class RunInfo:
 
 def write_pack(con: duckdb.DuckDBPyConnection, workbook_tmp: Path, workbook_name: str, staging: Path,
                run: RunInfo, figures: list[Figure], where: dict[str, tuple[str, str]],
-               findings: list[Finding], previous: Path | None = None) -> Path:
+               findings: list[Finding], previous: Path | None = None,
+               return_params: dict[str, Any] | None = None) -> Path:
     """Write the pack into `staging` (a fresh folder); the caller moves it into place with the workbook.
     With `previous` (the pack of the last run for the same return) it adds revisions.csv."""
     staging.mkdir(parents=True)
@@ -111,7 +112,9 @@ def write_pack(con: duckdb.DuckDBPyConnection, workbook_tmp: Path, workbook_name
                     "rows_added_removed_changed": sum(c["change"] == "row" for c in changes)}
     manifest = {
         "revision": revision,
-        "return": {"workbook": workbook_name, **{k: jsonable(v) for k, v in run.parameters.items()}},
+        # the run's parameters, then the return's own (an ICB run's parameters name no single HWB or period)
+        "return": {"workbook": workbook_name, **{k: jsonable(v) for k, v in
+                                                 {**run.parameters, **(return_params or {})}.items()}},
         "run": {"run_id": run.run_id, "flow": run.flow, "prefect_flow_run_id": run.flow_run_id,
                 "started_at": run.started_at, "written_at": dt.datetime.now(dt.UTC).isoformat()},
         "code": code_fingerprint(),

@@ -68,7 +68,8 @@ def produce(con: duckdb.DuckDBPyConnection, hwb: str, params: dict[str, Any], wo
     try:
         where = writer(tmp_workbook, computed.layouts, computed.figures, computed.allowed_blank)
         previous = pack_dir(workbook) if pack_dir(workbook).exists() else None
-        write_pack(con, tmp_workbook, workbook.name, tmp_pack, run, computed.figures, where, findings, previous)
+        write_pack(con, tmp_workbook, workbook.name, tmp_pack, run, computed.figures, where, findings, previous,
+                   {k: v for k, v in params.items() if k not in ("emergency", "acsc")})
         publish(tmp_workbook, workbook, tmp_pack)
     finally:
         shutil.rmtree(tmp_workbook.parent, ignore_errors=True)

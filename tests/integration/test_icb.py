@@ -29,6 +29,9 @@ def test_each_hwb_gets_its_own_return_from_the_shared_source(shared_source: Path
     assert status == {hwb: "written" for hwb in LLR}
     assert sorted(p.name for p in (tmp_path / "out").glob("*.xlsx")) == [
         f"df_fortnightly_{hwb}_2023-03-30.xlsx" for hwb in sorted(LLR)]
+    from bcf.reproduce import reproduce
+
+    assert reproduce(tmp_path / "out" / "df_fortnightly_E06000017_2023-03-30.xlsx").same
 
 
 def test_one_hwbs_bad_data_blocks_only_that_hwb(shared_source: Path, tmp_path: Path) -> None:
