@@ -91,13 +91,15 @@ def write_pack(con: duckdb.DuckDBPyConnection, workbook_tmp: Path, workbook_name
     With `previous` (the pack of the last run for the same return) it adds revisions.csv."""
     staging.mkdir(parents=True)
     lineage_csv = staging / "lineage.csv"
-    select = ("SELECT c.figure_id, c.role, c.query_id, c.file_name AS file, c.source_row AS \"row\", "
-              "c.row_key AS \"key\", c.contribution, c.file_id, h.row_hash FROM contrib c "
-              "LEFT JOIN all_row_hashes h ON h.file_id = c.file_id AND h.source_row = c.source_row "
-              "AND (h.sheet IS NULL OR starts_with(c.row_key, h.sheet || ':')) "
-              "ORDER BY c.figure_id, c.file_name, c.source_row, c.role")
-    con.execute(f"COPY ({select}) TO '{lineage_csv}' (HEADER, DELIMITER ',')")
-    con.execute(f"COPY ({select}) TO '{staging / 'lineage.parquet'}' (FORMAT PARQUET)")
+    # one join of the contribution rows with the staged rows' hashes, exported twice
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE lineage AS SELECT c.figure_id, c.role, c.query_id, c.file_name AS file, "
+        "c.source_row AS \"row\", c.row_key AS \"key\", c.contribution, c.file_id, h.row_hash FROM contrib c "
+        "LEFT JOIN all_row_hashes h ON h.file_id = c.file_id AND h.source_row = c.source_row "
+        "AND (h.sheet IS NULL OR starts_with(c.row_key, h.sheet || ':')) "
+        "ORDER BY c.figure_id, c.file_name, c.source_row, c.role")
+    con.execute(f"COPY lineage TO '{lineage_csv}' (HEADER, DELIMITER ',')")
+    con.execute(f"COPY lineage TO '{staging / 'lineage.parquet'}' (FORMAT PARQUET)")
     with open(staging / "findings.csv", "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=FINDING_COLUMNS)
         writer.writeheader()

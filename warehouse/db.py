@@ -13,13 +13,15 @@ import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pandas as pd
 
 from bcf.settings import sql_dir
 from transforms.findings import FINDING_COLUMNS, Finding
+
+if TYPE_CHECKING:  # pandas is imported where frames are built: producing a return does not need it
+    import pandas as pd
 
 
 def sql(name: str) -> str:
@@ -124,6 +126,8 @@ def insert_findings(con: duckdb.DuckDBPyConnection, run_id: str, file_id: str | 
                     findings: list[Finding]) -> None:
     if not findings:
         return
+    import pandas as pd
+
     frame = pd.DataFrame([f.as_dict() for f in findings], columns=FINDING_COLUMNS)
     frame["row"] = frame["row"].astype("Int64")
     frame.insert(0, "file_id", file_id)
