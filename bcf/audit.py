@@ -31,8 +31,6 @@ from transforms.figures import Figure
 from transforms.findings import FINDING_COLUMNS, Finding
 from transforms.workbook import cells_hash
 
-LINEAGE_COLUMNS = ["figure_id", "role", "query_id", "file", "row", "key", "contribution", "file_id", "row_hash"]
-
 
 def pack_dir(workbook: Path) -> Path:
     return workbook.with_name(workbook.stem + ".audit")

@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from bcf.settings import TableContract, contracts, plan_contracts, supplier_mappings
+from bcf.settings import TableContract, contracts, plan_contracts, supplier_for
 from bcf.sources import Landed, SourceObject
 from transforms import nhs_number
 from transforms.findings import ERROR, WARNING, FileProblem, Finding
@@ -46,7 +46,7 @@ def ignored(obj: SourceObject) -> FileResult:
 
 def _tables_of(kind: str, landed: Path, name: str) -> list[tuple[TableContract, Callable[[], RawTable]]]:
     """The contract tables a file holds and how to read each: plan workbooks have a sheet per table."""
-    mapping = next((m for m in supplier_mappings() if m.kind == kind and m.applies_to(name)), None)
+    mapping = supplier_for(kind, name)
     is_xlsx = landed.suffix == ".xlsx"
     if kind != "plan":
         contract = contracts()[kind]
@@ -90,13 +90,13 @@ def stage_file(con: duckdb.DuckDBPyConnection, obj: SourceObject, landed: Landed
     except FileProblem as problem:
         result.findings.append(problem.finding(obj.name))
         tables, file_fault = [], True
+    params = rule_parameters(con, today or dt.date.today()) if validator is not None else {}
     for contract, reader in tables:
         raw: RawTable | None = None
         try:
             raw = reader()
             parsed = parse(raw, contract, key)
             if validator is not None:
-                params = rule_parameters(con, today or dt.date.today())
                 parsed.findings.extend(validator.check(parsed.frame, contract, obj.name, params))
             result.findings.extend(parsed.findings)
             staged.append((contract.table, *_split(parsed, raw, contract.table, key)))
@@ -126,8 +126,7 @@ def stage_file(con: duckdb.DuckDBPyConnection, obj: SourceObject, landed: Landed
     try:
         db.insert_file(con, {
             "file_id": landed.sha256, "kind": kind, "file_name": obj.name,
-            "supplier": next((m.supplier for m in supplier_mappings() if m.kind == kind and m.applies_to(obj.name)),
-                             None),
+            "supplier": mapping.supplier if (mapping := supplier_for(kind, obj.name)) else None,
             "origin_uri": obj.uri, "s3_etag": landed.etag, "s3_version_id": landed.version_id,
             "size_bytes": landed.size, "landed_path": str(landed.path), "received_at": db.now(), "run_id": run_id,
             "status": "rejected" if file_fault else "loaded",

@@ -16,7 +16,7 @@ from bcf.audit import RunInfo, pack_dir, publish, staging_paths, write_pack
 from bcf.checks import blocking, cross_source, file_findings
 from transforms.figures import Figure
 from transforms.findings import FINDING_COLUMNS, Finding
-from transforms.workbook import SheetLayout
+from transforms.workbook import SheetLayout, write_workbook
 from warehouse import db
 
 
@@ -25,7 +25,7 @@ class Computed:
     figures: list[Figure]
     layouts: list[SheetLayout]
     allowed_blank: set[str]
-    write: Callable[[Path, list[SheetLayout], list[Figure], set[str]], dict[str, tuple[str, str]]] | None = None
+    write: Callable[[Path, list[SheetLayout], list[Figure], set[str]], dict[str, tuple[str, str]]] = write_workbook
 
 
 @dataclass
@@ -37,6 +37,11 @@ class ReturnOutcome:
     blocking: list[Finding] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     figures: list[Figure] = field(default_factory=list)
+
+
+def recorded(params: dict[str, Any]) -> dict[str, Any]:
+    """The parameters worth recording: the code lists the SQL also takes (ACSC, emergency methods) are config."""
+    return {k: v for k, v in params.items() if not isinstance(v, list)}
 
 
 def write_findings_csv(path: Path, findings: list[Finding]) -> Path:
@@ -61,15 +66,12 @@ def produce(con: duckdb.DuckDBPyConnection, hwb: str, params: dict[str, Any], wo
         return ReturnOutcome("blocked", workbook, path, None, blockers, findings)
 
     computed = compute(con)
-    from transforms.workbook import write_workbook
-
-    writer = computed.write or write_workbook
     tmp_workbook, tmp_pack = staging_paths(workbook)
     try:
-        where = writer(tmp_workbook, computed.layouts, computed.figures, computed.allowed_blank)
+        where = computed.write(tmp_workbook, computed.layouts, computed.figures, computed.allowed_blank)
         previous = pack_dir(workbook) if pack_dir(workbook).exists() else None
         write_pack(con, tmp_workbook, workbook.name, tmp_pack, run, computed.figures, where, findings, previous,
-                   {k: v for k, v in params.items() if k not in ("emergency", "acsc")})
+                   recorded(params))
         publish(tmp_workbook, workbook, tmp_pack)
     finally:
         shutil.rmtree(tmp_workbook.parent, ignore_errors=True)

@@ -19,9 +19,9 @@ from bcf.fortnightly import Fortnight
 from bcf.ingest import stage_file
 from bcf.quarterly import Quarter
 from bcf.settings import pseudonym_key
-from bcf.sources import Landed, SourceObject
+from bcf.sources import Landed, SourceObject, staging_key
 from transforms.validate import RowValidator
-from transforms.workbook import cells_hash, write_workbook
+from transforms.workbook import cells_hash
 from warehouse import db
 
 
@@ -84,12 +84,11 @@ def reproduce(workbook: Path) -> Reproduction:
     key, _ = pseudonym_key()
     validator = RowValidator()
     with tempfile.TemporaryDirectory(prefix="bcf-reproduce-") as tmp, db.connect(Path(tmp) / "wh.duckdb") as con:
-        for obj, landed in sorted(objects, key=lambda o: (o[0].kind != "plan", o[0].name)):
+        for obj, landed in sorted(objects, key=lambda pair: staging_key(pair[0])):
             stage_file(con, obj, landed, "reproduce", key, validator, run_date)
         computed = _computed(manifest)(con)
-        writer = computed.write or write_workbook
         rebuilt = Path(tmp) / workbook.name
-        writer(rebuilt, computed.layouts, computed.figures, computed.allowed_blank)
+        computed.write(rebuilt, computed.layouts, computed.figures, computed.allowed_blank)
         result.rebuilt_cells_sha256 = cells_hash(rebuilt)
     recorded = {f["figure_id"]: f["value"] for f in manifest["figures"]}
     for f in computed.figures:

@@ -108,6 +108,11 @@ def supplier_mappings() -> tuple[SupplierMapping, ...]:
     return tuple(out)
 
 
+def supplier_for(kind: str, file_name: str) -> SupplierMapping | None:
+    """The header mapping of the supplier whose files are named like this one, if any."""
+    return next((m for m in supplier_mappings() if m.kind == kind and m.applies_to(file_name)), None)
+
+
 @cache
 def hwb_reference() -> dict[str, dict[str, str]]:
     with open(config_dir() / "hwb.csv", newline="", encoding="utf-8") as fh:

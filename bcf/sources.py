@@ -44,6 +44,11 @@ def kind_of(name: str) -> str | None:
     return next((k for k in settings()["pipeline"]["kinds"] if lower.startswith(k)), None)
 
 
+def staging_key(obj: SourceObject) -> tuple[bool, str]:
+    """Stage the plan first, then by name: ledger rows are checked against the schemes of the plan in force."""
+    return (obj.kind != "plan", obj.name)
+
+
 def is_s3(source: str) -> bool:
     return source.startswith("s3://")
 

@@ -9,8 +9,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from prefect import get_run_logger, runtime
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
-from prefect.runtime import flow_run
 
 from bcf.alerts import Alert, send
 from bcf.audit import RunInfo
@@ -38,7 +38,7 @@ class LedgerRun:
 @contextmanager
 def ledger_run(data_dir: Path, flow: str, parameters: dict[str, Any]) -> Iterator[LedgerRun]:
     """Record the run in the warehouse's run ledger: running, then done / blocked, or failed with the error."""
-    flow_run_id = flow_run.get_id()
+    flow_run_id = runtime.flow_run.get_id()
     run = RunInfo(str(flow_run_id or uuid.uuid4()), flow, flow_run_id, parameters,
                   dt.datetime.now(dt.UTC).isoformat())
     _, development = pseudonym_key()
@@ -88,6 +88,21 @@ def return_artifacts(label: str, outcome: ReturnOutcome, headline: list[str]) ->
     elif outcome.findings_file is not None:
         create_link_artifact(outcome.findings_file.resolve().as_uri(), link_text=outcome.findings_file.name,
                              key=f"{key}-blocked", description="Blocked: the findings that stopped the return")
+
+
+def settle(ledger: LedgerRun, outcome: ReturnOutcome) -> None:
+    """The run ledger's outcome for a run that produced (or was refused) one return."""
+    ledger.outcome = "done" if outcome.status == "written" else "blocked"
+    ledger.detail = f"{outcome.workbook.name}: {outcome.status}, {len(outcome.blocking)} blocking finding(s)"
+
+
+def report_outcome(flow: str, label: str, hwb: str, period: str, outcome: ReturnOutcome, headline: list[str],
+                   flow_run_id: str | None) -> None:
+    """After a return: its artifacts, an alert when it was blocked, and a log line."""
+    return_artifacts(label, outcome, headline)
+    alert_if_blocked(flow, hwb, period, outcome, flow_run_id)
+    get_run_logger().info("%s %s (%d blocking finding(s))", outcome.workbook.name, outcome.status,
+                          len(outcome.blocking))
 
 
 def alert_if_blocked(flow: str, hwb: str, period: str, outcome: ReturnOutcome, flow_run_id: str | None) -> None:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from prefect import flow, get_run_logger, task
+from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from bcf import returns
 from bcf.audit import RunInfo
 from bcf.fortnightly import Fortnight, scheduled_period_end
 from bcf.produce import ReturnOutcome, produce
-from flows.common import alert_if_blocked, alert_on_failure, ledger_run, return_artifacts, warehouse_path
+from flows.common import alert_on_failure, ledger_run, report_outcome, settle, warehouse_path
 from flows.ingest import ingest
 from warehouse import db
 
@@ -31,18 +31,15 @@ def produce_task(data_dir: Path, period: Fortnight, out_dir: Path, run: RunInfo)
 def fortnightly_flow(source: str, hwb: str, period_end: str | None = None, out_dir: str = "returns",
                      data_dir: str = "bcf_data") -> ReturnOutcome:
     """period_end (yyyy-mm-dd) defaults to the day before the latest submission Friday (anchor 6 January 2023)."""
-    logger = get_run_logger()
     end = dt.date.fromisoformat(period_end) if period_end else scheduled_period_end(dt.date.today())
     period = Fortnight.ending(hwb, end)
     params = {"source": source, **period.params(), "out_dir": out_dir, "data_dir": data_dir}
     with ledger_run(Path(data_dir), "fortnightly-return", params) as ledger:
         ingest(source, Path(data_dir), ledger.run.run_id)
         outcome = produce_task(Path(data_dir), period, Path(out_dir), ledger.run)
-        ledger.outcome = "done" if outcome.status == "written" else "blocked"
-        ledger.detail = f"{outcome.workbook.name}: {outcome.status}, {len(outcome.blocking)} blocking finding(s)"
-    return_artifacts(f"df {hwb} {end.isoformat()}", outcome, HEADLINE)
-    alert_if_blocked("fortnightly-return", hwb, f"{end.isoformat()}", outcome, ledger.run.flow_run_id)
-    logger.info("%s %s (%d blocking finding(s))", outcome.workbook.name, outcome.status, len(outcome.blocking))
+        settle(ledger, outcome)
+    report_outcome("fortnightly-return", f"df {hwb} {end.isoformat()}", hwb, end.isoformat(), outcome, HEADLINE,
+                   ledger.run.flow_run_id)
     return outcome
 
 

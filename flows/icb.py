@@ -20,7 +20,7 @@ from bcf.fortnightly import Fortnight, scheduled_period_end
 from bcf.quarterly import Quarter
 from bcf.settings import hwb_reference
 from flows import fortnightly, quarterly
-from flows.common import alert_if_blocked, alert_on_failure, ledger_run, return_artifacts
+from flows.common import alert_on_failure, ledger_run, report_outcome
 from flows.ingest import ingest
 
 
@@ -52,13 +52,14 @@ def icb_flow(source: str, icb: str, period_end: str | None = None, quarter: str 
             else:
                 futures[hwb] = fortnightly.produce_task.submit(data, Fortnight.ending(hwb, end), out, ledger.run)
         for hwb, future in futures.items():
-            state = future.wait() or future.state
+            future.wait()
+            state = future.state
             if state.is_completed():
                 outcome = future.result()
                 status[hwb] = outcome.status
                 label = f"{'bcf' if quarter else 'df'} {hwb} {period}"
-                return_artifacts(label, outcome, [])
-                alert_if_blocked("icb-returns", hwb, period, outcome, ledger.run.flow_run_id)
+                headline = quarterly.HEADLINE if quarter else fortnightly.HEADLINE
+                report_outcome("icb-returns", label, hwb, period, outcome, headline, ledger.run.flow_run_id)
             else:
                 status[hwb] = f"failed: {state.message}"
                 send(Alert("failed", "icb-returns", hwb, period, str(state.message)[:500],

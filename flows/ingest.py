@@ -10,7 +10,7 @@ from prefect.cache_policies import NO_CACHE
 
 from bcf.ingest import FileResult, ignored, stage_file
 from bcf.settings import pseudonym_key
-from bcf.sources import Landed, SourceObject, land, list_source
+from bcf.sources import Landed, SourceObject, land, list_source, staging_key
 from flows.common import landing_path, ledger_run, warehouse_path
 from transforms.validate import RowValidator
 from warehouse import db
@@ -48,8 +48,7 @@ def ingest(source: str, data_dir: Path, run_id: str) -> IngestReport:
     if development:
         logger.warning("BCF_PSEUDONYM_KEY is not set: using the documented development key (synthetic data only)")
     report = IngestReport(run_id, source, development_key=development)
-    # the plan first: spend rows are checked against the schemes of the plan in force
-    objects = sorted(list_source_task(source), key=lambda o: (o.kind != "plan", o.name))
+    objects = sorted(list_source_task(source), key=staging_key)
     validator = RowValidator()
     logger.info("%d file(s) at %s", len(objects), source)
     for obj in objects:

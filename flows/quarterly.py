@@ -6,14 +6,14 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from prefect import flow, get_run_logger, task
+from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from bcf import returns
 from bcf.audit import RunInfo
-from bcf.produce import ReturnOutcome, produce
+from bcf.produce import ReturnOutcome, produce, recorded
 from bcf.quarterly import Quarter
-from flows.common import alert_if_blocked, alert_on_failure, ledger_run, return_artifacts, warehouse_path
+from flows.common import alert_on_failure, ledger_run, report_outcome, settle, warehouse_path
 from flows.ingest import ingest
 from warehouse import db
 
@@ -45,16 +45,13 @@ def quarterly_flow(source: str, hwb: str, quarter: str | None = None, out_dir: s
                    data_dir: str = "bcf_data", template: str | None = None,
                    cell_map: str | None = None) -> ReturnOutcome:
     """quarter like 2023-24-Q3; defaults to the last quarter that ended before today."""
-    logger = get_run_logger()
     q = Quarter.parse(hwb, quarter or latest_quarter_before(dt.date.today()))
-    params = {"source": source, **{k: v for k, v in q.params().items() if k not in ("emergency", "acsc")},
+    params = {"source": source, **recorded(q.params()),
               "out_dir": out_dir, "data_dir": data_dir, "template": template, "cell_map": cell_map}
     with ledger_run(Path(data_dir), "quarterly-return", params) as ledger:
         ingest(source, Path(data_dir), ledger.run.run_id)
         outcome = produce_task(Path(data_dir), q, Path(out_dir), ledger.run, template, cell_map)
-        ledger.outcome = "done" if outcome.status == "written" else "blocked"
-        ledger.detail = f"{outcome.workbook.name}: {outcome.status}, {len(outcome.blocking)} blocking finding(s)"
-    return_artifacts(f"bcf {hwb} {q.label}", outcome, HEADLINE)
-    alert_if_blocked("quarterly-return", hwb, q.label, outcome, ledger.run.flow_run_id)
-    logger.info("%s %s (%d blocking finding(s))", outcome.workbook.name, outcome.status, len(outcome.blocking))
+        settle(ledger, outcome)
+    report_outcome("quarterly-return", f"bcf {hwb} {q.label}", hwb, q.label, outcome, HEADLINE,
+                   ledger.run.flow_run_id)
     return outcome

@@ -47,7 +47,7 @@ def step_generate(work: Path, scale: int) -> None:
 
 def _stage(work: Path, validate: bool, name: str) -> None:
     from bcf.ingest import stage_file
-    from bcf.sources import land, list_source
+    from bcf.sources import land, list_source, staging_key
     from transforms.validate import RowValidator
     from warehouse import db
 
@@ -55,7 +55,7 @@ def _stage(work: Path, validate: bool, name: str) -> None:
     shutil.rmtree(data, ignore_errors=True)
     validator = RowValidator() if validate else None
     with db.connect(data / "warehouse.duckdb") as con:
-        for obj in sorted(list_source(str(work / "extracts")), key=lambda o: (o.kind != "plan", o.name)):
+        for obj in sorted(list_source(str(work / "extracts")), key=staging_key):
             stage_file(con, obj, land(obj, data / "landing"), "bench", b"bench-key", validator, dt.date(2023, 4, 1))
 
 

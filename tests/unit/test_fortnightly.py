@@ -12,7 +12,7 @@ import pytest
 
 from bcf.fortnightly import Fortnight, compute, scheduled_period_end
 from bcf.ingest import stage_file
-from bcf.sources import land, list_source
+from bcf.sources import land, list_source, staging_key
 from tests.fixtures import EXPECTED_DF, HWB, write_df_fixture
 from transforms.figures import round_half_away
 from transforms.validate import RowValidator
@@ -28,7 +28,7 @@ def validator() -> RowValidator:
 
 def load(con: duckdb.DuckDBPyConnection, folder: Path, landing: Path, validator: RowValidator,
          today: dt.date = dt.date(2023, 2, 1)) -> None:
-    objects = sorted(list_source(str(folder)), key=lambda o: (o.kind != "plan", o.name))
+    objects = sorted(list_source(str(folder)), key=staging_key)
     for obj in objects:
         result = stage_file(con, obj, land(obj, landing), "run", b"k", validator, today)
         assert result.rows_rejected == 0, result.findings
