@@ -7,6 +7,15 @@
 - lineage.csv and lineage.parquet: one row per (figure, source row) with its contribution.
 
 `bcf trace` reads it. No patient identifier is in it: rows are named by file, row number and business key.
+
+A quarterly run filled into a user's template also keeps a copy of the template and the cell map (`template.xlsx`,
+`cell_map.toml`, their sha256 in the manifest), so `bcf reproduce` rebuilds from exactly what was used.
+
+Publishing (see `publish`): a re-run keeps the earlier pair as `<stem>.<run id>.xlsx` beside `<stem>.<run id>.audit/`,
+and the new pair goes into place through a staging folder carrying a commit marker, so a crash never leaves a new
+pack beside an old workbook: the next run for the same return completes (or discards) the interrupted publish.
+
+CSV files are safe to open in a spreadsheet: text starting = + - @ tab or CR gets a leading quote (`csv_safe`).
 """
 
 from __future__ import annotations
@@ -15,6 +24,8 @@ import csv
 import datetime as dt
 import hashlib
 import json
+import os
+import re
 import shutil
 import sys
 import tempfile
@@ -31,9 +42,47 @@ from transforms.figures import Figure
 from transforms.findings import FINDING_COLUMNS, Finding
 from transforms.workbook import cells_hash
 
+READY = "READY"  # commit marker in a staging folder: both files are complete, publish may be rolled forward
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
 
 def pack_dir(workbook: Path) -> Path:
     return workbook.with_name(workbook.stem + ".audit")
+
+
+def csv_safe(value: object) -> object:
+    """A value as a CSV cell a spreadsheet will not run (OWASP CSV injection): text starting = + - @ tab or CR gets
+    a leading quote. Numbers stay numbers: -12.50 and +3 are left as they are. The one helper for findings.csv,
+    blocked-findings.csv, lineage.csv and `bcf trace --format csv`."""
+    if not isinstance(value, str) or not value.startswith(_FORMULA_START):
+        return value
+    if _NUMBER.fullmatch(value):
+        return value
+    return "'" + value
+
+
+def sql_literal(path: Path) -> str:
+    """A path as a SQL string literal (COPY ... TO takes no parameter): quotes doubled."""
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def write_findings(path: Path, findings: list[Finding]) -> None:
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=FINDING_COLUMNS)
+        writer.writeheader()
+        writer.writerows({k: csv_safe(v) for k, v in f.as_dict().items()} for f in findings)
+
+
+def _write_lineage_csv(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """lineage.csv from the lineage table, text neutralised (row keys and file names come from suppliers)."""
+    cur = con.execute("SELECT * FROM lineage")
+    columns = [d[0] for d in cur.description]
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(columns)
+        while batch := cur.fetchmany(50_000):
+            writer.writerows(["" if v is None else csv_safe(v) for v in r] for r in batch)
 
 
 def sha256_file(path: Path) -> str:
@@ -79,6 +128,7 @@ class RunInfo:
     flow_run_id: str | None
     parameters: dict[str, Any]
     started_at: str
+    pseudonym_key: str = ""  # "configured" or "development": which key, never the key itself
 
 
 def write_pack(con: duckdb.DuckDBPyConnection, workbook_tmp: Path, workbook_name: str, staging: Path,
@@ -96,12 +146,10 @@ def write_pack(con: duckdb.DuckDBPyConnection, workbook_tmp: Path, workbook_name
         "LEFT JOIN all_row_hashes h ON h.file_id = c.file_id AND h.source_row = c.source_row "
         "AND (h.sheet IS NULL OR starts_with(c.row_key, h.sheet || ':')) "
         "ORDER BY c.figure_id, c.file_name, c.source_row, c.role")
-    con.execute(f"COPY lineage TO '{lineage_csv}' (HEADER, DELIMITER ',')")
-    con.execute(f"COPY lineage TO '{staging / 'lineage.parquet'}' (FORMAT PARQUET)")
-    with open(staging / "findings.csv", "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=FINDING_COLUMNS)
-        writer.writeheader()
-        writer.writerows(f.as_dict() for f in findings)
+    _write_lineage_csv(con, lineage_csv)
+    con.execute(f"COPY lineage TO {sql_literal(staging / 'lineage.parquet')} (FORMAT PARQUET)")
+    write_findings(staging / "findings.csv", findings)
+    template = template_inputs(staging, {**run.parameters, **(return_params or {})})
     revision: dict[str, object] | None = None
     if previous is not None and (previous / "manifest.json").exists():
         changes = revisions.compare(previous, lineage_csv, {f.id: jsonable(f.value) for f in figures})
@@ -116,8 +164,10 @@ def write_pack(con: duckdb.DuckDBPyConnection, workbook_tmp: Path, workbook_name
         "return": {"workbook": workbook_name, **{k: jsonable(v) for k, v in
                                                  {**run.parameters, **(return_params or {})}.items()}},
         "run": {"run_id": run.run_id, "flow": run.flow, "prefect_flow_run_id": run.flow_run_id,
-                "started_at": run.started_at, "written_at": dt.datetime.now(dt.UTC).isoformat()},
+                "started_at": run.started_at, "written_at": dt.datetime.now(dt.UTC).isoformat(),
+                "pseudonym_key": run.pseudonym_key or None},
         "code": code_fingerprint(),
+        "template": template,
         "inputs": inputs_in_force(con),
         "outputs": {
             "workbook": {"file": workbook_name, "sha256": sha256_file(workbook_tmp),
@@ -136,19 +186,91 @@ def write_pack(con: duckdb.DuckDBPyConnection, workbook_tmp: Path, workbook_name
     return staging
 
 
+def template_inputs(staging: Path, params: dict[str, Any]) -> dict[str, Any] | None:
+    """A template run's template and cell map: copied into the pack and hashed, so the return can be rebuilt from
+    what was used even when the originals change or go."""
+    if not params.get("template"):
+        return None
+    from bcf.returns import default_cell_map
+
+    template = Path(params["template"])
+    cell_map = Path(params["cell_map"]) if params.get("cell_map") else default_cell_map()
+    shutil.copyfile(template, staging / "template.xlsx")
+    shutil.copyfile(cell_map, staging / "cell_map.toml")
+    return {"template": {"path": str(template.resolve()), "sha256": sha256_file(staging / "template.xlsx"),
+                         "copy": "template.xlsx"},
+            "cell_map": {"path": str(cell_map.resolve()), "sha256": sha256_file(staging / "cell_map.toml"),
+                         "copy": "cell_map.toml"}}
+
+
+def history_name(workbook: Path, run_id: str) -> Path:
+    """Where an earlier return is kept: `<stem>.<run id>.xlsx`, whose pack_dir is `<stem>.<run id>.audit`."""
+    return workbook.with_name(f"{workbook.stem}.{run_id}{workbook.suffix}")
+
+
+def _run_id(pack: Path) -> str | None:
+    try:
+        return str(json.loads((pack / "manifest.json").read_text(encoding="utf-8"))["run"]["run_id"])
+    except (OSError, ValueError, KeyError):
+        return None
+
+
 def publish(workbook_tmp: Path, workbook: Path, pack_staging: Path) -> Path:
-    """Move the pack and then the workbook into place. An earlier pack for the same return is kept, renamed by its
-    run id, so a revision can be compared with what was submitted before."""
-    final = pack_dir(workbook)
-    if final.exists():
-        old = json.loads((final / "manifest.json").read_text(encoding="utf-8"))["run"]["run_id"]
-        history = final.with_name(final.name + f".{old}")
-        if history.exists():
-            shutil.rmtree(history)
-        final.rename(history)
-    pack_staging.rename(final)
-    workbook_tmp.replace(workbook)
-    return final
+    """Put the workbook and its pack in place as a pair.
+
+    Both are complete in one staging folder; writing READY there (with the run id of the pair it replaces) is the
+    commit point. Then: the earlier pair is renamed to its history names, the new pack and then the new workbook
+    are renamed into place, and the staging folder goes. Each step can be redone, so after a crash `recover` (called
+    by the next run for the same return, holding the run lock) finishes the publish; a staging folder without READY
+    is discarded. At no moment is a new pack beside an old workbook."""
+    staging = workbook_tmp.parent
+    assert pack_staging.parent == staging
+    replaces = _run_id(pack_dir(workbook)) if pack_dir(workbook).exists() else None
+    ready = {"workbook": workbook.name, "replaces": replaces}
+    tmp = staging / f".{READY}.tmp"
+    tmp.write_text(json.dumps(ready), encoding="utf-8")
+    os.replace(tmp, staging / READY)
+    _roll_forward(staging, workbook)
+    return pack_dir(workbook)
+
+
+def _roll_forward(staging: Path, workbook: Path) -> None:
+    ready = json.loads((staging / READY).read_text(encoding="utf-8"))
+    replaces = ready.get("replaces")
+    new_workbook, new_pack = staging / workbook.name, staging / "audit"
+    if replaces:
+        old_pack = pack_dir(workbook)
+        if old_pack.exists() and _run_id(old_pack) == replaces:
+            kept = pack_dir(history_name(workbook, replaces))
+            if kept.exists():
+                shutil.rmtree(kept)
+            old_pack.rename(kept)
+        if workbook.exists() and new_workbook.exists():
+            workbook.rename(history_name(workbook, replaces))
+    if new_pack.exists():
+        new_pack.rename(pack_dir(workbook))
+    if new_workbook.exists():
+        new_workbook.replace(workbook)
+    shutil.rmtree(staging, ignore_errors=True)
+
+
+def recover(workbook: Path) -> list[str]:
+    """Finish or discard what a crashed run left for this return: staging folders `.<stem>.*` beside it (with
+    READY: completed; without: removed). Called holding the run lock. Returns what it did, for the log."""
+    done: list[str] = []
+    if not workbook.parent.is_dir():
+        return done
+    for leftover in sorted(workbook.parent.glob(f".{workbook.stem}.*")):
+        if leftover.is_dir() and (leftover / READY).exists():
+            _roll_forward(leftover, workbook)
+            done.append(f"completed the interrupted publish of {workbook.name} from {leftover.name}")
+        elif leftover.is_dir():
+            shutil.rmtree(leftover, ignore_errors=True)
+            done.append(f"removed {leftover.name}, left by a run that stopped before publishing")
+        else:
+            leftover.unlink(missing_ok=True)
+            done.append(f"removed {leftover.name}")
+    return done
 
 
 def staging_paths(workbook: Path) -> tuple[Path, Path]:

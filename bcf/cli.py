@@ -16,6 +16,10 @@ DEMO_FROM, DEMO_TO = dt.date(2022, 4, 1), dt.date(2023, 3, 31)
 DEMO_SCALE, DEMO_SEED = 10_000, 2023
 
 
+ALLOW_HELP = ("use the documented development pseudonym key when BCF_PSEUDONYM_KEY is not set (synthetic data "
+              "only; same as BCF_ALLOW_DEVELOPMENT_KEY=1)")
+
+
 class UsageError(Exception):
     pass
 
@@ -268,6 +272,135 @@ def _check_hwb(code: str) -> None:
         raise UsageError(f"HWB code {code} is not in config/hwb.csv")
 
 
+def _check_dir(path: Path, flag: str) -> None:
+    """--out / --data-dir: a folder (or one that can be made), never an existing file."""
+    for p in (path, *path.parents):
+        if p.exists():
+            if not p.is_dir():
+                raise UsageError(f"{flag} {path}: {p} is a file, not a folder")
+            return
+
+
+def _check_xlsx(path: Path, what: str) -> None:
+    import zipfile
+
+    if not path.is_file():
+        raise UsageError(f"{what} not found: {path}")
+    if not zipfile.is_zipfile(path):
+        raise UsageError(f"{what} {path} is not an XLSX workbook (not a zip package)")
+    try:
+        from openpyxl import load_workbook
+
+        load_workbook(path, read_only=True).close()
+    except Exception as exc:  # openpyxl raises many kinds for a broken package: all mean "not XLSX"
+        raise UsageError(f"{what} {path} is not an XLSX workbook ({type(exc).__name__})") from exc
+
+
+def _check_source(source: str) -> None:
+    """The source exists and, on S3, the bucket answers with the credentials we have (one LIST, few retries)."""
+    from bcf.sources import is_s3
+
+    if not is_s3(source):
+        if not Path(source).is_dir():
+            raise UsageError(f"source folder {source} does not exist" if not Path(source).exists()
+                             else f"source {source} is not a folder")
+        return
+    from urllib.parse import urlparse
+
+    import boto3
+    from botocore.config import Config
+
+    parsed = urlparse(source)
+    if not parsed.netloc:
+        raise UsageError(f"no bucket in {source} (expected s3://bucket/prefix/)")
+    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "eu-west-2"
+    client = boto3.client("s3", region_name=region, config=Config(
+        retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=5, read_timeout=20))
+    prefix = parsed.path.lstrip("/")
+    client.list_objects_v2(Bucket=parsed.netloc, Prefix=prefix, MaxKeys=1)  # errors: _config_error
+
+
+def _config_error(exc: BaseException) -> str | None:
+    """One line for a known configuration failure (S3 reach and rights, the warehouse held by another program)."""
+    try:
+        from botocore.exceptions import (
+            ClientError,
+            EndpointConnectionError,
+            NoCredentialsError,
+            PartialCredentialsError,
+        )
+    except ImportError:  # pragma: no cover - boto3 is a dependency
+        return None
+    if isinstance(exc, NoCredentialsError | PartialCredentialsError):
+        return ("no AWS credentials for S3: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, "
+                "or run with an instance role")
+    if isinstance(exc, EndpointConnectionError):
+        return f"cannot reach the S3 endpoint {exc.kwargs.get('endpoint_url', '')} (check AWS_ENDPOINT_URL_S3)"
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        code, bucket = error.get("Code", ""), error.get("BucketName", "")
+        if code == "NoSuchBucket":
+            return f"S3 bucket {bucket or ''} does not exist".replace("  ", " ")
+        if code in ("AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "403"):
+            return f"S3 refused access ({code}): check the credentials and the bucket policy"
+        return f"S3 error {code}: {error.get('Message', '')}".strip()
+    import duckdb
+
+    if isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower():
+        return f"the warehouse is open in another program: {str(exc).splitlines()[0]}"
+    return None
+
+
+def _preflight(args: argparse.Namespace) -> None:
+    """Configuration checked before any flow starts, so a mistake is one line (exit 2), not a Prefect traceback."""
+    from bcf.settings import PseudonymKeyError, pseudonym_key, settings
+
+    allow = settings()["pseudonymisation"]["allow_env_var"]
+    if getattr(args, "allow_development_key", False):
+        os.environ[allow] = "1"  # also for serve's flow-run subprocesses
+    command = args.command
+    if command in ("ingest", "validate", "run", "backfill", "serve"):
+        try:
+            pseudonym_key()
+        except PseudonymKeyError as exc:
+            raise UsageError(str(exc)) from exc
+    if command in ("ingest", "run", "backfill", "serve", "demo", "generate") and getattr(args, "out", None):
+        _check_dir(Path(args.out), "--out")
+    if hasattr(args, "data_dir") and command != "generate":
+        _check_dir(_data_dir(args), "--data-dir" if args.data_dir else "BCF_DATA_DIR")
+    if getattr(args, "source", None):
+        _check_source(args.source)
+    hwb = getattr(args, "hwb", None) or "E06000017"
+    from bcf.fortnightly import Fortnight
+    from bcf.quarterly import Quarter
+
+    for flag in ("period_end", "date_from", "date_to"):
+        when = getattr(args, flag, None)
+        if when is not None and command != "generate":
+            try:
+                Fortnight.ending(hwb, when).params()
+            except (ValueError, OverflowError) as exc:
+                raise UsageError(f"--{flag.replace('_', '-').replace('date-', '')} {when}: out of range "
+                                 f"(the fortnight or its financial year falls outside the calendar: {exc})") from exc
+    if getattr(args, "quarter", None):
+        try:
+            Quarter.parse(hwb, args.quarter)
+        except (ValueError, OverflowError) as exc:
+            raise UsageError(str(exc)) from exc
+    if getattr(args, "template", None):
+        _check_xlsx(Path(args.template), "template")
+    if getattr(args, "cell_map", None) and not Path(args.cell_map).is_file():
+        raise UsageError(f"cell map not found: {args.cell_map}")
+    if command == "cellmap":
+        _check_xlsx(Path(args.workbook), "workbook")
+    from bcf.runlock import lock_timeout
+
+    try:
+        lock_timeout()
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bcf", description="Better Care Fund and Discharge Fund returns pipeline")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -292,11 +425,13 @@ def build_parser() -> argparse.ArgumentParser:
     ing = sub.add_parser("ingest", help="land and stage a source (folder or s3://bucket/prefix/)")
     ing.add_argument("--source", required=True)
     ing.add_argument("--data-dir", help="warehouse and landing area (default: BCF_DATA_DIR or ./bcf_data)")
+    ing.add_argument("--allow-development-key", action="store_true", help=ALLOW_HELP)
     ing.set_defaults(func=cmd_ingest)
 
     val = sub.add_parser("validate", help="validate a source only and print the findings (exit 1 on errors)")
     val.add_argument("--source", required=True)
     val.add_argument("--limit", type=int, default=200, help="findings to print (all are counted)")
+    val.add_argument("--allow-development-key", action="store_true", help=ALLOW_HELP)
     val.set_defaults(func=cmd_validate)
 
     run = sub.add_parser("run", help="produce one return")
@@ -307,6 +442,7 @@ def build_parser() -> argparse.ArgumentParser:
     fort.add_argument("--period-end", type=_date, required=True)
     fort.add_argument("--out", default="returns")
     fort.add_argument("--data-dir")
+    fort.add_argument("--allow-development-key", action="store_true", help=ALLOW_HELP)
     fort.set_defaults(func=cmd_run_fortnightly)
 
     qtr = run_sub.add_parser("quarterly", help="one BCF quarterly return")
@@ -317,6 +453,7 @@ def build_parser() -> argparse.ArgumentParser:
     qtr.add_argument("--cell-map", help="TOML cell map for --template (default: config/settings.toml)")
     qtr.add_argument("--out", default="returns")
     qtr.add_argument("--data-dir")
+    qtr.add_argument("--allow-development-key", action="store_true", help=ALLOW_HELP)
     qtr.set_defaults(func=cmd_run_quarterly)
 
     icb = run_sub.add_parser("icb", help="every HWB of an ICB footprint from one shared source")
@@ -327,6 +464,7 @@ def build_parser() -> argparse.ArgumentParser:
     when.add_argument("--quarter", help="the quarterly return for this quarter, like 2023-24-Q3")
     icb.add_argument("--out", default="returns")
     icb.add_argument("--data-dir")
+    icb.add_argument("--allow-development-key", action="store_true", help=ALLOW_HELP)
     icb.set_defaults(func=cmd_run_icb)
 
     cmap = sub.add_parser("cellmap", help="print a cell map from a workbook's defined names (start of a new map)")
@@ -341,6 +479,7 @@ def build_parser() -> argparse.ArgumentParser:
     back.add_argument("--to", dest="date_to", type=_date, required=True)
     back.add_argument("--out", default="returns")
     back.add_argument("--data-dir")
+    back.add_argument("--allow-development-key", action="store_true", help=ALLOW_HELP)
     back.set_defaults(func=cmd_backfill)
 
     srv = sub.add_parser("serve", help="register the fortnightly and quarterly deployments and serve them")
@@ -348,6 +487,7 @@ def build_parser() -> argparse.ArgumentParser:
     srv.add_argument("--hwb", help="HWB code (default BCF_HWB)")
     srv.add_argument("--out", default="returns")
     srv.add_argument("--data-dir")
+    srv.add_argument("--allow-development-key", action="store_true", help=ALLOW_HELP)
     srv.set_defaults(func=cmd_serve)
 
     rep = sub.add_parser("reproduce", help="re-run a past return from its manifest and compare the cell content")
@@ -362,16 +502,47 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _locked_data_dir(args: argparse.Namespace) -> Path | None:
+    """The data dir a command writes (it holds the run lock for the whole command), if any."""
+    if args.command == "demo":
+        return Path(args.out) / "data"
+    if args.command in ("ingest", "run", "backfill"):
+        return _data_dir(args)
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
+    from contextlib import ExitStack
+
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return EXIT_USAGE if exc.code not in (0, None) else EXIT_OK
+    from bcf.runlock import RunLockTimeout, data_dir_lock
+    from bcf.settings import PseudonymKeyError, settings
+
     try:
-        return int(args.func(args))
-    except (UsageError, FileNotFoundError) as exc:
+        with ExitStack() as stack:
+            _preflight(args)
+            if args.command == "demo":  # synthetic data: the development key needs no further leave
+                allow = settings()["pseudonymisation"]["allow_env_var"]
+                saved = os.environ.get(allow)
+                os.environ[allow] = "1"
+                stack.callback(lambda: os.environ.pop(allow) if saved is None else os.environ.update({allow: saved}))
+            data_dir = _locked_data_dir(args)
+            if data_dir is not None:
+                what = f"bcf {args.command}" + (f" {args.return_kind}" if args.command == "run" else "")
+                stack.enter_context(data_dir_lock(data_dir, f"'{what}'"))
+            return int(args.func(args))
+    except (UsageError, FileNotFoundError, NotADirectoryError, PseudonymKeyError, RunLockTimeout) as exc:
         print(f"bcf: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:
+        message = _config_error(exc)
+        if message is None:
+            raise
+        print(f"bcf: {message}", file=sys.stderr)
         return EXIT_USAGE
 
 

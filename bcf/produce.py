@@ -3,7 +3,6 @@ published together. Shared by the fortnightly and quarterly returns."""
 
 from __future__ import annotations
 
-import csv
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -12,10 +11,10 @@ from typing import Any
 
 import duckdb
 
-from bcf.audit import RunInfo, pack_dir, publish, staging_paths, write_pack
+from bcf.audit import READY, RunInfo, pack_dir, publish, recover, staging_paths, write_findings, write_pack
 from bcf.checks import blocking, cross_source, file_findings
 from transforms.figures import Figure
-from transforms.findings import FINDING_COLUMNS, Finding
+from transforms.findings import Finding
 from transforms.workbook import SheetLayout, write_workbook
 from warehouse import db
 
@@ -47,16 +46,15 @@ def recorded(params: dict[str, Any]) -> dict[str, Any]:
 def write_findings_csv(path: Path, findings: list[Finding]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=FINDING_COLUMNS)
-        writer.writeheader()
-        writer.writerows(f.as_dict() for f in findings)
+    write_findings(tmp, findings)
     tmp.replace(path)
     return path
 
 
 def produce(con: duckdb.DuckDBPyConnection, hwb: str, params: dict[str, Any], workbook: Path, run: RunInfo,
             compute: Callable[[duckdb.DuckDBPyConnection], Computed]) -> ReturnOutcome:
+    for note in recover(workbook):  # what a crashed run left for this return (we hold the run lock)
+        print(f"bcf: {note}")
     cross = cross_source(con, params)
     db.insert_findings(con, run.run_id, None, cross)
     findings = file_findings(con) + cross
@@ -73,8 +71,11 @@ def produce(con: duckdb.DuckDBPyConnection, hwb: str, params: dict[str, Any], wo
         write_pack(con, tmp_workbook, workbook.name, tmp_pack, run, computed.figures, where, findings, previous,
                    recorded(params))
         publish(tmp_workbook, workbook, tmp_pack)
-    finally:
-        shutil.rmtree(tmp_workbook.parent, ignore_errors=True)
+    except BaseException:
+        # not committed (no READY): discard, nothing of this run is published; committed: the next run completes it
+        if not (tmp_workbook.parent / READY).exists():
+            shutil.rmtree(tmp_workbook.parent, ignore_errors=True)
+        raise
     stale = workbook.with_name(workbook.stem + ".blocked-findings.csv")
     stale.unlink(missing_ok=True)
     return ReturnOutcome("written", workbook, pack_dir(workbook) / "findings.csv", pack_dir(workbook), [], findings,

@@ -1,6 +1,10 @@
 """`bcf reproduce WORKBOOK`: re-run a past return from the inputs its manifest recorded and prove the same cell
 content hash, or say exactly which input, code or config differs, and which figures moved.
 
+Three hashes must agree: the cells of the very file given, the manifest's record, and the return rebuilt now. A
+cell edited in the file after it was written is named (the figure, or the cell). A template run is rebuilt from the
+template and cell map kept in its audit pack; a changed original or a damaged copy is named as a cause.
+
 The rebuild happens in a throw-away warehouse from the immutable landing copies, with the original run's date (so
 the "no future dates" rule judges rows as it did then). The live warehouse is never touched.
 """
@@ -21,7 +25,7 @@ from bcf.quarterly import Quarter
 from bcf.settings import pseudonym_key
 from bcf.sources import Landed, SourceObject, staging_key
 from transforms.validate import RowValidator
-from transforms.workbook import cells_hash
+from transforms.workbook import cell_values, cells_hash
 from warehouse import db
 
 
@@ -29,21 +33,27 @@ from warehouse import db
 class Reproduction:
     workbook: str
     recorded_cells_sha256: str
+    file_cells_sha256: str = ""
     rebuilt_cells_sha256: str | None = None
     code_differences: list[str] = field(default_factory=list)
     input_differences: list[str] = field(default_factory=list)
     figure_differences: list[str] = field(default_factory=list)
+    file_differences: list[str] = field(default_factory=list)
 
     @property
     def same(self) -> bool:
-        return self.rebuilt_cells_sha256 == self.recorded_cells_sha256
+        return self.rebuilt_cells_sha256 == self.recorded_cells_sha256 == self.file_cells_sha256
 
     def report(self) -> str:
-        lines = [f"{self.workbook}: recorded cells sha256 {self.recorded_cells_sha256}"]
+        pad = " " * len(self.workbook)
+        lines = [f"{self.workbook}: recorded cells sha256 {self.recorded_cells_sha256}",
+                 f"{pad}  this file cells sha256 {self.file_cells_sha256}"
+                 + ("" if self.file_cells_sha256 == self.recorded_cells_sha256 else "  (differs from the manifest)")]
         if self.rebuilt_cells_sha256:
-            lines.append(f"{' ' * len(self.workbook)}  rebuilt  cells sha256 {self.rebuilt_cells_sha256}")
+            lines.append(f"{pad}  rebuilt  cells sha256 {self.rebuilt_cells_sha256}")
         lines.append("REPRODUCED: the same cell content" if self.same else "NOT REPRODUCED")
-        for title, items in (("inputs", self.input_differences), ("code and config", self.code_differences),
+        for title, items in (("the workbook file (edited after it was written?)", self.file_differences),
+                             ("inputs", self.input_differences), ("code and config", self.code_differences),
                              ("figures", self.figure_differences)):
             if items:
                 lines.append(f"differences in {title}:")
@@ -51,18 +61,59 @@ class Reproduction:
         return "\n".join(lines) + "\n"
 
 
-def _computed(manifest: dict):  # type: ignore[no-untyped-def,type-arg]
+def _kept(pack: Path, entry: dict, label: str, result: Reproduction) -> Path | None:  # type: ignore[type-arg]
+    """The template or cell map a run used: the copy in its pack; the original is only compared."""
+    original, copy = Path(entry["path"]), pack / entry["copy"]
+    if original.exists() and (now := sha256_file(original)) != entry["sha256"]:
+        result.input_differences.append(f"{label} {original}: now sha256 {now}, recorded {entry['sha256']} "
+                                        "(the copy in the audit pack is used)")
+    if copy.exists():
+        if (actual := sha256_file(copy)) != entry["sha256"]:
+            result.input_differences.append(f"{label} copy {copy.name} in the audit pack has sha256 {actual}, "
+                                            f"recorded {entry['sha256']}")
+        return copy
+    result.input_differences.append(f"{label}: the copy {copy.name} is missing from the audit pack")
+    return original if original.exists() else None
+
+
+def _computed(manifest: dict, pack: Path, result: Reproduction):  # type: ignore[no-untyped-def,type-arg]
     ret = manifest["return"]
     name = ret["workbook"]
     if name.startswith("df_fortnightly_"):
         return returns.fortnightly(Fortnight.ending(ret["hwb"], dt.date.fromisoformat(ret["period_end"])))
     quarter = Quarter.parse(ret["hwb"], ret["quarter"])
-    return returns.quarterly(quarter, ret.get("template"), ret.get("cell_map"))
+    template, cell_map = ret.get("template"), ret.get("cell_map")
+    kept = manifest.get("template")
+    if kept:
+        t, c = _kept(pack, kept["template"], "template", result), _kept(pack, kept["cell_map"], "cell map", result)
+        template, cell_map = (str(t) if t else template), (str(c) if c else cell_map)
+    return returns.quarterly(quarter, template, cell_map)
+
+
+def _cell_differences(given: Path, rebuilt: Path, manifest: dict) -> list[str]:  # type: ignore[type-arg]
+    """Every cell whose content differs between the file given and the rebuilt return, named by figure if any."""
+    figure_at = {(f["sheet"], f["cell"]): f["figure_id"] for f in manifest["figures"]}
+    a, b = cell_values(given), cell_values(rebuilt)
+    out = []
+    for sheet, coord in sorted(set(a) | set(b)):
+        if a.get((sheet, coord)) == b.get((sheet, coord)):
+            continue
+        where = f"'{sheet}'!{coord}" if sheet else coord
+        what = f"figure {figure_at[(sheet, coord)]} at {where}" if (sheet, coord) in figure_at else f"cell {where}"
+        out.append(f"{what}: this file has {_shown(a.get((sheet, coord)))}, the return has "
+                   f"{_shown(b.get((sheet, coord)))}")
+    return out
+
+
+def _shown(value: object) -> str:
+    return "(empty)" if value is None else repr(value) if isinstance(value, str) else str(value)
 
 
 def reproduce(workbook: Path) -> Reproduction:
-    manifest = json.loads((pack_dir(workbook) / "manifest.json").read_text(encoding="utf-8"))
+    pack = pack_dir(workbook)
+    manifest = json.loads((pack / "manifest.json").read_text(encoding="utf-8"))
     result = Reproduction(workbook.name, manifest["outputs"]["workbook"]["cells_sha256"])
+    result.file_cells_sha256 = cells_hash(workbook) if workbook.exists() else "(no workbook file)"
     now = code_fingerprint()
     result.code_differences = [f"{k}: recorded {v}, now {now.get(k)}" for k, v in manifest["code"].items()
                                if now.get(k) != v and k != "python"]
@@ -81,15 +132,18 @@ def reproduce(workbook: Path) -> Reproduction:
                         Landed(actual, copy, item["size_bytes"], item["s3_etag"], item["s3_version_id"])))
 
     run_date = dt.datetime.fromisoformat(manifest["run"]["started_at"]).date()
-    key, _ = pseudonym_key()
+    key, _ = pseudonym_key(manifest["run"].get("pseudonym_key"))
     validator = RowValidator()
+    build = _computed(manifest, pack, result)
     with tempfile.TemporaryDirectory(prefix="bcf-reproduce-") as tmp, db.connect(Path(tmp) / "wh.duckdb") as con:
         for obj, landed in sorted(objects, key=lambda pair: staging_key(pair[0])):
             stage_file(con, obj, landed, "reproduce", key, validator, run_date)
-        computed = _computed(manifest)(con)
+        computed = build(con)
         rebuilt = Path(tmp) / workbook.name
         computed.write(rebuilt, computed.layouts, computed.figures, computed.allowed_blank)
         result.rebuilt_cells_sha256 = cells_hash(rebuilt)
+        if workbook.exists() and result.file_cells_sha256 != result.rebuilt_cells_sha256:
+            result.file_differences = _cell_differences(workbook, rebuilt, manifest)
     recorded = {f["figure_id"]: f["value"] for f in manifest["figures"]}
     for f in computed.figures:
         value = jsonable(f.value)

@@ -126,13 +126,39 @@ def hwb_name(code: str) -> str:
     return ref["hwb_name"]
 
 
-def pseudonym_key() -> tuple[bytes, bool]:
-    """The pseudonymisation key and whether it is the development key (recorded in the run ledger)."""
+class PseudonymKeyError(ValueError):
+    """The configured pseudonym key is refused (too short, or the development key without leave)."""
+
+
+def development_key_allowed() -> bool:
+    """The development key needs leave: `--allow-development-key`, BCF_ALLOW_DEVELOPMENT_KEY=1, or `bcf demo`."""
+    cfg = settings()["pseudonymisation"]
+    return os.environ.get(cfg["allow_env_var"], "").strip().lower() in ("1", "true", "yes")
+
+
+def pseudonym_key(recorded: str | None = None) -> tuple[bytes, bool]:
+    """The pseudonymisation key and whether it is the development key (recorded in the run ledger and manifest).
+
+    A configured key shorter than `min_length` characters is refused; so is the development key unless leave is
+    given. `recorded="development"` (bcf reproduce re-running a recorded development-key run) needs no leave: the
+    landed copies were already pseudonymised with it."""
     cfg = settings()["pseudonymisation"]
     value = os.environ.get(cfg["env_var"])
     if value:
+        if len(value) < int(cfg["min_length"]):
+            raise PseudonymKeyError(f"{cfg['env_var']} is {len(value)} characters long; a pseudonym key needs at "
+                                    f"least {cfg['min_length']}")
         return value.encode(), False
+    if recorded != "development" and not development_key_allowed():
+        raise PseudonymKeyError(f"{cfg['env_var']} is not set; set it to a key of {cfg['min_length']}+ characters, "
+                                f"or for synthetic data only pass --allow-development-key "
+                                f"(or {cfg['allow_env_var']}=1)")
     return cfg["development_key"].encode(), True
+
+
+def key_kind(development: bool) -> str:
+    """What the ledger and the manifest record about the key: never the key itself."""
+    return "development" if development else "configured"
 
 
 def tree_hash(folder: Path, pattern: str = "*") -> str:

@@ -8,7 +8,7 @@ import json
 import re
 from pathlib import Path
 
-from bcf.audit import pack_dir
+from bcf.audit import csv_safe, pack_dir
 from bcf.settings import sql_dir
 
 CSV_COLUMNS = ["file", "row", "key", "contribution", "role", "figure_id", "query_id"]
@@ -55,8 +55,8 @@ def trace(workbook: Path, figure: str, fmt: str = "table") -> str:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(CSV_COLUMNS)
         for r in rows:
-            writer.writerow([r["file"], r["row"], r["key"], _plain(r["contribution"]), r["role"], r["figure_id"],
-                             r["query_id"]])
+            writer.writerow([csv_safe(v) for v in (r["file"], r["row"], r["key"], _plain(r["contribution"]),
+                                                   r["role"], r["figure_id"], r["query_id"])])
         return out.getvalue()
     query = spec["query_id"]
     sql_file = sql_dir() / f"{query}.sql"

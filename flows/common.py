@@ -15,7 +15,8 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact, cr
 from bcf.alerts import Alert, send
 from bcf.audit import RunInfo
 from bcf.produce import ReturnOutcome
-from bcf.settings import code_version, pseudonym_key
+from bcf.runlock import data_dir_lock, rename_holder
+from bcf.settings import code_version, key_kind, pseudonym_key
 from transforms.findings import Finding
 from warehouse import db
 
@@ -35,24 +36,47 @@ class LedgerRun:
         self.detail = ""
 
 
+_ACTIVE_RUNS: set[str] = set()  # run ids of this process's open ledger runs: never "stale"
+
+
 @contextmanager
 def ledger_run(data_dir: Path, flow: str, parameters: dict[str, Any]) -> Iterator[LedgerRun]:
-    """Record the run in the warehouse's run ledger: running, then done / blocked, or failed with the error."""
+    """Record the run in the warehouse's run ledger: running, then done / blocked, or failed with the error.
+
+    The whole run holds the data dir's run lock (bcf/runlock.py): a second run waits. Holding it, any other
+    `running` row is a run that died without finishing: it is marked `crashed`, and the staging files a crash leaves
+    in the landing area are removed."""
     flow_run_id = runtime.flow_run.get_id()
     run = RunInfo(str(flow_run_id or uuid.uuid4()), flow, flow_run_id, parameters,
                   dt.datetime.now(dt.UTC).isoformat())
     _, development = pseudonym_key()
-    with db.connect(warehouse_path(data_dir)) as con:
-        db.start_run(con, run.run_id, flow, parameters, code_version(), development, flow_run_id)
-    ledger = LedgerRun(run)
-    try:
-        yield ledger
-    except BaseException as exc:
+    run.pseudonym_key = key_kind(development)
+    with data_dir_lock(data_dir, f"{run.run_id} ({flow})"):
+        rename_holder(data_dir, f"{run.run_id} ({flow})")
+        clean_crash_leftovers(data_dir)
         with db.connect(warehouse_path(data_dir)) as con:
-            db.finish_run(con, run.run_id, "failed", f"{type(exc).__name__}: {exc}")
-        raise
-    with db.connect(warehouse_path(data_dir)) as con:
-        db.finish_run(con, run.run_id, ledger.outcome, ledger.detail)
+            db.mark_crashed(con, _ACTIVE_RUNS, run.run_id)
+            db.start_run(con, run.run_id, flow, parameters, code_version(), development, flow_run_id)
+        _ACTIVE_RUNS.add(run.run_id)
+        ledger = LedgerRun(run)
+        try:
+            yield ledger
+        except BaseException as exc:
+            with db.connect(warehouse_path(data_dir)) as con:
+                db.finish_run(con, run.run_id, "failed", f"{type(exc).__name__}: {exc}")
+            raise
+        finally:
+            _ACTIVE_RUNS.discard(run.run_id)
+        with db.connect(warehouse_path(data_dir)) as con:
+            db.finish_run(con, run.run_id, ledger.outcome, ledger.detail)
+
+
+def clean_crash_leftovers(data_dir: Path) -> None:
+    """Half-copied files a killed run left in the landing area (`.incoming-*`); only called holding the lock."""
+    landing = landing_path(data_dir)
+    if landing.is_dir():
+        for leftover in landing.glob(".incoming-*"):
+            leftover.unlink(missing_ok=True)
 
 
 def _key(text: str) -> str:

@@ -17,6 +17,8 @@ os.environ.setdefault("PREFECT_HOME", _PREFECT_HOME)
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ["DO_NOT_TRACK"] = "1"
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+# Synthetic test data: the documented development pseudonym key is allowed (tests of the refusal unset this).
+os.environ.setdefault("BCF_ALLOW_DEVELOPMENT_KEY", "1")
 
 RUTLAND = "E06000017"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
-import tempfile
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -202,9 +202,16 @@ def _quote(sheet_name: str) -> str:
 
 
 def save_atomically(book: Workbook, path: Path) -> None:
+    """Save under a temporary name beside the target, then rename. The temporary file is created with mode 0666
+    less the umask (0644 usually), as any saved file is: tempfile.mkstemp would make the workbook 0600."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".xlsx.tmp")
-    os.close(fd)
+    while True:
+        tmp = path.parent / f".{path.stem}.{secrets.token_hex(6)}.xlsx.tmp"
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            break
+        except FileExistsError:
+            continue
     try:
         book.save(tmp)
         os.replace(tmp, path)
@@ -213,18 +220,29 @@ def save_atomically(book: Workbook, path: Path) -> None:
         raise
 
 
-def cells_hash(path: Path) -> str:
-    """sha256 over every non-empty cell (sheet, coordinate, type, value) and the defined names: what the workbook
-    says, independent of the bytes openpyxl happens to write."""
+def cell_values(path: Path) -> dict[tuple[str, str], object]:
+    """(sheet, coordinate) -> value of every non-empty cell, dates as ISO text; defined names under sheet ''."""
     book = load_workbook(path)
-    digest = hashlib.sha256()
+    out: dict[tuple[str, str], object] = {}
     for sheet in book.worksheets:
         for row in sheet.iter_rows():
             for cell in row:
                 if cell.value is None:
                     continue
                 value = cell.value.isoformat() if isinstance(cell.value, dt.date | dt.datetime) else cell.value
-                digest.update(f"{sheet.title}!{cell.coordinate}={type(value).__name__}:{value}\n".encode())
+                out[(sheet.title, str(cell.coordinate))] = value
     for name, defined in sorted(book.defined_names.items()):
-        digest.update(f"name {name}={defined.attr_text}\n".encode())
+        out[("", f"name {name}")] = defined.attr_text
+    return out
+
+
+def cells_hash(path: Path) -> str:
+    """sha256 over every non-empty cell (sheet, coordinate, type, value) and the defined names: what the workbook
+    says, independent of the bytes openpyxl happens to write."""
+    digest = hashlib.sha256()
+    for (sheet, coord), value in cell_values(path).items():
+        if sheet:
+            digest.update(f"{sheet}!{coord}={type(value).__name__}:{value}\n".encode())
+        else:
+            digest.update(f"{coord}={value}\n".encode())
     return digest.hexdigest()

@@ -74,6 +74,17 @@ def start_run(con: duckdb.DuckDBPyConnection, run_id: str, flow: str, parameters
     )
 
 
+def mark_crashed(con: duckdb.DuckDBPyConnection, active: set[str], found_by: str) -> int:
+    """Runs still `running` that no live run of this process owns died mid-way (the caller holds the run lock)."""
+    rows = con.execute("SELECT run_id FROM runs WHERE outcome = 'running'").fetchall()
+    stale = [r[0] for r in rows if r[0] not in active]
+    for run_id in stale:
+        con.execute("UPDATE runs SET outcome = 'crashed', finished_at = ?, detail = ? WHERE run_id = ?",
+                    [now(), f"stopped without finishing (process killed or machine down); found by run {found_by}",
+                     run_id])
+    return len(stale)
+
+
 def finish_run(con: duckdb.DuckDBPyConnection, run_id: str, outcome: str, detail: str = "") -> None:
     con.execute("UPDATE runs SET finished_at = ?, outcome = ?, detail = ? WHERE run_id = ?",
                 [now(), outcome, detail, run_id])
