@@ -148,6 +148,9 @@ def test_a_revision_names_exactly_the_corrected_rows_and_the_figures_they_moved(
                        d + "avg_delay_days": ("1.3", "1.0")}
     manifest = json.loads((pack / "manifest.json").read_text())
     assert manifest["revision"]["figures_changed"] == 9
-    history = [p for p in (tmp_path / "out").iterdir() if p.name.startswith(pack.name + ".")]
-    assert len(history) == 1  # the earlier pack is kept beside it
+    # the earlier return is kept as a pair, <stem>.<its run id>.xlsx beside <stem>.<its run id>.audit
+    old_run = manifest["revision"]["revises_run_id"]
+    stem = "df_fortnightly_E06000017_2023-01-19"
+    history = sorted(p.name for p in (tmp_path / "out").iterdir() if p.name.startswith(f"{stem}.{old_run}"))
+    assert history == [f"{stem}.{old_run}.audit", f"{stem}.{old_run}.xlsx"]
     shutil.rmtree(tmp_path / "data")
