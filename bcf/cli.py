@@ -317,10 +317,16 @@ def _check_source(source: str) -> None:
     client = boto3.client("s3", region_name=region, config=Config(
         retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=5, read_timeout=20))
     prefix = parsed.path.lstrip("/")
-    client.list_objects_v2(Bucket=parsed.netloc, Prefix=prefix, MaxKeys=1)  # errors: _config_error
+    try:
+        client.list_objects_v2(Bucket=parsed.netloc, Prefix=prefix, MaxKeys=1)
+    except Exception as exc:
+        message = _config_error(exc, parsed.netloc)
+        if message is None:
+            raise
+        raise UsageError(message) from exc
 
 
-def _config_error(exc: BaseException) -> str | None:
+def _config_error(exc: BaseException, bucket: str = "") -> str | None:
     """One line for a known configuration failure (S3 reach and rights, the warehouse held by another program)."""
     try:
         from botocore.exceptions import (
@@ -338,9 +344,9 @@ def _config_error(exc: BaseException) -> str | None:
         return f"cannot reach the S3 endpoint {exc.kwargs.get('endpoint_url', '')} (check AWS_ENDPOINT_URL_S3)"
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
-        code, bucket = error.get("Code", ""), error.get("BucketName", "")
+        code, bucket = error.get("Code", ""), error.get("BucketName") or bucket
         if code == "NoSuchBucket":
-            return f"S3 bucket {bucket or ''} does not exist".replace("  ", " ")
+            return f"S3 bucket {bucket} does not exist" if bucket else "the S3 bucket does not exist"
         if code in ("AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "403"):
             return f"S3 refused access ({code}): check the credentials and the bucket policy"
         return f"S3 error {code}: {error.get('Message', '')}".strip()

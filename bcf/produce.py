@@ -4,6 +4,7 @@ published together. Shared by the fortnightly and quarterly returns."""
 from __future__ import annotations
 
 import shutil
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,7 +55,7 @@ def write_findings_csv(path: Path, findings: list[Finding]) -> Path:
 def produce(con: duckdb.DuckDBPyConnection, hwb: str, params: dict[str, Any], workbook: Path, run: RunInfo,
             compute: Callable[[duckdb.DuckDBPyConnection], Computed]) -> ReturnOutcome:
     for note in recover(workbook):  # what a crashed run left for this return (we hold the run lock)
-        print(f"bcf: {note}")
+        sys.stderr.write(f"bcf: {note}\n")  # the console, not Prefect's print capture
     cross = cross_source(con, params)
     db.insert_findings(con, run.run_id, None, cross)
     findings = file_findings(con) + cross

@@ -55,7 +55,8 @@ def test_data_dir_pointing_at_a_file(src: Path, tmp_path: Path, capsys: pytest.C
 
 
 def test_a_date_out_of_range(src: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    one_line_error(capsys, main(run_df(src, tmp_path, period_end="0001-01-04")), "--period-end 0001-01-04: out of range")
+    one_line_error(capsys, main(run_df(src, tmp_path, period_end="0001-01-04")),
+                   "--period-end 0001-01-04: out of range")
     one_line_error(capsys, main(["backfill", "--source", str(src), "--hwb", HWB, "--from", "0001-01-01", "--to",
                                  "0001-02-01", "--data-dir", str(tmp_path / "data")]), "out of range")
     assert not (tmp_path / "data").exists()  # nothing started
