@@ -314,7 +314,8 @@ def _check_source(source: str) -> None:
     if not parsed.netloc:
         raise UsageError(f"no bucket in {source} (expected s3://bucket/prefix/)")
     region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "eu-west-2"
-    client = boto3.client("s3", region_name=region, config=Config(
+    # a fresh session: the credentials chain as it is now (boto3's default session caches what it found first)
+    client = boto3.session.Session().client("s3", region_name=region, config=Config(
         retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=5, read_timeout=20))
     prefix = parsed.path.lstrip("/")
     try:
@@ -341,7 +342,10 @@ def _config_error(exc: BaseException, bucket: str = "") -> str | None:
         return ("no AWS credentials for S3: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, "
                 "or run with an instance role")
     if isinstance(exc, EndpointConnectionError):
-        return f"cannot reach the S3 endpoint {exc.kwargs.get('endpoint_url', '')} (check AWS_ENDPOINT_URL_S3)"
+        from urllib.parse import urlparse
+
+        url = urlparse(str(exc.kwargs.get("endpoint_url", "")))
+        return f"cannot reach the S3 endpoint {url.scheme}://{url.netloc} (check AWS_ENDPOINT_URL_S3)"
     if isinstance(exc, ClientError):
         error = exc.response.get("Error", {})
         code, bucket = error.get("Code", ""), error.get("BucketName") or bucket

@@ -108,8 +108,13 @@ def _refused_endpoint() -> str:
 
 def test_s3_without_credentials(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                 capsys: pytest.CaptureFixture[str]) -> None:
+    import boto3
+
     _no_aws_credentials(monkeypatch, tmp_path)
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", _refused_endpoint())
+    # credentials an earlier use cached in boto3's default session do not hide that there are none now
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", boto3.session.Session(aws_access_key_id="cached",
+                                                                        aws_secret_access_key="cached"))
     one_line_error(capsys, main(["validate", "--source", "s3://extracts/rutland/"]), "no AWS credentials for S3")
 
 
