@@ -257,6 +257,33 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_automations(args: argparse.Namespace) -> int:
+    from flows.automations import create_automations
+
+    if not os.environ.get("PREFECT_API_URL"):
+        raise UsageError("bcf automations needs a Prefect server: set PREFECT_API_URL (e.g. http://127.0.0.1:4200/api)")
+    try:
+        created = create_automations(args.webhook_url)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    for automation in created:
+        print(f"automation {automation.name} ({automation.id}): {automation.description}")
+    return EXIT_OK
+
+
+def cmd_deploy(args: argparse.Namespace) -> int:
+    from flows.deployments import deploy_to_pool
+
+    if not os.environ.get("PREFECT_API_URL"):
+        raise UsageError("bcf deploy needs a Prefect server: set PREFECT_API_URL (e.g. http://127.0.0.1:4200/api)")
+    for hwb in args.hwb:
+        _check_hwb(hwb)
+    for name, deployment_id in deploy_to_pool(args.pool, args.source, args.hwb, args.out, str(_data_dir(args))):
+        print(f"deployed {name} ({deployment_id}) to work pool {args.pool}")
+    print(f"start workers with:  prefect worker start --pool {args.pool}")
+    return EXIT_OK
+
+
 def cmd_reproduce(args: argparse.Namespace) -> int:
     from bcf.audit import pack_dir
     from bcf.reproduce import reproduce
@@ -358,6 +385,19 @@ def build_parser() -> argparse.ArgumentParser:
     srv.add_argument("--out", default="returns")
     srv.add_argument("--data-dir")
     srv.set_defaults(func=cmd_serve)
+
+    aut = sub.add_parser("automations", help="create the Prefect automations in config/automations on the server")
+    aut.add_argument("--webhook-url", help="save a webhook notification block `bcf-alerts` posting to this URL "
+                     "(else a notification block of that name must exist)")
+    aut.set_defaults(func=cmd_automations)
+
+    dep = sub.add_parser("deploy", help="register the deployments on a Prefect work pool (workers run them)")
+    dep.add_argument("--pool", required=True, help="work pool name (created as a process pool if absent)")
+    dep.add_argument("--source", required=True, help="folder or s3:// prefix the workers can read")
+    dep.add_argument("--hwb", required=True, action="append", help="HWB code; repeat for several")
+    dep.add_argument("--out", default="returns")
+    dep.add_argument("--data-dir", help="root of the per-HWB data dirs (each HWB gets <data-dir>/<HWB>)")
+    dep.set_defaults(func=cmd_deploy)
 
     rep = sub.add_parser("reproduce", help="re-run a past return from its manifest and compare the cell content")
     rep.add_argument("workbook")
