@@ -176,3 +176,81 @@ def test_monitoring_blocked_run_is_named_blocked_artifacts_read_plainly_and_the_
         assert "df E06000017 2023-01-19" in note["body"]  # the flow run, by its readable name
     finally:
         webhook.close()
+
+
+def test_two_process_workers_share_an_icbs_fan_out_from_s3(server: tuple[str, dict[str, str]], tmp_path: Path,
+                                                           s3_endpoint: str) -> None:
+    """Scale-out on Prefect's own engine: `bcf deploy --pool` registers the deployments on a process work pool, two
+    `prefect worker start` processes take one HWB's run each, both read the ICB's shared extracts from S3."""
+    import datetime as dt
+
+    import boto3
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from bcf.synthetic import generate
+
+    begun = time.monotonic()
+    api, env = server
+    env = {**env, "AWS_ENDPOINT_URL_S3": s3_endpoint, "AWS_ACCESS_KEY_ID": "testing",
+           "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "eu-west-2", "PREFECT_WORKER_QUERY_SECONDS": "2",
+           "PREFECT_WORKER_PREFETCH_SECONDS": "2"}
+    src = tmp_path / "extracts"
+    for n, hwb in enumerate(["E06000016", "E06000017", "E10000018"]):
+        generate(hwb, dt.date(2022, 10, 1), dt.date(2022, 12, 31), 1_500, 3 + n, src, explicit_hwb=True,
+                 discharges=hwb == "E10000018")
+    s3 = boto3.client("s3", endpoint_url=s3_endpoint, region_name="eu-west-2")
+    s3.create_bucket(Bucket="llr-pool", CreateBucketConfiguration={"LocationConstraint": "eu-west-2"})
+    for path in src.iterdir():
+        s3.upload_file(str(path), "llr-pool", f"extracts/{path.name}")
+
+    hwbs = ["E06000016", "E06000017"]
+    deployed = subprocess.run([str(BIN / "bcf"), "deploy", "--pool", "bcf-test-pool", "--source",
+                               "s3://llr-pool/extracts/", *(a for h in hwbs for a in ("--hwb", h)), "--out",
+                               str(tmp_path / "out"), "--data-dir", str(tmp_path / "data")],
+                              env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert deployed.returncode == 0, deployed.stdout + deployed.stderr
+    workers, logs = [], []
+    started = time.monotonic()
+    try:
+        for n in (1, 2):
+            logs.append(open(tmp_path / f"worker-{n}.log", "w"))  # noqa: SIM115 - closed below
+            workers.append(subprocess.Popen([str(BIN / "prefect"), "worker", "start", "--pool", "bcf-test-pool",
+                                             "--limit", "1", "--name", f"worker-{n}"], cwd=tmp_path,
+                                            env={**env, "PREFECT_LOGGING_LEVEL": "INFO"},  # names the runs it takes
+                                            stdout=logs[-1], stderr=subprocess.STDOUT))
+        with temporary_settings({PREFECT_API_URL: api}), get_client(sync_client=True) as client:
+            runs = {}
+            for hwb in hwbs:
+                deployment = client.read_deployment_by_name(f"fortnightly-return/discharge-fund-fortnightly-"
+                                                            f"{hwb.lower()}")
+                runs[hwb] = client.create_flow_run_from_deployment(deployment.id,
+                                                                   parameters={"period_end": "2022-12-22"})
+            deadline = time.monotonic() + 240
+            done = {}
+            while time.monotonic() < deadline:
+                done = {hwb: client.read_flow_run(r.id) for hwb, r in runs.items()}
+                if all(fr.state and fr.state.is_final() for fr in done.values()):
+                    break
+                time.sleep(2)
+            took = time.monotonic() - started
+            for fr in done.values():
+                assert fr.state is not None and fr.state.is_completed(), (
+                    fr.name, fr.state, (tmp_path / "worker-1.log").read_text()[-2000:],
+                    (tmp_path / "worker-2.log").read_text()[-2000:])
+            assert {fr.name for fr in done.values()} == {f"df {h} 2022-12-22" for h in hwbs}
+        ran_by = {hwb: [n for n in (1, 2) if str(r.id) in (tmp_path / f"worker-{n}.log").read_text()]
+                  for hwb, r in runs.items()}
+        assert sorted(n for ns in ran_by.values() for n in ns) == [1, 2], ran_by  # one HWB each
+        for hwb in hwbs:
+            assert (tmp_path / "out" / f"df_fortnightly_{hwb}_2022-12-22.xlsx").exists()
+            assert (tmp_path / "data" / hwb / "warehouse.duckdb").exists()  # one writer per DuckDB file
+        print(f"two workers, two HWBs: {took:.0f} s from worker start to both runs completed, "
+              f"{time.monotonic() - begun:.0f} s in all")
+    finally:
+        for w in workers:
+            w.terminate()
+        for w in workers:
+            w.wait(timeout=30)
+        for log in logs:
+            log.close()
