@@ -34,7 +34,8 @@ def expectations_dir() -> Path:
 
 
 def sql_dir() -> Path:
-    return Path(str(resources.files("warehouse") / "sql"))
+    """warehouse/sql: package data of `warehouse`, beside this package in a checkout and in site-packages alike."""
+    return PROJECT_ROOT / "warehouse" / "sql"
 
 
 @cache
