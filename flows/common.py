@@ -82,9 +82,8 @@ def findings_markdown(title: str, findings: list[Finding], blockers: list[Findin
     warnings = [f for f in findings if f.severity == "warning"]
     lines = [f"# {title}", "", f"- blocking errors: **{len(blockers)}**", f"- errors: {len(errors)}",
              f"- warnings: {len(warnings)}", ""]
-    blocking_ids = {id(f) for f in blockers}
     for heading, group in (("Blocking the return", blockers),
-                           ("Other errors", [f for f in errors if id(f) not in blocking_ids]),
+                           ("Other errors", [f for f in errors if f not in blockers]),
                            ("Warnings (the return is still written)", warnings)):
         if not group:
             continue

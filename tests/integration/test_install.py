@@ -25,8 +25,9 @@ def test_the_built_wheel_installs_in_a_fresh_venv_and_runs_the_demo(tmp_path: Pa
     # a plain venv: nothing from this interpreter's site-packages, every dependency installed from the constraints
     subprocess.run([sys.executable, "-m", "venv", str(tmp_path / "venv")], check=True, timeout=120)
     venv_bin = tmp_path / "venv" / "bin"
-    subprocess.run([str(venv_bin / "pip"), "install", "-q", "-c", str(PROJECT_ROOT / "constraints.txt"),
-                    str(wheel)], check=True, timeout=900)
+    pip_install = subprocess.run([str(venv_bin / "pip"), "install", "-q", "-c", str(PROJECT_ROOT / "constraints.txt"),
+                                  str(wheel)], capture_output=True, text=True, timeout=900)
+    assert pip_install.returncode == 0, pip_install.stdout[-3000:] + pip_install.stderr[-3000:]
     installed = time.monotonic() - started
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
