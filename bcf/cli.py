@@ -417,6 +417,8 @@ def prefect_environment(verbose: bool) -> None:
     Prefect UI still gets every log line; the console keeps our progress lines, see flows.common.console_progress)."""
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # Prefect's temporary server gives up after 20 s; a busy 2-core machine needs longer to start it
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     if not verbose and "PREFECT_LOGGING_LEVEL" not in os.environ:
         os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
         os.environ.setdefault("BCF_CONSOLE_PROGRESS", "1")
