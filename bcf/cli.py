@@ -61,7 +61,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def print_landed(data_dir: Path) -> None:
-    from flows.common import warehouse_path
+    from bcf.intake import warehouse_path
     from warehouse import db
 
     with db.connect(warehouse_path(data_dir), read_only=True) as con:
@@ -92,6 +92,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from bcf.fortnightly import scheduled_period_end
     from bcf.synthetic import generate
+    from flows.common import run_flow
     from flows.fortnightly import fortnightly_flow
     from flows.quarterly import latest_quarter_before, quarterly_flow
 
@@ -103,13 +104,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     period_end = scheduled_period_end(DEMO_TO + dt.timedelta(days=1))
     started = _step(f"2/3 Prefect flow fortnightly-return for the fortnight ending {period_end:%d/%m/%Y} "
                     f"(ingest, validate, compute, write, audit pack)")
-    outcome = fortnightly_flow(source=str(extracts), hwb=DEMO_HWB, period_end=period_end.isoformat(),
-                               out_dir=str(returns), data_dir=str(data_dir))
+    outcome = run_flow(fortnightly_flow, source=str(extracts), hwb=DEMO_HWB, period_end=period_end.isoformat(),
+                       out_dir=str(returns), data_dir=str(data_dir))
     _done(started)
     quarter = latest_quarter_before(DEMO_TO + dt.timedelta(days=1))
     started = _step(f"3/3 Prefect flow quarterly-return for {quarter} (the extracts are already landed: no-op)")
-    quarterly = quarterly_flow(source=str(extracts), hwb=DEMO_HWB, quarter=quarter, out_dir=str(returns),
-                               data_dir=str(data_dir))
+    quarterly = run_flow(quarterly_flow, source=str(extracts), hwb=DEMO_HWB, quarter=quarter, out_dir=str(returns),
+                         data_dir=str(data_dir))
     _done(started)
     print_landed(data_dir)
     _print_outcome(outcome)
@@ -138,17 +139,19 @@ def _print_outcome(outcome) -> None:  # type: ignore[no-untyped-def]
 
 
 def cmd_run_fortnightly(args: argparse.Namespace) -> int:
+    from flows.common import run_flow
     from flows.fortnightly import fortnightly_flow
 
     _check_hwb(args.hwb)
-    outcome = fortnightly_flow(source=args.source, hwb=args.hwb, period_end=args.period_end.isoformat(),
-                               out_dir=args.out, data_dir=str(_data_dir(args)))
+    outcome = run_flow(fortnightly_flow, source=args.source, hwb=args.hwb, period_end=args.period_end.isoformat(),
+                       out_dir=args.out, data_dir=str(_data_dir(args)))
     _print_outcome(outcome)
     return EXIT_OK if outcome.status == "written" else EXIT_BLOCKED
 
 
 def cmd_run_quarterly(args: argparse.Namespace) -> int:
     from bcf.quarterly import Quarter
+    from flows.common import run_flow
     from flows.quarterly import quarterly_flow
     from transforms.template import TemplateError
 
@@ -160,8 +163,8 @@ def cmd_run_quarterly(args: argparse.Namespace) -> int:
     if args.template and not Path(args.template).is_file():
         raise UsageError(f"template not found: {args.template}")
     try:
-        outcome = quarterly_flow(source=args.source, hwb=args.hwb, quarter=args.quarter, out_dir=args.out,
-                                 data_dir=str(_data_dir(args)), template=args.template, cell_map=args.cell_map)
+        outcome = run_flow(quarterly_flow, source=args.source, hwb=args.hwb, quarter=args.quarter, out_dir=args.out,
+                           data_dir=str(_data_dir(args)), template=args.template, cell_map=args.cell_map)
     except TemplateError as exc:
         raise UsageError(str(exc)) from exc
     _print_outcome(outcome)
@@ -169,14 +172,16 @@ def cmd_run_quarterly(args: argparse.Namespace) -> int:
 
 
 def cmd_run_icb(args: argparse.Namespace) -> int:
+    from flows.common import run_flow
     from flows.icb import icb_flow, icb_hwbs
 
     try:
         icb_hwbs(args.icb)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
-    status = icb_flow(source=args.source, icb=args.icb, period_end=args.period_end.isoformat() if args.period_end
-                      else None, quarter=args.quarter, out_dir=args.out, data_dir=str(_data_dir(args)))
+    status = run_flow(icb_flow, source=args.source, icb=args.icb,
+                      period_end=args.period_end.isoformat() if args.period_end else None, quarter=args.quarter,
+                      out_dir=args.out, data_dir=str(_data_dir(args)))
     for hwb, s in status.items():
         print(f"{hwb}: {s}")
     return EXIT_OK if all(s == "written" for s in status.values()) else EXIT_BLOCKED
@@ -192,13 +197,14 @@ def cmd_cellmap(args: argparse.Namespace) -> int:
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
+    from flows.common import run_flow
     from flows.fortnightly import backfill_period_ends, fortnightly_flow
 
     _check_hwb(args.hwb)
     status = EXIT_OK
     for end in backfill_period_ends(args.date_from, args.date_to):
-        outcome = fortnightly_flow(source=args.source, hwb=args.hwb, period_end=end.isoformat(),
-                                   out_dir=args.out, data_dir=str(_data_dir(args)))
+        outcome = run_flow(fortnightly_flow, source=args.source, hwb=args.hwb, period_end=end.isoformat(),
+                           out_dir=args.out, data_dir=str(_data_dir(args)))
         print(f"{end}: {outcome.status} {outcome.workbook}")
         if outcome.status != "written":
             status = EXIT_BLOCKED
@@ -206,13 +212,15 @@ def cmd_backfill(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    """Validate only: ingest into a throw-away warehouse, print the findings, never touch the real one."""
+    """Validate only: ingest into a throw-away warehouse, print the findings, never touch the real one. A plain
+    function call: no flow run, no Prefect server."""
     import tempfile
+    import uuid
 
-    from flows.ingest import ingest_flow
+    from bcf.intake import ingest_source
 
     with tempfile.TemporaryDirectory(prefix="bcf-validate-") as tmp:
-        report = ingest_flow(source=args.source, data_dir=tmp)
+        report = ingest_source(args.source, Path(tmp), f"validate-{uuid.uuid4()}")
     _print_ingest(report)
     findings = [f for r in report.files for f in r.findings]
     errors = [f for f in findings if f.severity == "error"]
@@ -250,6 +258,33 @@ def cmd_serve(args: argparse.Namespace) -> int:
     for d in deployments:
         print(f"serving {d.name}: {d.description}")
     serve(*deployments)
+    return EXIT_OK
+
+
+def cmd_automations(args: argparse.Namespace) -> int:
+    from flows.automations import create_automations
+
+    if not os.environ.get("PREFECT_API_URL"):
+        raise UsageError("bcf automations needs a Prefect server: set PREFECT_API_URL (e.g. http://127.0.0.1:4200/api)")
+    try:
+        created = create_automations(args.webhook_url)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    for automation in created:
+        print(f"automation {automation.name} ({automation.id}): {automation.description}")
+    return EXIT_OK
+
+
+def cmd_deploy(args: argparse.Namespace) -> int:
+    from flows.deployments import deploy_to_pool
+
+    if not os.environ.get("PREFECT_API_URL"):
+        raise UsageError("bcf deploy needs a Prefect server: set PREFECT_API_URL (e.g. http://127.0.0.1:4200/api)")
+    for hwb in args.hwb:
+        _check_hwb(hwb)
+    for name, deployment_id in deploy_to_pool(args.pool, args.source, args.hwb, args.out, str(_data_dir(args))):
+        print(f"deployed {name} ({deployment_id}) to work pool {args.pool}")
+    print(f"start workers with:  prefect worker start --pool {args.pool}")
     return EXIT_OK
 
 
@@ -413,6 +448,7 @@ def _preflight(args: argparse.Namespace) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bcf", description="Better Care Fund and Discharge Fund returns pipeline")
+    parser.add_argument("--verbose", "-v", action="store_true", help="show Prefect's own log lines on the console")
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="generate a synthetic year for Rutland and run the pipeline on it")
@@ -500,6 +536,19 @@ def build_parser() -> argparse.ArgumentParser:
     srv.add_argument("--allow-development-key", action="store_true", help=ALLOW_HELP)
     srv.set_defaults(func=cmd_serve)
 
+    aut = sub.add_parser("automations", help="create the Prefect automations in config/automations on the server")
+    aut.add_argument("--webhook-url", help="save a webhook notification block `bcf-alerts` posting to this URL "
+                     "(else a notification block of that name must exist)")
+    aut.set_defaults(func=cmd_automations)
+
+    dep = sub.add_parser("deploy", help="register the deployments on a Prefect work pool (workers run them)")
+    dep.add_argument("--pool", required=True, help="work pool name (created as a process pool if absent)")
+    dep.add_argument("--source", required=True, help="folder or s3:// prefix the workers can read")
+    dep.add_argument("--hwb", required=True, action="append", help="HWB code; repeat for several")
+    dep.add_argument("--out", default="returns")
+    dep.add_argument("--data-dir", help="root of the per-HWB data dirs (each HWB gets <data-dir>/<HWB>)")
+    dep.set_defaults(func=cmd_deploy)
+
     rep = sub.add_parser("reproduce", help="re-run a past return from its manifest and compare the cell content")
     rep.add_argument("workbook")
     rep.set_defaults(func=cmd_reproduce)
@@ -521,6 +570,19 @@ def _locked_data_dir(args: argparse.Namespace) -> Path | None:
     return None
 
 
+def prefect_environment(verbose: bool) -> None:
+    """Before Prefect is imported: no telemetry (nor the server's `Failed to send telemetry` error) unless the user
+    asked for it, and Prefect's INFO chatter off the console unless --verbose or PREFECT_LOGGING_LEVEL is set (the
+    Prefect UI still gets every log line; the console keeps our progress lines, see flows.common.console_progress)."""
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # Prefect's temporary server gives up after 20 s; a busy 2-core machine needs longer to start it
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    if not verbose and "PREFECT_LOGGING_LEVEL" not in os.environ:
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
+        os.environ.setdefault("BCF_CONSOLE_PROGRESS", "1")
+
+
 def main(argv: list[str] | None = None) -> int:
     from contextlib import ExitStack
 
@@ -529,6 +591,7 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return EXIT_USAGE if exc.code not in (0, None) else EXIT_OK
+    prefect_environment(args.verbose)
     from bcf.runlock import RunLockTimeout, data_dir_lock
     from bcf.settings import PseudonymKeyError, settings
 

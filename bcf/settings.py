@@ -9,21 +9,32 @@ import os
 import tomllib
 from dataclasses import dataclass, field
 from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
+def _resource_dir(name: str) -> Path:
+    """A data folder shipped with the code: in an installed wheel, bcf/_resources/<name> (importlib.resources);
+    in a checkout (or an editable install), the project's own top-level folder."""
+    packaged = Path(str(resources.files("bcf._resources") / name))
+    return packaged if packaged.is_dir() else PROJECT_ROOT / name
+
+
 def config_dir() -> Path:
-    return Path(os.environ.get("BCF_CONFIG_DIR", PROJECT_ROOT / "config"))
+    """BCF_CONFIG_DIR overrides the shipped config (settings, codes, HWB list, supplier maps, automations)."""
+    return Path(os.environ.get("BCF_CONFIG_DIR") or _resource_dir("config"))
 
 
 def expectations_dir() -> Path:
-    return Path(os.environ.get("BCF_EXPECTATIONS_DIR", PROJECT_ROOT / "expectations"))
+    """BCF_EXPECTATIONS_DIR overrides the shipped Great Expectations suites."""
+    return Path(os.environ.get("BCF_EXPECTATIONS_DIR") or _resource_dir("expectations"))
 
 
 def sql_dir() -> Path:
+    """warehouse/sql: package data of `warehouse`, beside this package in a checkout and in site-packages alike."""
     return PROJECT_ROOT / "warehouse" / "sql"
 
 

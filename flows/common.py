@@ -3,30 +3,31 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import os
+import socket
+import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from prefect import get_run_logger, runtime
-from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
+from prefect.artifacts import create_markdown_artifact
+from prefect.events import emit_event
+from prefect.states import Completed, Failed, State
 
 from bcf.alerts import Alert, send
 from bcf.audit import RunInfo
+from bcf.intake import landing_path, warehouse_path
 from bcf.produce import ReturnOutcome
 from bcf.runlock import data_dir_lock, rename_holder
 from bcf.settings import code_version, key_kind, pseudonym_key
+from transforms.figures import Figure, rounded
 from transforms.findings import Finding
 from warehouse import db
-
-
-def warehouse_path(data_dir: Path) -> Path:
-    return data_dir / "warehouse.duckdb"
-
-
-def landing_path(data_dir: Path) -> Path:
-    return data_dir / "landing"
 
 
 class LedgerRun:
@@ -79,39 +80,91 @@ def clean_crash_leftovers(data_dir: Path) -> None:
             leftover.unlink(missing_ok=True)
 
 
+BLOCKED = "Blocked"  # the name of the Failed state a blocked return ends in: red in the UI, named for what happened
+
+
 def _key(text: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")[:100]
 
 
+def finding_line(f: Finding) -> str:
+    return f"{f.file} row {f.row if f.row is not None else '-'} [{f.column or '-'}] {f.rule}: {f.message}"
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def md_table(header: list[str], rows: list[list[str]]) -> list[str]:
+    return ["| " + " | ".join(header) + " |", "|" + "---|" * len(header),
+            *("| " + " | ".join(_cell(c) for c in row) + " |" for row in rows), ""]
+
+
 def findings_markdown(title: str, findings: list[Finding], blockers: list[Finding]) -> str:
+    """Blocking findings first, then the other errors, then the warnings (each up to 50): nothing only counted."""
     errors = [f for f in findings if f.severity == "error"]
     warnings = [f for f in findings if f.severity == "warning"]
     lines = [f"# {title}", "", f"- blocking errors: **{len(blockers)}**", f"- errors: {len(errors)}",
              f"- warnings: {len(warnings)}", ""]
-    shown = (blockers or errors or warnings)[:50]
-    if shown:
-        lines += ["| severity | file | row | column | value | rule | message |", "|---|---|---|---|---|---|---|"]
-        for f in shown:
-            cells = [f.severity, f.file, "" if f.row is None else str(f.row), f.column or "", f.value or "", f.rule,
-                     f.message]
-            lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    for heading, group in (("Blocking the return", blockers),
+                           ("Other errors", [f for f in errors if f not in blockers]),
+                           ("Warnings (the return is still written)", warnings)):
+        if not group:
+            continue
+        lines += [f"## {heading}", ""]
+        lines += md_table(["severity", "file", "row", "column", "value", "rule", "message"],
+                          [[f.severity, f.file, "" if f.row is None else str(f.row), f.column or "", f.value or "",
+                            f.rule, f.message] for f in group[:50]])
+        if len(group) > 50:
+            lines += [f"... and {len(group) - 50} more in the findings file", ""]
     return "\n".join(lines)
 
 
-def return_artifacts(label: str, outcome: ReturnOutcome, headline: list[str]) -> None:
-    """A table of the headline figures, the findings summary, and a link to the workbook (or to the findings)."""
+def show(figure: Figure | None) -> str:
+    """A figure as an officer reads it: £1,234.00, 12.5%, 1,234, and a failed check marked."""
+    if figure is None or figure.value is None or figure.value == "":
+        return "—"
+    kind, value = figure.spec.kind, figure.value
+    if kind == "yesno":
+        return "✅ Yes" if value == "Yes" else "❌ **No**" if value == "No" else str(value)
+    if not isinstance(value, Decimal):
+        return "❌ **" + str(value) + "**" if str(value).startswith("Not ") else str(value)
+    value = rounded(kind, value)
+    if kind == "money":
+        return f"{'-' if value < 0 else ''}£{abs(value):,.2f}"
+    if kind in ("count", "days"):
+        return f"{value:,.0f}"
+    if kind == "pct":
+        return f"{value:,.1f}%"
+    if kind == "units":
+        return f"{value:,.2f}"
+    return f"{value:,.1f}"
+
+
+HeadlineFn = Callable[[dict[str, Figure]], list[str]]
+
+
+def return_artifacts(label: str, outcome: ReturnOutcome, headline: HeadlineFn) -> None:
+    """The headline in an officer's words, the findings (errors and warnings), and where the workbook is."""
     key = _key(label)
     create_markdown_artifact(findings_markdown(f"Findings: {label}", outcome.findings, outcome.blocking),
                              key=f"{key}-findings", description=f"Validation findings for {label}")
     if outcome.status == "written":
-        rows = [{"figure": f.id, "value": "" if f.value is None else str(f.value), "source rows": f.source_rows}
-                for f in outcome.figures if f.id in headline]
-        create_table_artifact(rows, key=f"{key}-headline", description=f"Headline figures: {label}")
-        create_link_artifact(outcome.workbook.resolve().as_uri(), link_text=outcome.workbook.name,
-                             key=f"{key}-workbook", description="The return workbook and its audit pack beside it")
+        figures = {f.id: f for f in outcome.figures}
+        create_markdown_artifact("\n".join([f"# {label}: headline", "", *headline(figures)]),
+                                 key=f"{key}-headline", description=f"Headline figures: {label}")
+        # out_dir is a local folder: a file:// link is not clickable in a browser, so say plainly where it is
+        host = socket.gethostname()
+        create_markdown_artifact("\n".join([
+            f"# {label}: workbook", "", f"Written on **{host}**, the machine that ran this flow:", "",
+            f"- workbook: `{outcome.workbook.resolve()}`",
+            f"- audit pack (manifest, findings, lineage): `{outcome.audit.resolve() if outcome.audit else '—'}`"]),
+            key=f"{key}-workbook", description="Where the return workbook and its audit pack are")
     elif outcome.findings_file is not None:
-        create_link_artifact(outcome.findings_file.resolve().as_uri(), link_text=outcome.findings_file.name,
-                             key=f"{key}-blocked", description="Blocked: the findings that stopped the return")
+        create_markdown_artifact("\n".join([
+            f"# {label}: blocked", "", f"No workbook was written: {len(outcome.blocking)} error finding(s) block it.",
+            "", f"All findings: `{outcome.findings_file.resolve()}` on **{socket.gethostname()}**"]),
+            key=f"{key}-blocked", description="Blocked: the findings that stopped the return")
 
 
 def settle(ledger: LedgerRun, outcome: ReturnOutcome) -> None:
@@ -120,27 +173,105 @@ def settle(ledger: LedgerRun, outcome: ReturnOutcome) -> None:
     ledger.detail = f"{outcome.workbook.name}: {outcome.status}, {len(outcome.blocking)} blocking finding(s)"
 
 
-def report_outcome(flow: str, label: str, hwb: str, period: str, outcome: ReturnOutcome, headline: list[str],
+def return_resource(kind: str, hwb: str, period: str, label: str) -> dict[str, str]:
+    """The Prefect event resource for one return: automations match on bcf.hwb / bcf.period or the id."""
+    return {"prefect.resource.id": f"bcf.return.{kind}.{hwb}.{period.replace(' ', '-')}",
+            "prefect.resource.name": label, "bcf.return": kind, "bcf.hwb": hwb, "bcf.period": period}
+
+
+def report_outcome(flow: str, label: str, hwb: str, period: str, outcome: ReturnOutcome, headline: HeadlineFn,
                    flow_run_id: str | None) -> None:
-    """After a return: its artifacts, an alert when it was blocked, and a log line."""
+    """After a return: its artifacts, a Prefect event (and the fallback alert when blocked), and a log line."""
     return_artifacts(label, outcome, headline)
-    alert_if_blocked(flow, hwb, period, outcome, flow_run_id)
-    get_run_logger().info("%s %s (%d blocking finding(s))", outcome.workbook.name, outcome.status,
-                          len(outcome.blocking))
+    kind = label.split(" ", 1)[0]
+    emit_event(event=f"bcf.return.{outcome.status}", resource=return_resource(kind, hwb, period, label),
+               payload={"flow": flow, "workbook": outcome.workbook.name, "blocking": len(outcome.blocking),
+                        "findings_file": str(outcome.findings_file or ""),
+                        "first_findings": [finding_line(f) for f in outcome.blocking[:10]]})
+    logger = get_run_logger()
+    if outcome.status == "blocked":
+        logger.warning("BLOCKED: %s was not written; %d error finding(s), first: %s", outcome.workbook.name,
+                       len(outcome.blocking), finding_line(outcome.blocking[0]) if outcome.blocking else "-")
+        alert_if_blocked(flow, hwb, period, outcome, flow_run_id)
+    else:
+        logger.info("%s written (%d warning finding(s))", outcome.workbook.name,
+                    sum(f.severity == "warning" for f in outcome.findings))
+
+
+def final_state(outcome: ReturnOutcome) -> State[Any] | ReturnOutcome:
+    """What the flow run ends in: Completed with the outcome, or Failed named Blocked with the first findings (the
+    outcome rides along as the state's data, so a caller still gets the findings)."""
+    if outcome.status != "blocked":
+        return outcome
+    first = "; ".join(finding_line(f) for f in outcome.blocking[:3])
+    more = f" (+{len(outcome.blocking) - 3} more)" if len(outcome.blocking) > 3 else ""
+    return Failed(name=BLOCKED, message=f"{outcome.workbook.name} not written, "
+                  f"{len(outcome.blocking)} blocking finding(s): {first}{more}"[:1000], data=outcome)
+
+
+def fanout_state(icb: str, status: dict[str, str]) -> State[Any]:
+    """The ICB parent run: Completed when every HWB's return was written, else Failed naming how many were not."""
+    blocked = [h for h, s in status.items() if s == "blocked"]
+    failed = [h for h, s in status.items() if s.startswith("failed")]
+    written = len(status) - len(blocked) - len(failed)
+    message = (f"{icb}: {written} of {len(status)} HWB return(s) written"
+               + (f", {len(blocked)} blocked ({', '.join(blocked)})" if blocked else "")
+               + (f", {len(failed)} failed ({', '.join(failed)})" if failed else ""))
+    if failed:
+        return Failed(message=message, data=status)
+    if blocked:
+        return Failed(name=BLOCKED, message=message, data=status)
+    return Completed(message=message, data=status)
+
+
+class _OurLines(logging.Filter):
+    """Our own INFO lines (per-file progress, the outcome), not Prefect's engine chatter."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno < logging.WARNING and Path(record.pathname).parent.name in ("bcf", "flows")
+
+
+def console_progress() -> None:
+    """The bcf command quietens Prefect's console handler to WARNING (BCF_CONSOLE_PROGRESS=1, set in bcf.cli.main);
+    the officer still sees our progress lines, printed plainly. The UI gets every line as before."""
+    if os.environ.get("BCF_CONSOLE_PROGRESS") != "1":
+        return
+    for name in ("prefect.flow_runs", "prefect.task_runs"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _OurLines) for h in logger.handlers for f in h.filters):
+            handler = logging.StreamHandler(sys.stdout)
+            handler.setFormatter(logging.Formatter("    %(message)s"))
+            handler.addFilter(_OurLines())
+            logger.addHandler(handler)
+
+
+def run_flow(flow_fn: Any, **parameters: Any) -> Any:
+    """Call a flow and return what it produced even when it ended Blocked (the CLI prints the findings and exits 1).
+    A run that raised re-raises its exception here, as a plain call would."""
+    console_progress()
+    state = flow_fn(**parameters, return_state=True)
+    result = state.result(raise_on_failure=False)  # a Blocked (or ICB fan-out) state carries its outcome as data
+    if isinstance(result, BaseException):
+        raise result
+    return result
 
 
 def alert_if_blocked(flow: str, hwb: str, period: str, outcome: ReturnOutcome, flow_run_id: str | None) -> None:
+    """The fallback channel (bcf/alerts.py): only sends when BCF_ALERT_* is configured."""
     if outcome.status != "blocked":
         return
     send(Alert("blocked", flow, hwb, period, f"{len(outcome.blocking)} error finding(s) block the return; "
                "no workbook was written", str(outcome.findings_file), flow_run_id,
-               [f"{f.file} row {f.row if f.row is not None else '-'} [{f.column or '-'}] {f.rule}: {f.message}"
-                for f in outcome.blocking[:10]]))
+               [finding_line(f) for f in outcome.blocking[:10]]))
 
 
 def alert_on_failure(flow: Any, flow_run: Any, state: Any) -> None:
-    """Prefect on_failure hook: the run crashed or raised, so there may be no findings file at all."""
+    """Prefect on_failure hook: the run crashed or raised, so there may be no findings file at all. A Blocked run
+    already alerted with its findings (report_outcome)."""
+    if state.name == BLOCKED:
+        return
     params = dict(flow_run.parameters or {})
     period = str(params.get("period_end") or params.get("quarter") or "scheduled period")
-    send(Alert("failed", flow.name, str(params.get("hwb", "")), period, str(state.message or "the run failed")[:500],
+    send(Alert("failed", flow.name, str(params.get("hwb") or params.get("icb") or ""), period,
+               str(state.message or "the run failed")[:500],
                f"Prefect flow run {flow_run.id} ({flow_run.name}): see its logs", str(flow_run.id)))

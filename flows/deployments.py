@@ -47,3 +47,50 @@ def build_deployments(source: str, hwb: str, out_dir: str, data_dir: str) -> lis
         description="BCF quarterly return, after each quarter end, for the quarter just ended",
     )
     return [fortnightly, quarterly]
+
+
+def _entrypoint(fn: Any) -> tuple[str, str]:
+    """(source dir, entrypoint) for a flow function: wherever the code lives, a checkout or site-packages."""
+    import inspect
+    from pathlib import Path
+
+    module_file = Path(inspect.getfile(fn.fn)).resolve()
+    root = module_file.parents[1]  # the folder holding the flows package
+    return str(root), f"{module_file.relative_to(root).as_posix()}:{fn.fn.__name__}"
+
+
+def ensure_process_pool(pool: str) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.exceptions import ObjectNotFound
+
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_work_pool(pool)
+        except ObjectNotFound:
+            client.create_work_pool(WorkPoolCreate(name=pool, type="process"))
+
+
+def deploy_to_pool(pool: str, source: str, hwbs: list[str], out_dir: str, data_root: str,
+                   schedules: bool = True) -> list[tuple[str, Any]]:
+    """The same two deployments per HWB as `bcf serve`, registered on a work pool instead of served: any worker of
+    the pool runs them. Each HWB gets its own data dir (<data_root>/<HWB>): runs on different workers are different
+    processes, and only one process may write a DuckDB file. No image is built: a process worker runs the code
+    from the folder it is installed in."""
+    from prefect import flow
+
+    ensure_process_pool(pool)
+    out = []
+    for hwb in hwbs:
+        common = {"source": source, "hwb": hwb, "out_dir": out_dir, "data_dir": f"{data_root.rstrip('/')}/{hwb}"}
+        for fn, name, schedule, tags in (
+                (fortnightly_flow, f"discharge-fund-fortnightly-{hwb.lower()}", fortnight_schedule,
+                 ["bcf", "discharge-fund", hwb]),
+                (quarterly_flow, f"bcf-quarterly-{hwb.lower()}", quarter_schedule, ["bcf", "quarterly", hwb])):
+            src, entrypoint = _entrypoint(fn)
+            loaded: Any = flow.from_source(source=src, entrypoint=entrypoint)  # sync here: a Flow, not a coroutine
+            deployment_id = loaded.deploy(
+                name=name, work_pool_name=pool, parameters=common, tags=tags, build=False, push=False,
+                schedules=[schedule()] if schedules else None, print_next_steps=False)
+            out.append((f"{fn.name}/{name}", deployment_id))
+    return out

@@ -4,33 +4,65 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
-from prefect import flow, task
+from prefect import flow, runtime, task
 from prefect.cache_policies import NO_CACHE
+from prefect.states import State
 
 from bcf import returns
 from bcf.audit import RunInfo
 from bcf.fortnightly import Fortnight, scheduled_period_end
 from bcf.produce import ReturnOutcome, produce
-from flows.common import alert_on_failure, ledger_run, report_outcome, settle, warehouse_path
+from flows.common import (
+    alert_on_failure,
+    final_state,
+    ledger_run,
+    md_table,
+    report_outcome,
+    settle,
+    show,
+    warehouse_path,
+)
 from flows.ingest import ingest
+from transforms.figures import Figure
 from warehouse import db
 
-HEADLINE = ["df.discharges.total", "df.discharges.usual_residence", "df.discharges.avg_delay_days",
-            "df.packages.started", "df.packages.in_use", "df.spend.planned", "df.spend.to_date", "df.income.total",
-            "df.balance", "df.check.plan_within_income", "df.check.spend_within_income"]
+ACTIVITY = ["df.discharges.total", "df.discharges.usual_residence", "df.discharges.avg_delay_days",
+            "df.packages.started", "df.packages.in_use"]
+CHECKS = ["df.check.plan_within_income", "df.check.spend_within_income"]
 
 
-@task(name="produce-fortnightly-return", cache_policy=NO_CACHE)
+def headline(figures: dict[str, Figure]) -> list[str]:
+    """Money with plan beside actual beside income, the activity figures, and the checks with a No marked."""
+    money = ["df.spend.planned", "df.spend.to_date", "df.income.total", "df.balance"]
+    return ["## Money", "", *md_table([figures[m].spec.label if m in figures else m for m in money],
+                                      [[show(figures.get(m)) for m in money]]),
+            "## Activity", "", *md_table(["figure", "value"], [[figures[f].spec.label, show(figures[f])]
+                                                                for f in ACTIVITY if f in figures]),
+            "## Checks", "", *md_table(["check", "result"], [[figures[f].spec.label, show(figures[f])]
+                                                             for f in CHECKS if f in figures])]
+
+
+def run_name() -> str:
+    """`df E06000017 2023-03-30`: what the run is, readable in the runs list."""
+    p = runtime.flow_run.parameters
+    end = p.get("period_end") or scheduled_period_end(dt.date.today()).isoformat()
+    return f"df {p.get('hwb')} {end}"
+
+
+@task(name="produce-fortnightly-return", task_run_name="produce df {period.hwb} {period.period_end}",
+      cache_policy=NO_CACHE)
 def produce_task(data_dir: Path, period: Fortnight, out_dir: Path, run: RunInfo) -> ReturnOutcome:
     with db.connect(warehouse_path(data_dir)) as con:
         return produce(con, period.hwb, period.params(), out_dir / period.file_name, run, returns.fortnightly(period))
 
 
-@flow(name="fortnightly-return", log_prints=True, on_failure=[alert_on_failure])
+@flow(name="fortnightly-return", flow_run_name=run_name, log_prints=True, on_failure=[alert_on_failure])
 def fortnightly_flow(source: str, hwb: str, period_end: str | None = None, out_dir: str = "returns",
-                     data_dir: str = "bcf_data") -> ReturnOutcome:
-    """period_end (yyyy-mm-dd) defaults to the day before the latest submission Friday (anchor 6 January 2023)."""
+                     data_dir: str = "bcf_data") -> ReturnOutcome | State[Any]:
+    """period_end (yyyy-mm-dd) defaults to the day before the latest submission Friday (anchor 6 January 2023).
+    A blocked return ends the run Failed, named Blocked (flows.common.final_state); the outcome is its data."""
     end = dt.date.fromisoformat(period_end) if period_end else scheduled_period_end(dt.date.today())
     period = Fortnight.ending(hwb, end)
     params = {"source": source, **period.params(), "out_dir": out_dir, "data_dir": data_dir}
@@ -38,9 +70,9 @@ def fortnightly_flow(source: str, hwb: str, period_end: str | None = None, out_d
         ingest(source, Path(data_dir), ledger.run.run_id)
         outcome = produce_task(Path(data_dir), period, Path(out_dir), ledger.run)
         settle(ledger, outcome)
-    report_outcome("fortnightly-return", f"df {hwb} {end.isoformat()}", hwb, end.isoformat(), outcome, HEADLINE,
+    report_outcome("fortnightly-return", f"df {hwb} {end.isoformat()}", hwb, end.isoformat(), outcome, headline,
                    ledger.run.flow_run_id)
-    return outcome
+    return final_state(outcome)
 
 
 def backfill_period_ends(first: dt.date, last: dt.date) -> list[dt.date]:

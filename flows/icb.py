@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
-from prefect import flow, get_run_logger
+from prefect import flow, get_run_logger, runtime
+from prefect.events import emit_event
+from prefect.states import State
 
 from bcf.alerts import Alert, send
 from bcf.fortnightly import Fortnight, scheduled_period_end
 from bcf.quarterly import Quarter
 from bcf.settings import hwb_reference
 from flows import fortnightly, quarterly
-from flows.common import alert_on_failure, ledger_run, report_outcome
+from flows.common import alert_on_failure, fanout_state, ledger_run, report_outcome, return_resource
 from flows.ingest import ingest
 
 
@@ -31,16 +34,26 @@ def icb_hwbs(icb: str) -> list[str]:
     return codes
 
 
-@flow(name="icb-returns", log_prints=True, on_failure=[alert_on_failure])
+def run_name() -> str:
+    """`icb QK1 2023-03-30` (fortnightly) or `icb QK1 2023-24 Q3` (quarterly)."""
+    p = runtime.flow_run.parameters
+    if p.get("quarter"):
+        return f"icb {p.get('icb')} {Quarter.parse('-', str(p['quarter'])).label}"
+    return f"icb {p.get('icb')} {p.get('period_end') or scheduled_period_end(dt.date.today()).isoformat()}"
+
+
+@flow(name="icb-returns", flow_run_name=run_name, log_prints=True, on_failure=[alert_on_failure])
 def icb_flow(source: str, icb: str, period_end: str | None = None, quarter: str | None = None,
-             out_dir: str = "returns", data_dir: str = "bcf_data") -> dict[str, str]:
+             out_dir: str = "returns", data_dir: str = "bcf_data") -> State[Any]:
     """The fortnightly return (period_end, default: the scheduled one) or, with quarter, the quarterly return, for
-    every HWB of the ICB. Returns HWB -> written | blocked | failed: <reason>."""
+    every HWB of the ICB. Its data is HWB -> written | blocked | failed: <reason>; the run ends Completed only when
+    every HWB's return was written, else Failed (named Blocked when none failed) with the counts in its message."""
     logger = get_run_logger()
     hwbs = icb_hwbs(icb)
     data, out = Path(data_dir), Path(out_dir)
     end = dt.date.fromisoformat(period_end) if period_end else scheduled_period_end(dt.date.today())
     period = quarter or end.isoformat()
+    shown = Quarter.parse(icb, quarter).label if quarter else period  # as the HWB's own run names it
     status: dict[str, str] = {}
     with ledger_run(data, "icb-returns", {"source": source, "icb": icb, "period": period}) as ledger:
         ingest(source, data, ledger.run.run_id)
@@ -57,15 +70,19 @@ def icb_flow(source: str, icb: str, period_end: str | None = None, quarter: str 
             if state.is_completed():
                 outcome = future.result()
                 status[hwb] = outcome.status
-                label = f"{'bcf' if quarter else 'df'} {hwb} {period}"
-                headline = quarterly.HEADLINE if quarter else fortnightly.HEADLINE
-                report_outcome("icb-returns", label, hwb, period, outcome, headline, ledger.run.flow_run_id)
+                label = f"{'bcf' if quarter else 'df'} {hwb} {shown}"
+                headline = quarterly.headline if quarter else fortnightly.headline
+                report_outcome("icb-returns", label, hwb, shown, outcome, headline, ledger.run.flow_run_id)
             else:
                 status[hwb] = f"failed: {state.message}"
+                kind = "bcf" if quarter else "df"
+                emit_event(event="bcf.return.failed",
+                           resource=return_resource(kind, hwb, shown, f"{kind} {hwb} {shown}"),
+                           payload={"flow": "icb-returns", "reason": str(state.message)[:500]})
                 send(Alert("failed", "icb-returns", hwb, period, str(state.message)[:500],
                            f"Prefect flow run {ledger.run.flow_run_id}", ledger.run.flow_run_id))
         ledger.outcome = "done" if all(s == "written" for s in status.values()) else "blocked"
         ledger.detail = "; ".join(f"{h}: {s}" for h, s in status.items())
     for hwb, s in status.items():
-        logger.info("%s %s: %s", icb, hwb, s)
-    return status
+        (logger.info if s == "written" else logger.warning)("%s %s: %s", icb, hwb, s)
+    return fanout_state(icb, status)

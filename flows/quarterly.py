@@ -5,21 +5,48 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
-from prefect import flow, task
+from prefect import flow, runtime, task
 from prefect.cache_policies import NO_CACHE
+from prefect.states import State
 
 from bcf import returns
 from bcf.audit import RunInfo
 from bcf.produce import ReturnOutcome, produce, recorded
-from bcf.quarterly import Quarter
-from flows.common import alert_on_failure, ledger_run, report_outcome, settle, warehouse_path
+from bcf.quarterly import METRICS, Quarter
+from flows.common import (
+    alert_on_failure,
+    final_state,
+    ledger_run,
+    md_table,
+    report_outcome,
+    settle,
+    show,
+    warehouse_path,
+)
 from flows.ingest import ingest
+from transforms.figures import Figure
 from warehouse import db
 
-HEADLINE = ["q.template_status", *[f"q.metric.{m}.{p}" for m in (
-    "avoidable_admissions", "falls", "discharge_usual_residence", "residential_admissions", "reablement_91d")
-    for p in ("actual", "assessment")], "q.ie.total.income", "q.ie.total.expenditure_ytd", "q.ie.total.balance"]
+
+def headline(figures: dict[str, Figure]) -> list[str]:
+    """Template status, each metric's plan beside its actual and assessment, and income against expenditure."""
+    ie = ["q.ie.total.income", "q.ie.total.expenditure_ytd", "q.ie.total.balance"]
+    return [f"Template status: **{show(figures.get('q.template_status'))}**", "", "## Metrics", "",
+            *md_table(["metric", "plan", "actual", "assessment"],
+                      [[m.replace("_", " ").replace("91d", "(91 days)").capitalize(),
+                        *(show(figures.get(f"q.metric.{m}.{p}")) for p in ("plan", "actual", "assessment"))]
+                       for m in METRICS]),
+            "## Income and expenditure", "", *md_table([figures[f].spec.label if f in figures else f for f in ie],
+                                                       [[show(figures.get(f)) for f in ie]])]
+
+
+def run_name() -> str:
+    """`bcf E06000017 2023-24 Q3`: what the run is, readable in the runs list."""
+    p = runtime.flow_run.parameters
+    quarter = p.get("quarter") or latest_quarter_before(dt.date.today())
+    return f"bcf {p.get('hwb')} {Quarter.parse(str(p.get('hwb')), quarter).label}"
 
 
 def latest_quarter_before(run_date: dt.date) -> str:
@@ -32,7 +59,8 @@ def latest_quarter_before(run_date: dt.date) -> str:
     return f"{start_year}-{(start_year + 1) % 100:02d}-Q{n}"
 
 
-@task(name="produce-quarterly-return", cache_policy=NO_CACHE)
+@task(name="produce-quarterly-return", task_run_name="produce bcf {quarter.hwb} {quarter.label}",
+      cache_policy=NO_CACHE)
 def produce_task(data_dir: Path, quarter: Quarter, out_dir: Path, run: RunInfo, template: str | None,
                  cell_map: str | None) -> ReturnOutcome:
     with db.connect(warehouse_path(data_dir)) as con:
@@ -40,10 +68,10 @@ def produce_task(data_dir: Path, quarter: Quarter, out_dir: Path, run: RunInfo, 
                        returns.quarterly(quarter, template, cell_map))
 
 
-@flow(name="quarterly-return", log_prints=True, on_failure=[alert_on_failure])
+@flow(name="quarterly-return", flow_run_name=run_name, log_prints=True, on_failure=[alert_on_failure])
 def quarterly_flow(source: str, hwb: str, quarter: str | None = None, out_dir: str = "returns",
                    data_dir: str = "bcf_data", template: str | None = None,
-                   cell_map: str | None = None) -> ReturnOutcome:
+                   cell_map: str | None = None) -> ReturnOutcome | State[Any]:
     """quarter like 2023-24-Q3; defaults to the last quarter that ended before today."""
     q = Quarter.parse(hwb, quarter or latest_quarter_before(dt.date.today()))
     params = {"source": source, **recorded(q.params()),
@@ -52,6 +80,6 @@ def quarterly_flow(source: str, hwb: str, quarter: str | None = None, out_dir: s
         ingest(source, Path(data_dir), ledger.run.run_id)
         outcome = produce_task(Path(data_dir), q, Path(out_dir), ledger.run, template, cell_map)
         settle(ledger, outcome)
-    report_outcome("quarterly-return", f"bcf {hwb} {q.label}", hwb, q.label, outcome, HEADLINE,
+    report_outcome("quarterly-return", f"bcf {hwb} {q.label}", hwb, q.label, outcome, headline,
                    ledger.run.flow_run_id)
-    return outcome
+    return final_state(outcome)

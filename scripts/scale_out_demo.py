@@ -3,7 +3,8 @@
 - a Prefect server (SQLite) on 127.0.0.1;
 - a *process* work pool `bcf-process` with two workers;
 - the LLR footprint's shared extracts on S3 (moto's S3 server on 127.0.0.1 stands in for the real bucket);
-- a deployment of `fortnightly-return` to the pool, and one run per HWB (Leicester, Rutland, Leicestershire).
+- the fortnightly deployments of `bcf deploy --pool` (flows.deployments.deploy_to_pool), one run per HWB
+  (Leicester, Rutland, Leicestershire).
 
 Each run lands from S3 into its own data dir (its own DuckDB warehouse and landing area): runs on different workers
 are different processes, and two processes must never write one DuckDB file. The same deployment moves to a
@@ -91,17 +92,18 @@ def main() -> None:
             start(f"worker{n}", str(BIN / "prefect"), "worker", "start", "--pool", "bcf-process", "--limit", "1",
                   "--name", f"worker-{n}")
 
-        from prefect import flow
         from prefect.client.orchestration import get_client
 
-        source = flow.from_source(source=str(ROOT), entrypoint="flows/fortnightly.py:fortnightly_flow")
-        deployment_id = source.deploy(name="discharge-fund-fortnightly-pool", work_pool_name="bcf-process",
-                                      build=False, push=False, print_next_steps=False)
+        from flows.deployments import deploy_to_pool
+
+        # the same deployments `bcf deploy --pool bcf-process` registers: one per HWB, each with its own data dir
+        deploy_to_pool("bcf-process", "s3://llr-bcf/extracts/", HWBS, str(work / "returns"), str(work / "data"),
+                       schedules=False)
         started = time.monotonic()
         with get_client(sync_client=True) as client:
-            runs = {hwb: client.create_flow_run_from_deployment(deployment_id, parameters={
-                "source": "s3://llr-bcf/extracts/", "hwb": hwb, "period_end": "2023-03-30",
-                "out_dir": str(work / "returns"), "data_dir": str(work / "data" / hwb)}) for hwb in HWBS}
+            runs = {hwb: client.create_flow_run_from_deployment(
+                client.read_deployment_by_name(f"fortnightly-return/discharge-fund-fortnightly-{hwb.lower()}").id,
+                parameters={"period_end": "2023-03-30"}) for hwb in HWBS}
             deadline = time.monotonic() + 600
             states = {}
             while time.monotonic() < deadline:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from flows.common import run_flow
 from flows.fortnightly import fortnightly_flow
 from tests.fixtures import HWB, write_df_fixture
 from tests.receivers import Smtp, Webhook
@@ -29,8 +30,8 @@ def test_a_blocked_return_alerts_both_channels(tmp_path: Path, receivers: tuple[
     src = write_df_fixture(tmp_path / "src")
     with open(src / "discharges_rwe.csv", "a", encoding="utf-8") as fh:
         fh.write("S99,RWE,acute,,80,E06000017,2023-01-02,21,,2023-01-40,19,0,J18.9,\n")
-    outcome = fortnightly_flow(source=str(src), hwb=HWB, period_end="2023-01-19", out_dir=str(tmp_path / "out"),
-                               data_dir=str(tmp_path / "data"))
+    outcome = run_flow(fortnightly_flow, source=str(src), hwb=HWB, period_end="2023-01-19",
+                       out_dir=str(tmp_path / "out"), data_dir=str(tmp_path / "data"))
     assert outcome.status == "blocked"
     (alert,) = webhook.received
     assert (alert["status"], alert["flow"], alert["hwb"], alert["period"]) == ("blocked", "fortnightly-return", HWB,

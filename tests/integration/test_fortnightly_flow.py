@@ -53,8 +53,8 @@ def test_flow_writes_the_workbook_the_pack_and_artifacts(written: tuple[Path, ob
     assert {p.name for p in pack.iterdir()} == {"manifest.json", "findings.csv", "lineage.csv", "lineage.parquet"}
     run_id = _run_id(pack)
     keys = _artifacts(run_id)
-    assert keys == {"df-e06000017-2023-01-19-findings": "markdown", "df-e06000017-2023-01-19-headline": "table",
-                    "df-e06000017-2023-01-19-workbook": "markdown"}  # Prefect stores a link as markdown
+    assert keys == {"df-e06000017-2023-01-19-findings": "markdown", "df-e06000017-2023-01-19-headline": "markdown",
+                    "df-e06000017-2023-01-19-workbook": "markdown"}  # headline: labels, £, marked checks
 
 
 def _run_id(pack: Path) -> str:

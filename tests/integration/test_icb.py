@@ -24,9 +24,14 @@ def shared_source(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_each_hwb_gets_its_own_return_from_the_shared_source(shared_source: Path, tmp_path: Path) -> None:
-    status = icb_flow(source=str(shared_source), icb="QK1", period_end="2023-03-30", out_dir=str(tmp_path / "out"),
-                      data_dir=str(tmp_path / "data"))
-    assert status == {hwb: "written" for hwb in LLR}
+    from prefect.client.orchestration import get_client
+
+    state = icb_flow(source=str(shared_source), icb="QK1", period_end="2023-03-30", out_dir=str(tmp_path / "out"),
+                     data_dir=str(tmp_path / "data"), return_state=True)
+    assert state.is_completed() and state.message == "QK1: 3 of 3 HWB return(s) written"
+    assert state.result() == {hwb: "written" for hwb in LLR}
+    with get_client(sync_client=True) as client:
+        assert client.read_flow_run(state.state_details.flow_run_id).name == "icb QK1 2023-03-30"
     assert sorted(p.name for p in (tmp_path / "out").glob("*.xlsx")) == [
         f"df_fortnightly_{hwb}_2023-03-30.xlsx" for hwb in sorted(LLR)]
     from bcf.reproduce import reproduce
@@ -44,8 +49,12 @@ def test_one_hwbs_bad_data_blocks_only_that_hwb(shared_source: Path, tmp_path: P
     lines.append(lines[-1].replace(lines[-1].split(",")[0], "GLBAD", 1).replace(",E06000016,", ",E06000016,", 1)
                  .replace(lines[-1].split(",")[5], "12.345", 1))
     leicester_spend.write_text("\n".join(lines) + "\n")
-    status = icb_flow(source=str(src), icb="QK1", quarter="2022-23-Q4", out_dir=str(tmp_path / "out"),
-                      data_dir=str(tmp_path / "data"))
+    state = icb_flow(source=str(src), icb="QK1", quarter="2022-23-Q4", out_dir=str(tmp_path / "out"),
+                     data_dir=str(tmp_path / "data"), return_state=True)
+    # the parent run is not green: Failed, named Blocked, saying how many HWBs were blocked
+    assert state.is_failed() and state.name == "Blocked"
+    assert state.message == "QK1: 2 of 3 HWB return(s) written, 1 blocked (E06000016)"
+    status = state.result(raise_on_failure=False)
     assert status == {"E06000016": "blocked", "E06000017": "written", "E10000018": "written"}
     assert (tmp_path / "out" / "bcf_quarterly_E06000016_2022-23_Q4.blocked-findings.csv").exists()
     assert (tmp_path / "out" / "bcf_quarterly_E06000017_2022-23_Q4.xlsx").exists()
