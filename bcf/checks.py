@@ -18,6 +18,7 @@ CROSS_CHECKS = (
     "check_status_91d",
     "check_provider_gap",
     "check_reablement_unmatched",
+    "check_duplicate_keys",
 )
 RETURN_KINDS = ["discharges", "reablement", "spend", "plan"]
 
@@ -37,13 +38,23 @@ def cross_source(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> list
 
 
 def blocking(con: duckdb.DuckDBPyConnection, hwb: str) -> list[Finding]:
-    return _findings(con, "blocking_findings", {"hwb": hwb, "kinds": RETURN_KINDS})
+    """Error findings that block the HWB's return, a key counted twice across files in force among them."""
+    return (_findings(con, "blocking_findings", {"hwb": hwb, "kinds": RETURN_KINDS})
+            + _findings(con, "check_duplicate_keys", {"hwb": hwb}))
+
+
+def duplicate_keys(con: duckdb.DuckDBPyConnection) -> list[Finding]:
+    """Keys in more than one file in force, for every HWB: what the ingest reports after staging."""
+    return _findings(con, "check_duplicate_keys", {"hwb": "*"})
 
 
 def file_findings(con: duckdb.DuckDBPyConnection) -> list[Finding]:
     """Every finding recorded against a file not superseded: what the audit pack and `bcf validate` show."""
     rows = con.execute(
         "SELECT f.severity, f.file, f.\"row\", f.\"column\", f.\"value\", f.rule, f.message FROM findings f "
-        "JOIN files x USING (file_id) WHERE x.status IN ('loaded', 'rejected') "
+        "LEFT JOIN files x USING (file_id) WHERE x.status IN ('loaded', 'rejected') "
+        # the running run's source-level findings (empty source, a file not fetched): no file was landed for them
+        "OR (f.file_id IS NULL AND (f.rule LIKE 'source.%' OR f.rule LIKE 'file.%') AND f.run_id = "
+        "(SELECT run_id FROM runs WHERE outcome = 'running' ORDER BY started_at DESC LIMIT 1)) "
         "ORDER BY f.file, f.\"row\" NULLS FIRST, f.\"column\"").fetchall()
     return [Finding(r[0], r[1], None if r[2] is None else int(r[2]), r[3], r[4], r[5], r[6]) for r in rows]

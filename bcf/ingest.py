@@ -44,6 +44,26 @@ def ignored(obj: SourceObject) -> FileResult:
     return FileResult(obj.name, None, None, "ignored", findings=[finding])
 
 
+def not_fetched(obj: SourceObject, rule: str, message: str) -> FileResult:
+    """A file that could not be read or fetched whole: a file finding; nothing of it is staged."""
+    return FileResult(obj.name, obj.kind, None, "rejected",
+                      findings=[Finding(ERROR, obj.name, None, None, None, rule, message)])
+
+
+def empty_source(source: str) -> FileResult:
+    """No extract file at all: an error, never an all-zero return."""
+    finding = Finding(ERROR, source, None, None, None, "source.empty",
+                      "The source holds no extract files (discharges*, reablement*, spend*, plan* as .csv or .xlsx): "
+                      "check the folder or S3 prefix. No return is made from an empty source.")
+    return FileResult(source, None, None, "rejected", findings=[finding])
+
+
+def record_source_findings(con: duckdb.DuckDBPyConnection, run_id: str, results: list[FileResult]) -> None:
+    """Findings about files that never landed (file_id NULL), kept under the run so its return is blocked."""
+    findings = [f for r in results if r.file_id is None and r.outcome == "rejected" for f in r.findings]
+    db.insert_findings(con, run_id, None, findings)
+
+
 def _tables_of(kind: str, landed: Path, name: str) -> list[tuple[TableContract, Callable[[], RawTable]]]:
     """The contract tables a file holds and how to read each: plan workbooks have a sheet per table."""
     mapping = supplier_for(kind, name)
@@ -160,17 +180,18 @@ def _split(parsed: ParsedTable, raw: RawTable, table: str, key: bytes) -> tuple[
 
 
 def _rejected(raw: RawTable, table: str, reasons: dict[int, list[str]], key: bytes) -> pd.DataFrame:
-    """Rejected rows as received, keyed by the supplier's own header, with the NHS number masked."""
+    """Rejected rows as received, keyed by the supplier's own header, with the NHS number masked, and any
+    NHS-number-like value in any other column (or in a header name) masked too."""
     frame = raw.frame[raw.frame[SOURCE_ROW].isin(list(reasons))]
-    columns = [(orig or f"column_{i + 1}", name) for i, (orig, name) in enumerate(
+    columns = [(nhs_number.mask_text(orig or f"column_{i + 1}"), name) for i, (orig, name) in enumerate(
         zip(raw.original_header, raw.header, strict=False))]
     records = []
     for row in frame.to_dict("records"):
-        values = {orig: (nhs_number.mask(row[name]) if name == "nhs_number" else row[name])
+        values = {orig: (nhs_number.mask(row[name]) if name == "nhs_number" else nhs_number.mask_text(row[name]))
                   for orig, name in columns if name in row}
         source_row = int(row[SOURCE_ROW])
         records.append({
-            "kind": table, "source_row": source_row, "hwb_code": row.get("hwb_code", ""),
+            "kind": table, "source_row": source_row, "hwb_code": nhs_number.mask_text(row.get("hwb_code", "")),
             ROW_HASH: nhs_number.row_hash([row[n] for _, n in columns if n in row], key),
             "reasons": " | ".join(reasons[source_row]), "raw_values": json.dumps(values, ensure_ascii=False),
         })

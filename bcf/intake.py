@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bcf.ingest import FileResult, ignored, stage_file
+from bcf.checks import duplicate_keys
+from bcf.ingest import FileResult, empty_source, ignored, not_fetched, record_source_findings, stage_file
 from bcf.settings import pseudonym_key
-from bcf.sources import Landed, SourceObject, land, list_source, staging_key
+from bcf.sources import FetchFailed, Landed, SourceObject, land, list_source, staging_key
+from transforms.findings import Finding
 from transforms.validate import RowValidator
 from warehouse import db
 
@@ -43,7 +45,7 @@ def stage(db_file: Path, obj: SourceObject, landed: Landed, run_id: str, key: by
 
 def ingest_source(source: str, data_dir: Path, run_id: str, *, log: Any = None,
                   lister: Callable[[str], list[SourceObject]] = list_source,
-                  lander: Callable[[SourceObject, Path], Landed] = land,
+                  lander: Callable[[SourceObject, Path], Landed | FetchFailed] = land,
                   stager: Callable[..., FileResult] = stage) -> IngestReport:
     """Land and stage every file of a source, in staging order; one line per file on the log (a logger or Prefect's
     run logger)."""
@@ -59,9 +61,31 @@ def ingest_source(source: str, data_dir: Path, run_id: str, *, log: Any = None,
         if obj.kind is None:
             result = ignored(obj)
         else:
-            landed = lander(obj, landing_path(data_dir))
-            result = stager(warehouse_path(data_dir), obj, landed, run_id, key, validator)
+            try:
+                landed = lander(obj, landing_path(data_dir))
+            except FetchFailed as exc:  # the plain `land` raises it; the Prefect task returns it
+                landed = exc
+            if isinstance(landed, FetchFailed):
+                result = not_fetched(obj, landed.rule, landed.message)
+            else:
+                result = stager(warehouse_path(data_dir), obj, landed, run_id, key, validator)
         report.files.append(result)
         log.info("%s: %s, %d rows received, %d loaded, %d rejected, %d finding(s)", obj.name, result.outcome,
                  result.rows_received, result.rows_loaded, result.rows_rejected, len(result.findings))
+    if not any(obj.kind is not None for obj in objects):
+        report.files.append(empty_source(source))
+        log.error("%s holds no extract files: no return is made from it", source)
+    with db.connect(warehouse_path(data_dir)) as con:
+        record_source_findings(con, run_id, report.files)
+        _attach(report.files, duplicate_keys(con))
     return report
+
+
+def _attach(results: list[FileResult], findings: list[Finding]) -> None:
+    """Keys found in two files in force go with the later file's result, so `bcf ingest`/`validate` report them."""
+    by_name = {r.name: r for r in results if r.kind is not None}
+    for f in findings:
+        if f.file in by_name:
+            by_name[f.file].findings.append(f)
+        else:  # the later file arrived in an earlier run: reported under a line of its own
+            results.append(FileResult(f.file, None, None, "in_force", findings=[f]))

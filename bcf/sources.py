@@ -9,23 +9,42 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlparse
 
 from bcf.settings import settings
 
 EXTENSIONS = (".csv", ".xlsx")
+# Attempts at fetching one S3 object whose GET fails or whose body does not match the listing, and the pauses
+# between them (seconds). A module constant so a test can shorten the pauses.
+FETCH_DELAYS: tuple[float, ...] = (1.0, 5.0)
+
+
+class FetchFailed(Exception):
+    """An object that could not be read whole: a file finding (rule, message); the other files go on."""
+
+    def __init__(self, rule: str, message: str):
+        super().__init__(message)
+        self.rule = rule
+        self.message = message
+
+
+class SourceUnavailable(FileNotFoundError):
+    """The source itself cannot be listed (after retries): nothing can be read from it."""
 
 
 @dataclass(frozen=True)
 class SourceObject:
-    uri: str  # file:///abs/path or s3://bucket/key
+    uri: str  # file:///abs/path or s3://bucket/key, for the record only: never parsed back (names hold # ? % =)
     name: str  # the file name as the supplier named it
     kind: str | None  # discharges, reablement, spend, plan; None when the name says nothing we know
     size: int
     etag: str | None = None
     version_id: str | None = None
+    path: str | None = None  # a local file's path as found on disk
+    bucket: str | None = None  # an S3 object's bucket and key as listed
+    key: str | None = None
 
 
 @dataclass(frozen=True)
@@ -54,8 +73,10 @@ def is_s3(source: str) -> bool:
 
 
 def _split_s3(uri: str) -> tuple[str, str]:
-    parsed = urlparse(uri)
-    return parsed.netloc, parsed.path.lstrip("/")
+    """s3://bucket/key -> (bucket, key), taken literally: a key may hold '#', '?' or '%', which a URL parser would
+    read as a fragment, a query or an escape."""
+    bucket, _, key = uri[len("s3://"):].partition("/")
+    return bucket, key
 
 
 def s3_client():  # type: ignore[no-untyped-def]
@@ -72,52 +93,133 @@ def list_source(source: str) -> list[SourceObject]:
         bucket, prefix = _split_s3(source if source.endswith("/") else source + "/")
         client = s3_client()
         objects = []
-        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-            for item in page.get("Contents", []):
-                key = item["Key"]
-                name = key[len(prefix):]
-                if not name or "/" in name:
-                    continue
-                objects.append(SourceObject(f"s3://{bucket}/{key}", name, kind_of(name), int(item["Size"]),
-                                            etag=item.get("ETag", "").strip('"') or None))
+        try:
+            for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+                for item in page.get("Contents", []):
+                    key = item["Key"]
+                    name = key[len(prefix):]
+                    if not name or "/" in name:
+                        continue
+                    objects.append(SourceObject(f"s3://{bucket}/{key}", name, kind_of(name), int(item["Size"]),
+                                                etag=item.get("ETag", "").strip('"') or None, bucket=bucket, key=key))
+        except Exception as exc:  # botocore's ClientError, EndpointConnectionError, NoCredentialsError...
+            raise SourceUnavailable(f"cannot list {source}: {_reason(exc)}") from exc
         return sorted(objects, key=lambda o: o.name)
     folder = Path(source)
     if not folder.is_dir():
         raise FileNotFoundError(f"Source folder {folder} does not exist")
     return [
-        SourceObject(p.resolve().as_uri(), p.name, kind_of(p.name), p.stat().st_size)
+        SourceObject(p.resolve().as_uri(), p.name, kind_of(p.name), p.stat().st_size, path=str(p.resolve()))
         for p in sorted(folder.iterdir())
         if p.is_file() and not p.name.startswith((".", "~$"))
     ]
 
 
+def _reason(exc: BaseException) -> str:
+    response = getattr(exc, "response", None)
+    if isinstance(response, dict) and response.get("Error"):
+        error = response["Error"]
+        return f"{error.get('Code', '')} {error.get('Message', '')}".strip()
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _local_path(obj: SourceObject) -> Path:
+    if obj.path is not None:
+        return Path(obj.path)
+    from urllib.parse import unquote, urlparse
+
+    return Path(unquote(urlparse(obj.uri).path))  # an object made by hand from a file:// URI
+
+
+def _fetch_local(obj: SourceObject, sink) -> tuple[str | None, str | None]:  # type: ignore[no-untyped-def]
+    try:
+        with open(_local_path(obj), "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                sink(chunk)
+    except OSError as exc:
+        raise FetchFailed("file.unreadable", f"The file cannot be read ({exc.strerror or exc}): check that it "
+                          "exists and that the pipeline may read it, then re-run.") from exc
+    return obj.etag, obj.version_id
+
+
+def _fetch_s3_once(obj: SourceObject, sink) -> tuple[str | None, str | None, int, str, str | None]:  # type: ignore[no-untyped-def]
+    bucket, key = (obj.bucket, obj.key) if obj.bucket and obj.key else _split_s3(obj.uri)
+    response = s3_client().get_object(Bucket=bucket, Key=key)
+    md5 = hashlib.md5(usedforsecurity=False)
+    size = 0
+    for chunk in iter(lambda: response["Body"].read(1 << 20), b""):
+        md5.update(chunk)
+        size += len(chunk)
+        sink(chunk)
+    etag = response.get("ETag", "").strip('"') or None
+    return etag, response.get("VersionId"), size, md5.hexdigest(), response.get("ServerSideEncryption")
+
+
+def _verify(obj: SourceObject, etag: str | None, size: int, md5: str, encryption: str | None) -> str | None:
+    """Why the body fetched is not the object listed, or None. A single-part ETag (no '-') is the body's MD5,
+    except under KMS encryption."""
+    if size != obj.size:
+        return f"listed as {obj.size:,} bytes but {size:,} bytes arrived"
+    expected = obj.etag or etag
+    if expected and "-" not in expected and encryption != "aws:kms" and md5 != expected:
+        return f"the bytes received do not match the listed checksum (ETag {expected}, received MD5 {md5})"
+    return None
+
+
 def land(obj: SourceObject, landing_dir: Path) -> Landed:
-    """Copy the object once into landing/<sha[:2]>/<sha><ext>, read-only; an existing copy is kept as it is."""
+    """Copy the object once into landing/<sha[:2]>/<sha><ext>, read-only; an existing copy is kept as it is.
+
+    An S3 object is fetched whole and checked against its listing (size, and MD5 where the ETag is one); a failed
+    GET or a body that does not match is retried, then raised as FetchFailed, never landed half."""
     landing_dir.mkdir(parents=True, exist_ok=True)
+    if not obj.uri.startswith("s3://"):
+        return _land_attempt(obj, landing_dir, lambda sink: (*_fetch_local(obj, sink), None))
+    problem = ""
+    for attempt, pause in enumerate((*FETCH_DELAYS, None), start=1):
+        try:
+            return _land_attempt(obj, landing_dir, lambda sink: _fetch_s3_checked(obj, sink))
+        except _Mismatch as exc:
+            problem = str(exc)
+            rule = "file.incomplete"
+        except Exception as exc:  # botocore and connection errors: retried like a mismatch
+            problem = f"the download failed: {_reason(exc)}"
+            rule = "file.fetch_failed"
+        if pause is None:
+            raise FetchFailed(rule, f"{obj.uri} could not be fetched whole after {attempt} attempts ({problem}). "
+                              "Nothing of it was staged; re-run once the object is complete.")
+        time.sleep(pause)
+    raise AssertionError("unreachable")
+
+
+class _Mismatch(Exception):
+    pass
+
+
+def _fetch_s3_checked(obj: SourceObject, sink) -> tuple[str | None, str | None, None]:  # type: ignore[no-untyped-def]
+    etag, version_id, size, md5, encryption = _fetch_s3_once(obj, sink)
+    problem = _verify(obj, etag, size, md5, encryption)
+    if problem:
+        raise _Mismatch(problem)
+    return etag, version_id, None
+
+
+def _land_attempt(obj: SourceObject, landing_dir: Path, fetch) -> Landed:  # type: ignore[no-untyped-def]
     digest = hashlib.sha256()
     size = 0
-    etag, version_id = obj.etag, obj.version_id
     with tempfile.NamedTemporaryFile(dir=landing_dir, prefix=".incoming-", delete=False) as tmp:
+        def sink(chunk: bytes) -> None:
+            nonlocal size
+            digest.update(chunk)
+            tmp.write(chunk)
+            size += len(chunk)
         try:
-            if obj.uri.startswith("s3://"):
-                bucket, key = _split_s3(obj.uri)
-                response = s3_client().get_object(Bucket=bucket, Key=key)
-                etag = response.get("ETag", "").strip('"') or etag
-                version_id = response.get("VersionId") or version_id
-                body = response["Body"]
-                chunks = iter(lambda: body.read(1 << 20), b"")
-            else:
-                handle = open(Path(urlparse(obj.uri).path), "rb")  # noqa: SIM115 - closed below
-                chunks = iter(lambda: handle.read(1 << 20), b"")
-            for chunk in chunks:
-                digest.update(chunk)
-                tmp.write(chunk)
-                size += len(chunk)
-            if not obj.uri.startswith("s3://"):
-                handle.close()
+            etag, version_id, _ = fetch(sink)
         except BaseException:
+            tmp.close()
             Path(tmp.name).unlink(missing_ok=True)
             raise
+        etag = etag or obj.etag
+        version_id = version_id or obj.version_id
     sha = digest.hexdigest()
     target = landing_dir / sha[:2] / f"{sha}{Path(obj.name).suffix.lower()}"
     if target.exists():

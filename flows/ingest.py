@@ -10,7 +10,7 @@ from prefect.cache_policies import NO_CACHE
 
 from bcf.ingest import FileResult
 from bcf.intake import IngestReport, ingest_source, stage
-from bcf.sources import Landed, SourceObject, land, list_source
+from bcf.sources import FetchFailed, Landed, SourceObject, land, list_source
 from flows.common import ledger_run
 from transforms.validate import RowValidator
 
@@ -23,10 +23,13 @@ def list_source_task(source: str) -> list[SourceObject]:
     return list_source(source)
 
 
-@task(name="land-file", task_run_name="land {obj.name}", retries=3, retry_delay_seconds=[1, 5, 20],
-      cache_policy=NO_CACHE)
-def land_task(obj: SourceObject, landing_dir: Path) -> Landed:
-    return land(obj, landing_dir)
+@task(name="land-file", task_run_name="land {obj.name}", cache_policy=NO_CACHE)
+def land_task(obj: SourceObject, landing_dir: Path) -> Landed | FetchFailed:
+    """Retries live in `land` (a failed GET or a body unlike its listing); what still fails is a file finding."""
+    try:
+        return land(obj, landing_dir)
+    except FetchFailed as exc:
+        return exc
 
 
 @task(name="stage-file", task_run_name="stage {obj.name}", cache_policy=NO_CACHE)

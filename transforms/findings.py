@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from transforms.nhs_number import mask_text
+
 ERROR = "error"
 WARNING = "warning"
 
@@ -19,6 +21,13 @@ class Finding:
     value: str | None  # masked when it is an NHS number
     rule: str  # short rule id, e.g. "date", "required", "code_set", "file.missing_column"
     message: str  # words a data officer can act on
+
+    def __post_init__(self) -> None:
+        # The choke point for identifiers: whatever column an NHS number arrived in, a finding never carries it.
+        for name in ("column", "value", "message"):
+            text = getattr(self, name)
+            if text is not None and len(text) >= 10:
+                object.__setattr__(self, name, mask_text(text))
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)

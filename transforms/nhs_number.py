@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 
 _WEIGHTS = (10, 9, 8, 7, 6, 5, 4, 3, 2)
 
@@ -31,6 +32,28 @@ def mask(value: object) -> str:
     if not text:
         return ""
     return "*" * max(len(text) - 4, 0) + text[-4:]
+
+
+# Ten ASCII digits, written together, or in the 3-3-4 groups people type ("943 476 5919", "943-476-5919"); not part
+# of a longer run of digits. Any such value is treated as an NHS number, check digit or not: a mistyped one is
+# still someone's identifier.
+_LIKE = re.compile(r"(?<![0-9])[0-9]{3}[ -]?[0-9]{3}[ -]?[0-9]{4}(?![0-9])")
+
+
+def mask_text(text: str) -> str:
+    """Every NHS-number-like value inside `text` masked to its last four digits. The one function that text leaving
+    the ingest (findings, rejected rows, header names, free text) goes through."""
+    if len(text) < 10:
+        return text
+    return _LIKE.sub(lambda m: "******" + m.group(0)[-4:], text)
+
+
+def mask_optional(text: str | None) -> str | None:
+    return None if text is None else mask_text(text)
+
+
+def looks_like(text: str) -> bool:
+    return bool(_LIKE.search(text))
 
 
 def pseudonym(value: str, key: bytes) -> str:

@@ -20,10 +20,18 @@ from transforms.read import MAX_FIELD_CHARS, SOURCE_ROW, RawTable
 ROW_HASH = "row_hash"
 PERSON_KEY = "person_key"
 
-_ISO = r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
-_UK = r"\d{1,2}/\d{1,2}/\d{4}"
-_INT = r"[+-]?\d+"
-_DECIMAL = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)"
+# ASCII digits only: '１２' and '١٢٣' are digits to Python's \\d, isdigit() and int(), but not to the contract.
+# The lengths bound what the warehouse column holds, so an over-long number is a row finding, never a failed
+# cast: INTEGER (at most 9 digits), DECIMAL(18,2) / DECIMAL(18,4) (at most 14 digits before the point).
+_D = "[0-9]"
+_ISO = rf"{_D}{{4}}-{_D}{{2}}-{_D}{{2}}(?:[ T]{_D}{{2}}:{_D}{{2}}(?::{_D}{{2}}(?:\.{_D}+)?)?)?"
+_UK = rf"{_D}{{1,2}}/{_D}{{1,2}}/{_D}{{4}}"
+_INT = rf"[+-]?{_D}+"
+_INT_FITS = rf"[+-]?0*{_D}{{1,9}}"
+_DECIMAL = rf"[+-]?(?:{_D}+(?:\.{_D}*)?|\.{_D}+)"
+_DECIMAL_FITS = rf"[+-]?0*(?:{_D}{{1,14}}(?:\.{_D}*)?|\.{_D}+)"
+# key columns are kept as sent (masking one could make two keys equal); every other text value is masked
+_KEYS = {"spell_id", "provider_code", "episode_id", "transaction_id", "scheme_id"}
 
 
 @dataclass
@@ -71,6 +79,8 @@ def parse(raw: RawTable, contract: TableContract, key: bytes) -> ParsedTable:
         if not col.nullable:
             findings.extend(_row_findings(raw.file_name, rows, blank, col.name, values, "required",
                                           f"{col.name} is required but is blank."))
+        if col.type in ("text", "code") and col.name not in _KEYS:
+            values = _masked(values)
         parsed, bad, message, rule = _convert(col.type, values, blank)
         findings.extend(_row_findings(raw.file_name, rows, bad, col.name, values, rule, message,
                                       mask=col.type == "nhs_number"))
@@ -93,13 +103,15 @@ def _convert(kind: str, values: pd.Series, blank: pd.Series) -> tuple[pd.Series,
         bad = ~blank & typed.isna()
         return typed, bad, "Not a real date: write dates as yyyy-mm-dd (or dd/mm/yyyy).", "date"
     if kind == "int":
-        ok = values.str.fullmatch(_INT)
+        ok = values.str.fullmatch(_INT) & values.str.fullmatch(_INT_FITS)
         typed = pd.to_numeric(values.where(ok), errors="coerce").astype("Int64")
-        return typed, ~blank & ~ok, "Not a whole number.", "integer"
+        return (typed, ~blank & ~ok, "Not a whole number of at most 9 digits (ASCII digits 0-9 only).",
+                "integer")
     if kind == "decimal":
-        ok = values.str.fullmatch(_DECIMAL)
+        ok = values.str.fullmatch(_DECIMAL) & values.str.fullmatch(_DECIMAL_FITS)
         typed = values.where(ok & ~blank, None).astype("object")
-        return typed, ~blank & ~ok, "Not a number (digits with an optional '.' and sign; no £ or commas).", "number"
+        return typed, ~blank & ~ok, ("Not a number (ASCII digits, at most 14 before the point, an optional '.' "
+                                     "and sign; no £ or commas)."), "number"
     if kind == "nhs_number":
         valid = pd.Series(nhs_number.valid_mask(values.tolist()), index=values.index)
         return (pd.Series([None] * len(values), dtype="object"), ~blank & ~valid,
@@ -108,6 +120,15 @@ def _convert(kind: str, values: pd.Series, blank: pd.Series) -> tuple[pd.Series,
     # text and code: kept as written, blank becomes missing
     typed = values.where(~blank, None).astype("object")
     return typed, pd.Series(np.zeros(len(values), dtype=bool), index=values.index), "", ""
+
+
+def _masked(values: pd.Series) -> pd.Series:
+    """NHS-number-like values masked in a free-text or code column (a diagnosis, a description, an age typed
+    into the wrong column): only ten digits in a row can be one, so most values skip the regex."""
+    hits = values.str.contains(r"[0-9]{3}[ -]?[0-9]{3}[ -]?[0-9]{4}", regex=True)
+    if not hits.any():
+        return values
+    return values.where(~hits, values[hits].map(nhs_number.mask_text))
 
 
 def _row_findings(file_name: str, rows: pd.Series, bad: pd.Series, column: str, values: pd.Series,

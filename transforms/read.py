@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from bcf.settings import SupplierMapping
-from transforms.findings import ERROR, FileProblem, Finding
+from transforms.findings import ERROR, WARNING, FileProblem, Finding
 
 SOURCE_ROW = "source_row"
 MAX_FIELD_CHARS = 10_000  # longer than any real value; a longer one is a row fault, not a reason to stop reading
@@ -91,16 +91,48 @@ def read_csv(path: Path, file_name: str, mapping: SupplierMapping | None = None)
     fast = _read_regular_csv(text, header)
     if fast is not None:
         return RawTable(file_name, None, header, original, fast, [])
-    width = len(header)
+    rows, numbers, problems = _read_records(text, file_name, len(header))
+    return RawTable(file_name, None, header, original, _frame(header, rows, numbers), problems)
+
+
+def _open_quote(text: str) -> tuple[int, str] | None:
+    """(lines before the record, the error) when a quote is opened and never closed: CSV would read the rest of the
+    file as one value. Other strictness faults are left to the tolerant reader, as before."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    line = 0
+    try:
+        for _ in reader:
+            line = reader.line_num
+    except csv.Error as exc:
+        if "unexpected end of data" in str(exc):
+            return line, str(exc)
+    return None
+
+
+def _read_records(text: str, file_name: str, width: int) -> tuple[list[list[str]], list[int], list[Finding]]:
+    """The exact record-by-record reader: every record of the header's width is a row; a longer or shorter one is a
+    row finding; empty fields past the header (a trailing comma) are dropped with one warning; a quote left open
+    makes the rest of the file unreadable as CSV, so each line from it on is a rejected row (nothing swallowed)."""
+    open_quote = _open_quote(text)
+    rest: list[str] = []
+    if open_quote is not None:
+        lines = text.splitlines(keepends=True)
+        text, rest = "".join(lines[:open_quote[0]]), lines[open_quote[0]:]
+    reader = csv.reader(io.StringIO(text, newline=""))
+    next(reader)  # the header, read already
     rows: list[list[str]] = []
     numbers: list[int] = []
     problems: list[Finding] = []
+    trailing: list[int] = []
     record = 1
     try:
         for values in reader:
             record += 1
             if not any(v.strip() for v in values):
                 continue  # a blank line is not a received row
+            if len(values) > width and not any(v.strip() for v in values[width:]):
+                trailing.append(record)
+                values = values[:width]
             if len(values) != width:
                 problems.append(
                     Finding(
@@ -114,17 +146,53 @@ def read_csv(path: Path, file_name: str, mapping: SupplierMapping | None = None)
             numbers.append(record)
     except csv.Error as exc:
         raise FileProblem("file.unreadable", f"The file stops being valid CSV near row {record + 1}: {exc}.") from exc
-    return RawTable(file_name, None, header, original, _frame(header, rows, numbers), problems)
+    if open_quote is not None:
+        _rest_rejected(rest, file_name, width, record + 1, rows, numbers, problems)
+    if trailing:
+        problems.append(Finding(
+            WARNING, file_name, None, None, None, "row.trailing_empty_fields",
+            f"{len(trailing)} row(s), from row {trailing[0]}, end with empty values past the header's {width} "
+            "columns (a trailing comma?): the empty values were ignored."))
+    return rows, numbers, problems
+
+
+def _rest_rejected(rest: list[str], file_name: str, width: int, first: int,
+                   rows: list[list[str]], numbers: list[int], problems: list[Finding]) -> None:
+    """A record that CSV cannot end (a quote opened and never closed): it and every line after it are received
+    rows that cannot be read reliably. Each becomes a rejected row, split on commas as it stands, so rows received
+    = loaded + rejected still counts them all. Numbered one record per line from the record the quote opens."""
+    for offset, physical in enumerate(rest):
+        if not physical.strip():
+            continue
+        number = first + offset
+        values = (physical.rstrip("\r\n").split(",") + [""] * width)[:width]
+        rows.append([v.strip()[:MAX_FIELD_CHARS + 1] for v in values])
+        numbers.append(number)
+        problems.append(Finding(
+            ERROR, file_name, number, None, physical.strip()[:80], "row.unterminated_quote",
+            f"A quote opened in row {first} is never closed, so that row and every row after it cannot be read as "
+            "CSV; each is rejected. Close the quote (or remove the stray \" character) and re-send the file."))
 
 
 def _read_regular_csv(text: str, header: list[str]) -> pd.DataFrame | None:
     """The fast path: pandas' C parser, for a file whose every record has exactly the header's width. Any
-    irregularity (a short or long record) returns None and the exact record-by-record reader takes over, so the
-    findings are the same either way. Record numbers are kept: blank lines stay rows until dropped here."""
+    irregularity (a short or long record, a quote never closed) returns None and the exact record-by-record reader
+    takes over, so the findings are the same either way. pandas pads a short record with '' and makes a long first
+    record's first field the index, so the widths are counted by the csv module first (C speed).
+    Record numbers are kept: blank lines stay rows until dropped here."""
+    width = len(header)
     try:
-        frame = pd.read_csv(io.StringIO(text), header=None, skiprows=1, names=header, dtype=str,
+        widths = set(map(len, csv.reader(io.StringIO(text, newline=""), strict=True)))
+    except csv.Error:
+        return None
+    if widths - {0, width}:
+        return None
+    try:
+        frame = pd.read_csv(io.StringIO(text), header=None, skiprows=1, names=header, dtype=str, index_col=False,
                             keep_default_na=False, skip_blank_lines=False, engine="c")
     except (pd.errors.ParserError, ValueError):
+        return None
+    if list(frame.columns) != header:
         return None
     missing = frame.isna()
     blank = missing.all(axis=1)
