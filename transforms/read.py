@@ -10,6 +10,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +23,12 @@ from transforms.findings import ERROR, WARNING, FileProblem, Finding
 SOURCE_ROW = "source_row"
 MAX_FIELD_CHARS = 10_000  # longer than any real value; a longer one is a row fault, not a reason to stop reading
 _OTHER_DELIMITERS = (";", "\t", "|")
+# An XLSX is a zip: a small file can expand to gigabytes (a zip bomb), or place one cell so far out that the
+# reader builds a grid of billions of empty cells. Both are checked before the workbook is parsed. Far above any
+# real extract (100,000 rows x 20 columns is 2 million cells, some 60 MB of XML).
+MAX_XLSX_UNCOMPRESSED = 512 * 1024 * 1024
+MAX_XLSX_CELLS = 20_000_000
+_CELL_REF = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')
 
 
 @dataclass
@@ -236,9 +244,52 @@ def cell_text(value: object) -> str:
     return str(value).strip()
 
 
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for c in letters:
+        n = n * 26 + c - 64
+    return n
+
+
+def check_xlsx_size(path: Path) -> None:
+    """Refuse a workbook that would expand beyond a sane size, from the zip's own directory and the cell
+    references in each sheet's XML (streamed, never held whole), before any parser sees it."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError):
+        return  # not a zip at all: the workbook reader reports it as corrupt
+    with archive:
+        infos = archive.infolist()
+        total = sum(i.file_size for i in infos)
+        if total > MAX_XLSX_UNCOMPRESSED:
+            raise FileProblem(
+                "file.too_large",
+                f"The workbook expands to {total / 1e6:,.0f} MB when opened (limit "
+                f"{MAX_XLSX_UNCOMPRESSED / 1e6:,.0f} MB): it was not read. Send the data as CSV, or remove the "
+                "padding or hidden content.")
+        for info in infos:
+            if not (info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")):
+                continue
+            rows = cols = 0
+            tail = b""
+            with archive.open(info) as fh:
+                for chunk in iter(lambda: fh.read(1 << 22), b""):
+                    block = tail + chunk
+                    for m in _CELL_REF.finditer(block):
+                        cols = max(cols, _column_number(m.group(1)))
+                        rows = max(rows, int(m.group(2)))
+                    tail = block[-32:]
+            if rows * cols > MAX_XLSX_CELLS:
+                raise FileProblem(
+                    "file.too_large",
+                    f"A sheet reaches {rows:,} rows x {cols:,} columns ({rows * cols:,} cells; limit "
+                    f"{MAX_XLSX_CELLS:,}): it was not read. Clear the cells outside the data and re-send it.")
+
+
 def xlsx_sheet_names(path: Path) -> list[str]:
     from python_calamine import CalamineWorkbook
 
+    check_xlsx_size(path)
     try:
         return list(CalamineWorkbook.from_path(str(path)).sheet_names)
     except Exception as exc:  # calamine raises its own error types for zip/xml faults
@@ -248,6 +299,7 @@ def xlsx_sheet_names(path: Path) -> list[str]:
 def read_xlsx(path: Path, file_name: str, sheet: str | None = None, mapping: SupplierMapping | None = None) -> RawTable:
     from python_calamine import CalamineWorkbook
 
+    check_xlsx_size(path)
     try:
         book = CalamineWorkbook.from_path(str(path))
         names = list(book.sheet_names)
