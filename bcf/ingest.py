@@ -61,7 +61,9 @@ def empty_source(source: str) -> FileResult:
 def record_source_findings(con: duckdb.DuckDBPyConnection, run_id: str, results: list[FileResult]) -> None:
     """Findings about files that never landed (file_id NULL), kept under the run so its return is blocked."""
     findings = [f for r in results if r.file_id is None and r.outcome == "rejected" for f in r.findings]
-    db.insert_findings(con, run_id, None, findings)
+    # a cursor of its own: db.connect leaves its schema check's result open, which a frame registration refuses
+    with con.cursor() as cur:
+        db.insert_findings(cur, run_id, None, findings)
 
 
 def _tables_of(kind: str, landed: Path, name: str) -> list[tuple[TableContract, Callable[[], RawTable]]]:
