@@ -20,16 +20,17 @@ from transforms.read import MAX_FIELD_CHARS, SOURCE_ROW, RawTable
 ROW_HASH = "row_hash"
 PERSON_KEY = "person_key"
 
-# ASCII digits only: '１２' and '١٢٣' are digits to Python's \\d, isdigit() and int(), but not to the contract.
+# ASCII digits only: '１２' and '١٢٣' are digits to Python's \d, isdigit() and int(), but not to the contract.
 # The lengths bound what the warehouse column holds, so an over-long number is a row finding, never a failed
-# cast: INTEGER (at most 9 digits), DECIMAL(18,2) / DECIMAL(18,4) (at most 14 digits before the point).
+# cast: INTEGER (at most 9 digits), DECIMAL(18,2) / DECIMAL(18,4) (at most 13 digits before the point, so that
+# rounding the fraction cannot overflow either).
 _D = "[0-9]"
 _ISO = rf"{_D}{{4}}-{_D}{{2}}-{_D}{{2}}(?:[ T]{_D}{{2}}:{_D}{{2}}(?::{_D}{{2}}(?:\.{_D}+)?)?)?"
 _UK = rf"{_D}{{1,2}}/{_D}{{1,2}}/{_D}{{4}}"
 _INT = rf"[+-]?{_D}+"
 _INT_FITS = rf"[+-]?0*{_D}{{1,9}}"
 _DECIMAL = rf"[+-]?(?:{_D}+(?:\.{_D}*)?|\.{_D}+)"
-_DECIMAL_FITS = rf"[+-]?0*(?:{_D}{{1,14}}(?:\.{_D}*)?|\.{_D}+)"
+_DECIMAL_FITS = rf"[+-]?0*(?:{_D}{{1,13}}(?:\.{_D}*)?|\.{_D}+)"
 # key columns are kept as sent (masking one could make two keys equal); every other text value is masked
 _KEYS = {"spell_id", "provider_code", "episode_id", "transaction_id", "scheme_id"}
 
@@ -110,7 +111,7 @@ def _convert(kind: str, values: pd.Series, blank: pd.Series) -> tuple[pd.Series,
     if kind == "decimal":
         ok = values.str.fullmatch(_DECIMAL) & values.str.fullmatch(_DECIMAL_FITS)
         typed = values.where(ok & ~blank, None).astype("object")
-        return typed, ~blank & ~ok, ("Not a number (ASCII digits, at most 14 before the point, an optional '.' "
+        return typed, ~blank & ~ok, ("Not a number (ASCII digits, at most 13 before the point, an optional '.' "
                                      "and sign; no £ or commas)."), "number"
     if kind == "nhs_number":
         valid = pd.Series(nhs_number.valid_mask(values.tolist()), index=values.index)

@@ -123,6 +123,10 @@ def test_same_transactions_in_two_spend_files_are_errors_naming_both_and_block(
     assert len(blocking(planned, HWB)) == 57
     # ... and another HWB's return is not
     assert blocking(planned, OTHER) == []
+    # another council's ledger in a shared source reuses its own ids: the same transaction_id for another HWB is
+    # not the same posting (no return counts both), so it is not a duplicate
+    stage(planned, put(src, "spend_other.csv", postings(range(1, 4), hwb_code=OTHER)), tmp_path, validator)
+    assert len(duplicate_keys(planned)) == 57 and blocking(planned, OTHER) == []
 
 
 def test_identical_bytes_are_a_no_op_same_name_supersedes_a_new_name_is_a_duplicate(
