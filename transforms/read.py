@@ -13,6 +13,7 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 
 import pandas as pd
@@ -182,6 +183,22 @@ def _rest_rejected(rest: list[str], file_name: str, width: int, first: int,
             "CSV; each is rejected. Close the quote (or remove the stray \" character) and re-send the file."))
 
 
+def _widths(text: str) -> set[int]:
+    """The field counts of the file's records (0 for a blank line). Without a quote in the file a record is a line
+    and its commas say its width (fast); otherwise the csv module counts them (a quote never closed: {-1})."""
+    if '"' not in text:
+        lines = text.split("\n")
+        widths = {n + 1 for n in map(str.count, lines, repeat(","))}
+        if 1 in widths:  # one field: a blank line, or a record of one value
+            widths.discard(1)
+            widths |= {1 if line.strip() else 0 for line in lines if "," not in line}
+        return widths
+    try:
+        return {len(r) if any(r) else 0 for r in csv.reader(io.StringIO(text, newline=""), strict=True)}
+    except csv.Error:
+        return {-1}
+
+
 def _read_regular_csv(text: str, header: list[str]) -> pd.DataFrame | None:
     """The fast path: pandas' C parser, for a file whose every record has exactly the header's width. Any
     irregularity (a short or long record, a quote never closed) returns None and the exact record-by-record reader
@@ -189,11 +206,7 @@ def _read_regular_csv(text: str, header: list[str]) -> pd.DataFrame | None:
     record's first field the index, so the widths are counted by the csv module first (C speed).
     Record numbers are kept: blank lines stay rows until dropped here."""
     width = len(header)
-    try:
-        widths = set(map(len, csv.reader(io.StringIO(text, newline=""), strict=True)))
-    except csv.Error:
-        return None
-    if widths - {0, width}:
+    if _widths(text) - {0, width}:
         return None
     try:
         frame = pd.read_csv(io.StringIO(text), header=None, skiprows=1, names=header, dtype=str, index_col=False,
