@@ -40,8 +40,10 @@ def test_a_corrected_discharge_file_under_a_new_name_blocks_the_return(tmp_path:
     # the corrected file: one age changed, sent under a new name beside the original
     text = (src / "discharges_rwe.csv").read_text(encoding="utf-8")
     (src / "discharges_rwe_v2.csv").write_text(text.replace(",80,", ",81,", 1), encoding="utf-8")
-    outcome = fortnightly_flow(source=str(src), hwb=HWB, period_end=PERIOD_END, out_dir=str(tmp_path / "out"),
-                               data_dir=str(tmp_path / "data"))
+    state = fortnightly_flow(source=str(src), hwb=HWB, period_end=PERIOD_END, out_dir=str(tmp_path / "out"),
+                             data_dir=str(tmp_path / "data"), return_state=True)
+    assert state.is_failed() and state.name == "Blocked"
+    outcome = state.result(raise_on_failure=False)
     assert outcome.status == "blocked" and not outcome.workbook.exists()
     dupes = [f for f in outcome.blocking if f.rule == "key.duplicate_across_files"]
     # S1..S10 of the fixture: every spell of the v2 file names its twin in the original; S9 is another HWB's
@@ -213,8 +215,9 @@ def test_an_object_changed_between_list_and_get_is_retried_then_a_file_finding_n
     monkeypatch.setattr("flows.ingest.list_source", list_then_change)
     monkeypatch.setattr(sources, "FETCH_DELAYS", (0.1, 0.1))
     data, out = tmp_path / "data", tmp_path / "out"
-    outcome = fortnightly_flow(source=f"s3://{bucket}/p/", hwb=HWB, period_end=PERIOD_END, out_dir=str(out),
-                               data_dir=str(data))
+    state = fortnightly_flow(source=f"s3://{bucket}/p/", hwb=HWB, period_end=PERIOD_END, out_dir=str(out),
+                             data_dir=str(data), return_state=True)
+    outcome = state.result(raise_on_failure=False)
     problems = {(f.file, f.rule) for f in outcome.blocking if f.row is None}
     assert problems == {("spend_x.csv", "file.incomplete"), ("reablement_x.csv", "file.incomplete"),
                         ("discharges_rgn.xlsx", "file.fetch_failed")}
