@@ -236,6 +236,20 @@ def cmd_trace(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_why(args: argparse.Namespace) -> int:
+    from bcf.why import WhyError, render, why_figure, why_row
+
+    try:
+        if args.row_or_key.isdigit():
+            answers = why_row(Path(args.workbook), args.file_or_figure, int(args.row_or_key), args.sheet)
+        else:
+            answers = why_figure(Path(args.workbook), args.file_or_figure, args.row_or_key)
+    except WhyError as exc:
+        raise UsageError(str(exc)) from exc
+    sys.stdout.write(render(answers, args.format))
+    return EXIT_OK
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from prefect import serve
 
@@ -509,6 +523,15 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("figure", help="figure id, or Sheet!A1")
     tr.add_argument("--format", choices=["table", "csv"], default="table")
     tr.set_defaults(func=cmd_trace)
+
+    why = sub.add_parser("why", help="which figures one source row counts in, or the first reason it was left out")
+    why.add_argument("workbook")
+    why.add_argument("file_or_figure", metavar="FILE|FIGURE",
+                     help="an input's file name (or sha256, or a path to a copy), or a figure id")
+    why.add_argument("row_or_key", metavar="ROW|KEY", help="row number (header = 1), or the row's key for a figure")
+    why.add_argument("--sheet", help="plan workbook sheet (schemes, income, ...) when the row number is ambiguous")
+    why.add_argument("--format", choices=["table", "csv"], default="table")
+    why.set_defaults(func=cmd_why)
     return parser
 
 
