@@ -140,9 +140,18 @@ def _print_outcome(outcome) -> None:  # type: ignore[no-untyped-def]
 def cmd_run_fortnightly(args: argparse.Namespace) -> int:
     from flows.fortnightly import fortnightly_flow
 
+    from transforms.template import TemplateError
+
     _check_hwb(args.hwb)
-    outcome = fortnightly_flow(source=args.source, hwb=args.hwb, period_end=args.period_end.isoformat(),
-                               out_dir=args.out, data_dir=str(_data_dir(args)))
+    if args.template and not Path(args.template).is_file():
+        raise UsageError(f"template not found: {args.template}")
+    try:
+        outcome = fortnightly_flow(source=args.source, hwb=args.hwb, period_end=args.period_end.isoformat(),
+                                   out_dir=args.out, data_dir=str(_data_dir(args)), template=args.template,
+                                   cell_map=args.cell_map, template_lineage=args.template_lineage,
+                                   accept_template_losses=args.accept_template_losses)
+    except TemplateError as exc:
+        raise UsageError(str(exc)) from exc
     _print_outcome(outcome)
     return EXIT_OK if outcome.status == "written" else EXIT_BLOCKED
 
@@ -161,7 +170,9 @@ def cmd_run_quarterly(args: argparse.Namespace) -> int:
         raise UsageError(f"template not found: {args.template}")
     try:
         outcome = quarterly_flow(source=args.source, hwb=args.hwb, quarter=args.quarter, out_dir=args.out,
-                                 data_dir=str(_data_dir(args)), template=args.template, cell_map=args.cell_map)
+                                 data_dir=str(_data_dir(args)), template=args.template, cell_map=args.cell_map,
+                                 template_lineage=args.template_lineage,
+                                 accept_template_losses=args.accept_template_losses)
     except TemplateError as exc:
         raise UsageError(str(exc)) from exc
     _print_outcome(outcome)
@@ -183,11 +194,32 @@ def cmd_run_icb(args: argparse.Namespace) -> int:
 
 
 def cmd_cellmap(args: argparse.Namespace) -> int:
+    from openpyxl import load_workbook
+
+    from bcf.cellmap import propose
     from bcf.quarterly import Quarter
     from transforms.template import cell_map_text
 
-    months = Quarter.parse("E06000017", args.quarter).months if args.quarter else None
-    sys.stdout.write(cell_map_text(Path(args.workbook), months))
+    try:
+        months = Quarter.parse("E06000017", args.quarter).months if args.quarter else None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    path = Path(args.workbook)
+    if not path.is_file():
+        raise UsageError(f"workbook not found: {path}")
+    if any(n.startswith(("q.", "df.")) for n in load_workbook(path, read_only=True).defined_names):
+        sys.stdout.write(cell_map_text(path, months))  # a workbook we wrote: its defined names are the map
+        return EXIT_OK
+    which, proposal = propose(path, args.return_kind, months)
+    text = proposal.toml(f"Proposed by `bcf cellmap` from the labels of {path.name} ({which} return).\n"
+                         "Check it, then fill in the lines at the end for the figures it could not place.")
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    print(f"{len(proposal.cells)} figure(s) placed, {len(proposal.unplaced)} not placed"
+          + (f": {', '.join(list(proposal.unplaced)[:8])}{' ...' if len(proposal.unplaced) > 8 else ''}"
+             if proposal.unplaced else ""), file=sys.stderr)
     return EXIT_OK
 
 
@@ -425,6 +457,16 @@ def _preflight(args: argparse.Namespace) -> None:
         raise UsageError(str(exc)) from exc
 
 
+def _template_options(parser: argparse.ArgumentParser, which: str) -> None:
+    parser.add_argument("--template", help=f"fill this XLSX template ({which} national template) through the cell "
+                        "map instead of the built-in layout")
+    parser.add_argument("--cell-map", help="TOML cell map for --template (default: config/settings.toml)")
+    parser.add_argument("--template-lineage", action="store_true",
+                        help="also add a Lineage sheet and a defined name per figure to the filled template")
+    parser.add_argument("--accept-template-losses", action="store_true",
+                        help="fill even when openpyxl would drop an image, chart or validation of the template")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bcf", description="Better Care Fund and Discharge Fund returns pipeline")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -464,6 +506,7 @@ def build_parser() -> argparse.ArgumentParser:
     fort.add_argument("--source", required=True)
     fort.add_argument("--hwb", required=True)
     fort.add_argument("--period-end", type=_date, required=True)
+    _template_options(fort, "the Discharge Fund fortnightly")
     fort.add_argument("--out", default="returns")
     fort.add_argument("--data-dir")
     fort.add_argument("--allow-development-key", action="store_true", help=ALLOW_HELP)
@@ -473,8 +516,7 @@ def build_parser() -> argparse.ArgumentParser:
     qtr.add_argument("--source", required=True)
     qtr.add_argument("--hwb", required=True)
     qtr.add_argument("--quarter", required=True, help="like 2023-24-Q3")
-    qtr.add_argument("--template", help="fill this XLSX template through the cell map instead of the built-in layout")
-    qtr.add_argument("--cell-map", help="TOML cell map for --template (default: config/settings.toml)")
+    _template_options(qtr, "the BCF quarterly")
     qtr.add_argument("--out", default="returns")
     qtr.add_argument("--data-dir")
     qtr.add_argument("--allow-development-key", action="store_true", help=ALLOW_HELP)
@@ -491,9 +533,13 @@ def build_parser() -> argparse.ArgumentParser:
     icb.add_argument("--allow-development-key", action="store_true", help=ALLOW_HELP)
     icb.set_defaults(func=cmd_run_icb)
 
-    cmap = sub.add_parser("cellmap", help="print a cell map from a workbook's defined names (start of a new map)")
+    cmap = sub.add_parser("cellmap", help="propose a cell map for a national template from its own labels (or "
+                          "print the map of a workbook the pipeline wrote, from its defined names)")
     cmap.add_argument("workbook")
     cmap.add_argument("--quarter", help="write this quarter's months as {m1} {m2} {m3}")
+    cmap.add_argument("--return", dest="return_kind", choices=["fortnightly", "quarterly"],
+                      help="which return the template is for (default: read from its labels)")
+    cmap.add_argument("--out", help="write the map to this TOML file instead of printing it")
     cmap.set_defaults(func=cmd_cellmap)
 
     back = sub.add_parser("backfill", help="fortnightly returns for every scheduled fortnight in a date range")

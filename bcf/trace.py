@@ -41,7 +41,21 @@ def resolve_figure(manifest: dict, figure: str) -> dict:  # type: ignore[type-ar
     raise TraceError(f"No figure {figure!r} in {manifest['return']['workbook']} (give a figure id or Sheet!A1)")
 
 
+LINEAGE_FIELDS = ["figure_id", "role", "query_id", "file", "row", "key", "contribution"]
+
+
 def lineage_rows(workbook: Path, figure_id: str) -> list[dict[str, str]]:
+    """One figure's rows. The Parquet copy is sorted by figure id, so DuckDB's filter reads only the row groups
+    that can hold it (a cover figure reads none); a pack without it falls back to scanning the CSV."""
+    parquet = pack_dir(workbook) / "lineage.parquet"
+    if parquet.exists():
+        import duckdb
+
+        with duckdb.connect() as con:
+            cols = ", ".join(f'CAST("{c}" AS VARCHAR)' for c in LINEAGE_FIELDS)
+            got = con.execute(f"SELECT {cols} FROM read_parquet(?) WHERE figure_id = ? "
+                              "ORDER BY file, \"row\", role", [str(parquet), figure_id]).fetchall()
+        return [{k: "" if v is None else v for k, v in zip(LINEAGE_FIELDS, r, strict=True)} for r in got]
     with open(pack_dir(workbook) / "lineage.csv", newline="", encoding="utf-8") as fh:
         return [r for r in csv.DictReader(fh) if r["figure_id"] == figure_id]
 

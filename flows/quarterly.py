@@ -33,24 +33,28 @@ def latest_quarter_before(run_date: dt.date) -> str:
 
 
 @task(name="produce-quarterly-return", cache_policy=NO_CACHE)
-def produce_task(data_dir: Path, quarter: Quarter, out_dir: Path, run: RunInfo, template: str | None,
-                 cell_map: str | None) -> ReturnOutcome:
+def produce_task(data_dir: Path, quarter: Quarter, out_dir: Path, run: RunInfo,
+                 options: returns.TemplateOptions) -> ReturnOutcome:
     with db.connect(warehouse_path(data_dir)) as con:
         return produce(con, quarter.hwb, quarter.params(), out_dir / quarter.file_name, run,
-                       returns.quarterly(quarter, template, cell_map))
+                       returns.quarterly(quarter, options=options))
 
 
 @flow(name="quarterly-return", log_prints=True, on_failure=[alert_on_failure])
 def quarterly_flow(source: str, hwb: str, quarter: str | None = None, out_dir: str = "returns",
                    data_dir: str = "bcf_data", template: str | None = None,
-                   cell_map: str | None = None) -> ReturnOutcome:
+                   cell_map: str | None = None, template_lineage: bool = False,
+                   accept_template_losses: bool = False) -> ReturnOutcome:
     """quarter like 2023-24-Q3; defaults to the last quarter that ended before today."""
     q = Quarter.parse(hwb, quarter or latest_quarter_before(dt.date.today()))
     params = {"source": source, **recorded(q.params()),
               "out_dir": out_dir, "data_dir": data_dir, "template": template, "cell_map": cell_map}
+    options = returns.TemplateOptions(template, cell_map, template_lineage, accept_template_losses)
+    if template:
+        params |= {"template_lineage": template_lineage, "accept_template_losses": accept_template_losses}
     with ledger_run(Path(data_dir), "quarterly-return", params) as ledger:
         ingest(source, Path(data_dir), ledger.run.run_id)
-        outcome = produce_task(Path(data_dir), q, Path(out_dir), ledger.run, template, cell_map)
+        outcome = produce_task(Path(data_dir), q, Path(out_dir), ledger.run, options)
         settle(ledger, outcome)
     report_outcome("quarterly-return", f"bcf {hwb} {q.label}", hwb, q.label, outcome, HEADLINE,
                    ledger.run.flow_run_id)
