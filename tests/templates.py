@@ -196,9 +196,13 @@ def fortnightly_template(path: Path, schemes: list[tuple[str, str]]) -> Path:
     _title(cover, "Adult Social Care Discharge Fund: fortnightly activity and spend report")
     cover.add_image(_logo(), "G3")
     for r, label in ((4, "Health and Wellbeing Board"), (5, "HWB code"), (6, "Reporting period start"),
-                     (7, "Reporting period end"), (8, "Fund year"), (9, "Completed by")):
+                     (7, "Reporting period end"), (8, "Fund year"), (9, "Completed by"),
+                     (10, "Signed off on behalf of the Board? (Yes/No)")):
         cover.cell(row=r, column=2, value=label)
         _input(cover, f"C{r}")
+    signed = DataValidation(type="list", formula1="=YesNo", allow_blank=True)
+    cover.add_data_validation(signed)
+    signed.add("C10")
 
     dis = book.create_sheet("Discharges")
     _title(dis, "Hospital discharges in the reporting period (acute, excluding deaths)")

@@ -40,23 +40,24 @@ class TemplateLoss(TemplateError):
 
 
 # What a template holds that must survive the fill: (label, part of the package, regex counted in it)
-FEATURES = [
-    ("image", r"xl/drawings/drawing\d+\.xml", r"<xdr:pic>"),
-    ("chart", r"xl/charts/chart\d+\.xml", r"<c:chartSpace"),
-    ("shape or text box", r"xl/drawings/drawing\d+\.xml", r"<xdr:sp>|<xdr:sp "),
-    ("data validation", r"xl/worksheets/sheet\d+\.xml", r"<dataValidation "),
-    ("cross-sheet data validation (Excel 2010 extension)", r"xl/worksheets/sheet\d+\.xml", r"<x14:dataValidation "),
-    ("conditional format", r"xl/worksheets/sheet\d+\.xml", r"<conditionalFormatting "),
-    ("conditional format (Excel 2010 extension)", r"xl/worksheets/sheet\d+\.xml", r"<x14:conditionalFormatting"),
-    ("sparkline group", r"xl/worksheets/sheet\d+\.xml", r"<x14:sparklineGroup "),
-    ("form control", r"xl/worksheets/sheet\d+\.xml", r"<control "),
-    ("merged range", r"xl/worksheets/sheet\d+\.xml", r"<mergeCell "),
-    ("formula", r"xl/worksheets/sheet\d+\.xml", r"<f>|<f "),
-    ("sheet protection", r"xl/worksheets/sheet\d+\.xml", r"<sheetProtection "),
-    ("hidden sheet", r"xl/workbook\.xml", r"<sheet [^>]*state=\"(?:hidden|veryHidden)\""),
-    ("defined name", r"xl/workbook\.xml", r"<definedName "),
-    ("comment", r"xl/comments\d*\.xml", r"<comment "),
-    ("pivot table", r"xl/pivotTables/pivotTable\d+\.xml", r"<pivotTableDefinition"),
+FEATURES = [  # (?:p:)? : Excel writes namespace prefixes, openpyxl a default namespace
+    ("image", r"xl/drawings/drawing\d+\.xml", r"<(?:xdr:)?pic[\s>]"),
+    ("chart", r"xl/charts/chart\d+\.xml", r"<(?:c:)?chartSpace[\s>]"),
+    ("shape or text box", r"xl/drawings/drawing\d+\.xml", r"<(?:xdr:)?sp[\s>]"),
+    ("data validation", r"xl/worksheets/sheet\d+\.xml", r"<(?:x:)?dataValidation[\s>]"),
+    ("cross-sheet data validation (Excel 2010 extension)", r"xl/worksheets/sheet\d+\.xml",
+     r"<x14:dataValidation[\s>]"),
+    ("conditional format", r"xl/worksheets/sheet\d+\.xml", r"<(?:x:)?conditionalFormatting[\s>]"),
+    ("conditional format (Excel 2010 extension)", r"xl/worksheets/sheet\d+\.xml", r"<x14:conditionalFormatting[\s>]"),
+    ("sparkline group", r"xl/worksheets/sheet\d+\.xml", r"<x14:sparklineGroup[\s>]"),
+    ("form control", r"xl/worksheets/sheet\d+\.xml", r"<(?:x:)?control[\s>]"),
+    ("merged range", r"xl/worksheets/sheet\d+\.xml", r"<(?:x:)?mergeCell[\s>]"),
+    ("formula", r"xl/worksheets/sheet\d+\.xml", r"<(?:x:)?f[\s>]"),
+    ("sheet protection", r"xl/worksheets/sheet\d+\.xml", r"<(?:x:)?sheetProtection[\s>]"),
+    ("hidden sheet", r"xl/workbook\.xml", r"<(?:x:)?sheet [^>]*state=\"(?:hidden|veryHidden)\""),
+    ("defined name", r"xl/workbook\.xml", r"<(?:x:)?definedName[\s>]"),
+    ("comment", r"xl/comments\d*\.xml", r"<(?:x:)?comment[\s>]"),
+    ("pivot table", r"xl/pivotTables/pivotTable\d+\.xml", r"<(?:x:)?pivotTableDefinition[\s>]"),
     ("VBA project", r"xl/vbaProject\.bin", r""),
 ]
 
