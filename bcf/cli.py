@@ -149,7 +149,7 @@ def cmd_run_fortnightly(args: argparse.Namespace) -> int:
         outcome = fortnightly_flow(source=args.source, hwb=args.hwb, period_end=args.period_end.isoformat(),
                                    out_dir=args.out, data_dir=str(_data_dir(args)), template=args.template,
                                    cell_map=args.cell_map, template_lineage=args.template_lineage,
-                                   accept_template_losses=args.accept_template_losses)
+                                   accept_template_losses=args.accept_template_losses, signoff=_signoff(args))
     except TemplateError as exc:
         raise UsageError(str(exc)) from exc
     _print_outcome(outcome)
@@ -172,7 +172,7 @@ def cmd_run_quarterly(args: argparse.Namespace) -> int:
         outcome = quarterly_flow(source=args.source, hwb=args.hwb, quarter=args.quarter, out_dir=args.out,
                                  data_dir=str(_data_dir(args)), template=args.template, cell_map=args.cell_map,
                                  template_lineage=args.template_lineage,
-                                 accept_template_losses=args.accept_template_losses)
+                                 accept_template_losses=args.accept_template_losses, signoff=_signoff(args))
     except TemplateError as exc:
         raise UsageError(str(exc)) from exc
     _print_outcome(outcome)
@@ -457,7 +457,17 @@ def _preflight(args: argparse.Namespace) -> None:
         raise UsageError(str(exc)) from exc
 
 
+def _signoff(args: argparse.Namespace) -> dict[str, str] | None:
+    given = {k: getattr(args, k) for k in ("completed_by", "contact", "signed_off_by", "signed_off_on")
+             if getattr(args, k, None)}
+    return given or None
+
+
 def _template_options(parser: argparse.ArgumentParser, which: str) -> None:
+    parser.add_argument("--completed-by", help="the Cover's 'Completed by' (default: config/settings.toml [signoff])")
+    parser.add_argument("--contact", help="the Cover's contact e-mail and telephone")
+    parser.add_argument("--signed-off-by", help="who signed the return off for the Health and Wellbeing Board")
+    parser.add_argument("--signed-off-on", help="the sign-off date")
     parser.add_argument("--template", help=f"fill this XLSX template ({which} national template) through the cell "
                         "map instead of the built-in layout")
     parser.add_argument("--cell-map", help="TOML cell map for --template (default: config/settings.toml)")

@@ -88,8 +88,8 @@ def _computed(manifest: dict, pack: Path, result: Reproduction):  # type: ignore
                                           options.lineage, options.accept_losses)
     if name.startswith("df_fortnightly_"):
         period = Fortnight.ending(ret["hwb"], dt.date.fromisoformat(ret["period_end"]))
-        return returns.fortnightly(period, options if options.template else None)
-    return returns.quarterly(Quarter.parse(ret["hwb"], ret["quarter"]), options=options)
+        return returns.fortnightly(period, options if options.template else None, ret.get("signoff"))
+    return returns.quarterly(Quarter.parse(ret["hwb"], ret["quarter"]), options=options, signoff=ret.get("signoff"))
 
 
 def _cell_differences(given: Path, rebuilt: Path, manifest: dict) -> list[str]:  # type: ignore[type-arg]

@@ -45,19 +45,21 @@ def _writer(options: TemplateOptions, which: str, months: list[dt.date]):  # typ
     return writer
 
 
-def fortnightly(period: Fortnight,
-                options: TemplateOptions | None = None) -> Callable[[duckdb.DuckDBPyConnection], Computed]:
+def fortnightly(period: Fortnight, options: TemplateOptions | None = None,
+                signoff: dict[str, str] | None = None) -> Callable[[duckdb.DuckDBPyConnection], Computed]:
+    """`signoff` (completed_by, contact, signed_off_by, signed_off_on) fills the built-in Cover's fields."""
     def build(con: duckdb.DuckDBPyConnection) -> Computed:
         ret = compute_fortnightly(con, period)
+        layouts = df_workbook.layouts(ret, signoff)
         if options and options.template:
-            return Computed(ret.figures, df_workbook.layouts(ret), df_workbook.ALLOWED_BLANK,
-                            _writer(options, "fortnightly", []))
-        return Computed(ret.figures, df_workbook.layouts(ret), df_workbook.ALLOWED_BLANK)
+            return Computed(ret.figures, layouts, df_workbook.ALLOWED_BLANK, _writer(options, "fortnightly", []))
+        return Computed(ret.figures, layouts, df_workbook.ALLOWED_BLANK)
     return build
 
 
 def quarterly(quarter: Quarter, template: str | None = None, cell_map: str | None = None,
-              options: TemplateOptions | None = None) -> Callable[[duckdb.DuckDBPyConnection], Computed]:
+              options: TemplateOptions | None = None,
+              signoff: dict[str, str] | None = None) -> Callable[[duckdb.DuckDBPyConnection], Computed]:
     options = options or TemplateOptions(template, cell_map)
 
     def build(con: duckdb.DuckDBPyConnection) -> Computed:
@@ -66,5 +68,5 @@ def quarterly(quarter: Quarter, template: str | None = None, cell_map: str | Non
             writer = _writer(options, "quarterly", quarter.months)
         else:
             writer = partial(write_workbook, checklist=False)
-        return Computed(ret.figures, q_workbook.layouts(ret), q_workbook.allowed_blank(ret), writer)
+        return Computed(ret.figures, q_workbook.layouts(ret, signoff), q_workbook.allowed_blank(ret), writer)
     return build

@@ -23,16 +23,18 @@ HEADLINE = ["df.discharges.total", "df.discharges.usual_residence", "df.discharg
 
 @task(name="produce-fortnightly-return", cache_policy=NO_CACHE)
 def produce_task(data_dir: Path, period: Fortnight, out_dir: Path, run: RunInfo,
-                 options: returns.TemplateOptions | None = None) -> ReturnOutcome:
+                 options: returns.TemplateOptions | None = None,
+                 signoff: dict[str, str] | None = None) -> ReturnOutcome:
     with db.connect(warehouse_path(data_dir)) as con:
         return produce(con, period.hwb, period.params(), out_dir / period.file_name, run,
-                       returns.fortnightly(period, options))
+                       returns.fortnightly(period, options, signoff))
 
 
 @flow(name="fortnightly-return", log_prints=True, on_failure=[alert_on_failure])
 def fortnightly_flow(source: str, hwb: str, period_end: str | None = None, out_dir: str = "returns",
                      data_dir: str = "bcf_data", template: str | None = None, cell_map: str | None = None,
-                     template_lineage: bool = False, accept_template_losses: bool = False) -> ReturnOutcome:
+                     template_lineage: bool = False, accept_template_losses: bool = False,
+                     signoff: dict[str, str] | None = None) -> ReturnOutcome:
     """period_end (yyyy-mm-dd) defaults to the day before the latest submission Friday (anchor 6 January 2023).
     With `template`, the national template is filled through `cell_map` instead of the built-in layout."""
     end = dt.date.fromisoformat(period_end) if period_end else scheduled_period_end(dt.date.today())
@@ -43,9 +45,11 @@ def fortnightly_flow(source: str, hwb: str, period_end: str | None = None, out_d
         options = returns.TemplateOptions(template, cell_map, template_lineage, accept_template_losses)
         params |= {"template": template, "cell_map": cell_map, "template_lineage": template_lineage,
                    "accept_template_losses": accept_template_losses}
+    if signoff:
+        params["signoff"] = signoff
     with ledger_run(Path(data_dir), "fortnightly-return", params) as ledger:
         ingest(source, Path(data_dir), ledger.run.run_id)
-        outcome = produce_task(Path(data_dir), period, Path(out_dir), ledger.run, options)
+        outcome = produce_task(Path(data_dir), period, Path(out_dir), ledger.run, options, signoff)
         settle(ledger, outcome)
     report_outcome("fortnightly-return", f"df {hwb} {end.isoformat()}", hwb, end.isoformat(), outcome, HEADLINE,
                    ledger.run.flow_run_id)

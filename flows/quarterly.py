@@ -34,17 +34,17 @@ def latest_quarter_before(run_date: dt.date) -> str:
 
 @task(name="produce-quarterly-return", cache_policy=NO_CACHE)
 def produce_task(data_dir: Path, quarter: Quarter, out_dir: Path, run: RunInfo,
-                 options: returns.TemplateOptions) -> ReturnOutcome:
+                 options: returns.TemplateOptions, signoff: dict[str, str] | None = None) -> ReturnOutcome:
     with db.connect(warehouse_path(data_dir)) as con:
         return produce(con, quarter.hwb, quarter.params(), out_dir / quarter.file_name, run,
-                       returns.quarterly(quarter, options=options))
+                       returns.quarterly(quarter, options=options, signoff=signoff))
 
 
 @flow(name="quarterly-return", log_prints=True, on_failure=[alert_on_failure])
 def quarterly_flow(source: str, hwb: str, quarter: str | None = None, out_dir: str = "returns",
                    data_dir: str = "bcf_data", template: str | None = None,
                    cell_map: str | None = None, template_lineage: bool = False,
-                   accept_template_losses: bool = False) -> ReturnOutcome:
+                   accept_template_losses: bool = False, signoff: dict[str, str] | None = None) -> ReturnOutcome:
     """quarter like 2023-24-Q3; defaults to the last quarter that ended before today."""
     q = Quarter.parse(hwb, quarter or latest_quarter_before(dt.date.today()))
     params = {"source": source, **recorded(q.params()),
@@ -52,9 +52,11 @@ def quarterly_flow(source: str, hwb: str, quarter: str | None = None, out_dir: s
     options = returns.TemplateOptions(template, cell_map, template_lineage, accept_template_losses)
     if template:
         params |= {"template_lineage": template_lineage, "accept_template_losses": accept_template_losses}
+    if signoff:
+        params["signoff"] = signoff
     with ledger_run(Path(data_dir), "quarterly-return", params) as ledger:
         ingest(source, Path(data_dir), ledger.run.run_id)
-        outcome = produce_task(Path(data_dir), q, Path(out_dir), ledger.run, options)
+        outcome = produce_task(Path(data_dir), q, Path(out_dir), ledger.run, options, signoff)
         settle(ledger, outcome)
     report_outcome("quarterly-return", f"bcf {hwb} {q.label}", hwb, q.label, outcome, HEADLINE,
                    ledger.run.flow_run_id)
