@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -279,6 +280,23 @@ def cmd_why(args: argparse.Namespace) -> int:
     except WhyError as exc:
         raise UsageError(str(exc)) from exc
     sys.stdout.write(render(answers, args.format))
+    return EXIT_OK
+
+
+def cmd_briefing(args: argparse.Namespace) -> int:
+    from bcf.briefing import write
+
+    _check_hwb(args.hwb)
+    if not re.fullmatch(r"\d{4}-\d{2}", args.fund_year):
+        raise UsageError(f"not a fund year like 2022-23: {args.fund_year}")
+    started = _step(f"board briefing for {args.hwb} {args.fund_year} from the returns in {args.out} "
+                    "(and the warehouse for any fortnight or quarter without one)")
+    try:
+        xlsx, pdf = write(args.hwb, args.fund_year, Path(args.out), _data_dir(args), args.as_at)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    _done(started)
+    print(f"Wrote {xlsx}\nWrote {pdf}")
     return EXIT_OK
 
 
@@ -579,6 +597,14 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("figure", help="figure id, or Sheet!A1")
     tr.add_argument("--format", choices=["table", "csv"], default="table")
     tr.set_defaults(func=cmd_trace)
+
+    brf = sub.add_parser("briefing", help="a board briefing (XLSX with charts, and PDF) for a fund year")
+    brf.add_argument("--hwb", required=True)
+    brf.add_argument("--fund-year", required=True, help="like 2022-23")
+    brf.add_argument("--out", default="returns", help="the returns folder: read from, and written to")
+    brf.add_argument("--data-dir", help="warehouse for the periods with no return in --out")
+    brf.add_argument("--as-at", type=_date, help="only periods ended by this date (default today)")
+    brf.set_defaults(func=cmd_briefing)
 
     why = sub.add_parser("why", help="which figures one source row counts in, or the first reason it was left out")
     why.add_argument("workbook")

@@ -40,6 +40,23 @@ def produce_task(data_dir: Path, quarter: Quarter, out_dir: Path, run: RunInfo,
                        returns.quarterly(quarter, options=options, signoff=signoff))
 
 
+@task(name="board-briefing", cache_policy=NO_CACHE)
+def briefing_task(data_dir: Path, quarter: Quarter, out_dir: Path) -> None:
+    """The fund year's board briefing, refreshed after each quarterly return (bcf/briefing.py). A failure here is
+    logged as an error and leaves the return, already published, in place."""
+    from prefect.logging import get_run_logger
+
+    from bcf import briefing
+
+    if not briefing.enabled():
+        return
+    try:
+        xlsx, pdf = briefing.write(quarter.hwb, quarter.fund_year, out_dir, data_dir, until=quarter.q_end)
+        print(f"board briefing: {xlsx.name}, {pdf.name}")
+    except Exception as exc:  # the return is written; the briefing is a by-product
+        get_run_logger().error("board briefing not written: %s", exc)
+
+
 @flow(name="quarterly-return", log_prints=True, on_failure=[alert_on_failure])
 def quarterly_flow(source: str, hwb: str, quarter: str | None = None, out_dir: str = "returns",
                    data_dir: str = "bcf_data", template: str | None = None,
@@ -58,6 +75,8 @@ def quarterly_flow(source: str, hwb: str, quarter: str | None = None, out_dir: s
         ingest(source, Path(data_dir), ledger.run.run_id)
         outcome = produce_task(Path(data_dir), q, Path(out_dir), ledger.run, options, signoff)
         settle(ledger, outcome)
+    if outcome.status == "written":
+        briefing_task(Path(data_dir), q, Path(out_dir))
     report_outcome("quarterly-return", f"bcf {hwb} {q.label}", hwb, q.label, outcome, HEADLINE,
                    ledger.run.flow_run_id)
     return outcome
