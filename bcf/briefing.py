@@ -191,9 +191,11 @@ def summary(brief: Briefing) -> list[Line]:
                           f"{money(spent)} ({num(share(spent, income), 1)}% of income); balance "
                           f"{money(v.get('df.balance'))}.",
                           ("df.income.total", "df.spend.planned", "df.spend.to_date", "df.balance"), last.source))
+        over = _d(planned), _d(income)
         if v.get("df.check.plan_within_income") == "No":
-            lines.append(Line(f"The plan spends {money(_d(planned) - _d(income) if _d(planned) is not None and _d(income) is not None else None)} "  # noqa: E501
-                              "more than the fund's income: the plan needs correcting or more income.",
+            excess = over[0] - over[1] if over[0] is not None and over[1] is not None else None
+            lines.append(Line(f"The plan spends {money(excess)} more than the fund's income: the plan needs "
+                              "correcting or more income.",
                               ("df.check.plan_within_income", "df.spend.planned", "df.income.total"), last.source,
                               alert=True))
         if v.get("df.check.spend_within_income") == "No":
@@ -340,8 +342,8 @@ def write_xlsx(brief: Briefing, path: Path) -> Path:
         chart.title = METRIC_LABEL[m]
         first = 2 + k * len(brief.quarters)
         last = first + len(brief.quarters) - 1
-        for col, title in ((3, "Plan"), (4, "Actual")):
-            series = Series(Reference(quarters, min_col=col, min_row=first, max_row=last), title=title)
+        for column, name in ((3, "Plan"), (4, "Actual")):
+            series = Series(Reference(quarters, min_col=column, min_row=first, max_row=last), title=name)
             chart.series.append(series)
         chart.set_categories(Reference(quarters, min_col=2, min_row=first, max_row=last))
         chart.width, chart.height = 13, 7
@@ -378,7 +380,7 @@ def write_pdf(brief: Briefing, path: Path) -> Path:
     plt.rcParams.update({"pdf.fonttype": 42, "font.size": 9, "axes.spines.top": False, "axes.spines.right": False})
     a4 = (11.69, 8.27)
     title = f"{hwb_name(brief.hwb)} ({brief.hwb}) - Better Care Fund and Discharge Fund, {brief.fund_year}"
-    ends = [p.end for p in brief.fortnights]
+    ends: Any = [p.end for p in brief.fortnights]  # matplotlib takes dates; its stubs say numbers
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".pdf.tmp")
     os.close(fd)
     try:
@@ -500,7 +502,7 @@ def write_pdf(brief: Briefing, path: Path) -> Path:
     return path
 
 
-def _f(v: Any) -> float | None:
+def _f(v: Any) -> Any:
     d = _d(v)
     return None if d is None else float(d)  # plotting only: the figures themselves stay Decimal
 

@@ -140,7 +140,6 @@ def _print_outcome(outcome) -> None:  # type: ignore[no-untyped-def]
 
 def cmd_run_fortnightly(args: argparse.Namespace) -> int:
     from flows.fortnightly import fortnightly_flow
-
     from transforms.template import TemplateError
 
     _check_hwb(args.hwb)

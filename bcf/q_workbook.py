@@ -30,8 +30,9 @@ def signoff_rows(values: dict[str, str] | None) -> list[list[LayoutCell]]:
     from bcf.settings import settings
 
     given = {**settings().get("signoff", {}), **{k: v for k, v in (values or {}).items() if v}}
-    return [[None], [Header("Completion and sign-off"), None],
-            *[[label, Field(str(given.get(key, "") or ""))] for key, label in SIGNOFF_FIELDS]]
+    rows: list[list[LayoutCell]] = [[None], [Header("Completion and sign-off"), None]]
+    rows += [[label, Field(str(given.get(key, "") or ""))] for key, label in SIGNOFF_FIELDS]
+    return rows
 
 
 def allowed_blank(ret: QuarterlyReturn) -> set[str]:

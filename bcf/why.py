@@ -69,14 +69,12 @@ def mask_text(text: str) -> str:
 
 def parse_family(text: str) -> Family:
     head: dict[str, str] = {}
-    rules: list[Rule] = []
-    current: list[Any] | None = None
+    rules: list[tuple[str, str, tuple[str, ...], list[str]]] = []
     for line in text.splitlines():
         rule = _RULE.match(line)
         if rule:
             cols = tuple(c.strip() for c in (rule.group(3) or "").split(",") if c.strip())
-            current = [rule.group(1), rule.group(2), cols, []]
-            rules.append(current)  # type: ignore[arg-type]
+            rules.append((rule.group(1), rule.group(2), cols, []))
             continue
         header = re.match(r"--\s*(family|returns|table|figures|key):\s*(.*)$", line)
         if header:
@@ -84,12 +82,12 @@ def parse_family(text: str) -> Family:
             continue
         if line.strip().startswith("--") or not line.strip():
             continue
-        if current is None:
+        if not rules:
             raise ValueError(f"predicate before any '-- keep' line: {line}")
-        current[3].append(line)
+        rules[-1][3].append(line)
     fid, _, title = head["family"].partition("|")
     return Family(fid.strip(), title.strip(), head["returns"], head["table"], re.compile(head["figures"]),
-                  head["key"], tuple(Rule(c, r, cols, "\n".join(p)) for c, r, cols, p in rules))  # type: ignore[misc]
+                  head["key"], tuple(Rule(c, r, cols, "\n".join(p)) for c, r, cols, p in rules))
 
 
 @cache
@@ -237,10 +235,11 @@ def _lineage(workbook: Path, file_id: str, rows: list[int]) -> list[tuple[int, s
     path = pack_dir(workbook) / "lineage.parquet"
     if not rows:
         return []
-    got = duckdb.sql(
-        f"SELECT \"row\", \"key\", figure_id, CAST(contribution AS VARCHAR) FROM read_parquet('{path}') "
-        f"WHERE file_id = '{file_id}' AND \"row\" IN ({', '.join(str(int(r)) for r in rows)}) "
-        "ORDER BY figure_id").fetchall()
+    with duckdb.connect() as con:
+        got = con.execute(
+            "SELECT \"row\", \"key\", figure_id, CAST(contribution AS VARCHAR) FROM read_parquet(?) "
+            "WHERE file_id = ? AND list_contains(?, \"row\") ORDER BY figure_id",
+            [str(path), file_id, [int(r) for r in rows]]).fetchall()
     return [(int(r[0]), str(r[1]), str(r[2]), str(r[3])) for r in got]
 
 

@@ -34,7 +34,8 @@ def latest_quarter_before(run_date: dt.date) -> str:
 
 @task(name="produce-quarterly-return", cache_policy=NO_CACHE)
 def produce_task(data_dir: Path, quarter: Quarter, out_dir: Path, run: RunInfo,
-                 options: returns.TemplateOptions, signoff: dict[str, str] | None = None) -> ReturnOutcome:
+                 options: returns.TemplateOptions | None = None,
+                 signoff: dict[str, str] | None = None) -> ReturnOutcome:
     with db.connect(warehouse_path(data_dir)) as con:
         return produce(con, quarter.hwb, quarter.params(), out_dir / quarter.file_name, run,
                        returns.quarterly(quarter, options=options, signoff=signoff))
