@@ -116,7 +116,8 @@ def _print_setup(sheet: Worksheet, header: str, title_rows: str | None) -> None:
     sheet.page_setup.fitToHeight = 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
     sheet.print_options.gridLines = False
-    sheet.page_margins.top = sheet.page_margins.bottom = 0.6
+    sheet.page_margins.top = sheet.page_margins.bottom = 0.75
+    sheet.page_margins.header = sheet.page_margins.footer = 0.3
     if title_rows:
         sheet.print_title_rows = title_rows
     sheet.oddHeader.left.text = header.replace("&", "&&")
