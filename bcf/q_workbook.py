@@ -35,6 +35,16 @@ def signoff_rows(values: dict[str, str] | None) -> list[list[LayoutCell]]:
     return rows
 
 
+SCHEME_PARTS = ("planned_spend", "actual_spend_ytd", "planned_output", "actual_output_ytd")
+
+
+def scheme_block(sid: str, name: str | None) -> list[list[LayoutCell]]:
+    """A scheme's lines on Spend and Activity: its all-sources line first. The national template has one line per
+    scheme and funding source; those lines (q.scheme.<sid>.<source>.*) belong under this one, after it, so the
+    scheme lines above and below keep their order."""
+    return [[sid, name or ""] + [Ref(f"q.scheme.{scheme_slug(sid)}.{p}") for p in SCHEME_PARTS]]
+
+
 def allowed_blank(ret: QuarterlyReturn) -> set[str]:
     """Blanks returns.md prescribes: zero denominators, absent metric_actuals or capacity."""
     return {f.id for f in ret.figures if f.value is None and (
@@ -57,11 +67,7 @@ def layouts(ret: QuarterlyReturn, signoff: dict[str, str] | None = None) -> list
          Ref(f"q.cd.{service}.{month:%Y_%m}.capacity"), Ref(f"q.cd.{service}.{month:%Y_%m}.gap")]
         for service in CD_SERVICES for month in q.months
     ]
-    scheme_rows: list[list[LayoutCell]] = [
-        [sid, name or ""] + [Ref(f"q.scheme.{scheme_slug(sid)}.{p}") for p in (
-            "planned_spend", "actual_spend_ytd", "planned_output", "actual_output_ytd")]
-        for sid, name in ret.schemes
-    ]
+    scheme_rows: list[list[LayoutCell]] = [row for sid, name in ret.schemes for row in scheme_block(sid, name)]
     ie_rows: list[list[LayoutCell]] = [
         [SOURCE_LABEL.get(s, s)] + [Ref(f"q.ie.{s}.{p}") for p in ("income", "expenditure_ytd", "balance")]
         for s in [*ret.sources, "total"]

@@ -30,7 +30,7 @@ from bcf.settings import sql_dir
 from transforms.nhs_number import mask
 
 CSV_COLUMNS = ["file", "row", "key", "table", "outcome", "figure_id", "contribution", "family", "reason_code",
-               "reason", "detail"]
+               "reason", "detail", "role"]
 
 
 class WhyError(Exception):
@@ -221,26 +221,28 @@ class Answer:
     counted: list[tuple[str, str]] = field(default_factory=list)  # (figure id, contribution)
     left_out: list[tuple[Family, Rule, str]] = field(default_factory=list)
     note: str = ""
+    roles: list[str] = field(default_factory=list)  # the lineage role of each `counted` line
 
     def csv_rows(self) -> list[list[str]]:
         base = [self.file, str(self.row), self.key, self.table, self.outcome]
-        rows = [base + [fid, c, "", "", "", ""] for fid, c in self.counted]
-        rows += [base + ["", "", fam.id, rule.code, rule.reason, detail] for fam, rule, detail in self.left_out]
+        roles = self.roles or [""] * len(self.counted)
+        rows = [base + [fid, c, "", "", "", "", role] for (fid, c), role in zip(self.counted, roles, strict=True)]
+        rows += [base + ["", "", fam.id, rule.code, rule.reason, detail, ""] for fam, rule, detail in self.left_out]
         if not rows:
-            rows.append(base + ["", "", "", "", self.note, ""])
+            rows.append(base + ["", "", "", "", self.note, "", ""])
         return rows
 
 
-def _lineage(workbook: Path, file_id: str, rows: list[int]) -> list[tuple[int, str, str, str]]:
+def _lineage(workbook: Path, file_id: str, rows: list[int]) -> list[tuple[int, str, str, str, str]]:
     path = pack_dir(workbook) / "lineage.parquet"
     if not rows:
         return []
     with duckdb.connect() as con:
         got = con.execute(
-            "SELECT \"row\", \"key\", figure_id, CAST(contribution AS VARCHAR) FROM read_parquet(?) "
-            "WHERE file_id = ? AND list_contains(?, \"row\") ORDER BY figure_id",
+            "SELECT \"row\", \"key\", figure_id, CAST(contribution AS VARCHAR), role FROM read_parquet(?) "
+            "WHERE file_id = ? AND list_contains(?, \"row\") ORDER BY figure_id, role",
             [str(path), file_id, [int(r) for r in rows]]).fetchall()
-    return [(int(r[0]), str(r[1]), str(r[2]), str(r[3])) for r in got]
+    return [(int(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4])) for r in got]
 
 
 def _plain(value: str) -> str:
@@ -332,12 +334,12 @@ def _why_row(workbook: Path, manifest: dict[str, Any], con: duckdb.DuckDBPyConne
             continue
         for i, fam_row in enumerate(results[0][1]):
             key = fam_row["row_key"]
-            lineage = [(fid, c) for r, k, fid, c in _lineage(workbook, file_id, [row]) if k == key]
+            lineage = [(fid, c, role) for _r, k, fid, c, role in _lineage(workbook, file_id, [row]) if k == key]
             answer = Answer(name, row, key, table, "counted" if lineage else "not counted",
-                            counted=[(fid, _plain(c)) for fid, c in lineage])
+                            counted=[(fid, _plain(c)) for fid, c, _ in lineage], roles=[r for *_, r in lineage])
             for fam, rows in results:
                 got = failed_rule(fam, rows[i])
-                if got is not None and not any(fam.figures.search(fid) for fid, _ in lineage):
+                if got is not None and not any(fam.figures.search(fid) for fid, *_ in lineage):
                     answer.left_out.append((fam, *got))
             if not lineage and not answer.left_out:
                 answer.note = "in scope of every family yet in no figure's lineage: please report this as a bug"
@@ -368,8 +370,8 @@ def why_figure(workbook: Path, figure_id: str, key: str) -> list[Answer]:
     with warehouse_for(manifest) as (con, _source):
         for fam in fams:
             for r in evaluate(con, fam, params, f"CAST(({fam.key}) AS VARCHAR) = $why_key", {"why_key": key}):
-                lineage = [(fid, c) for _, k, fid, c in _lineage(workbook, r["file_id"], [int(r["source_row"])])
-                           if k == r["row_key"]]
+                lineage = [(fid, c) for _, k, fid, c, _role in _lineage(workbook, r["file_id"],
+                                                                         [int(r["source_row"])]) if k == r["row_key"]]
                 mine = [(fid, _plain(c)) for fid, c in lineage if fid == figure_id]
                 answer = Answer(names.get(r["file_id"], r["file_id"]), int(r["source_row"]), r["row_key"],
                                 fam.table, "counted" if mine else "not counted", counted=mine)
@@ -399,10 +401,17 @@ def render(answers: list[Answer], fmt: str = "table") -> str:
         where = f" ({a.table})" if a.table else ""
         out.write(f"{a.file} row {a.row}{' key ' + a.key if a.key else ''}{where}: {a.outcome.upper()}\n")
         if a.counted:
-            out.write(f"  contributes to {len(a.counted)} figure(s):\n")
-            for fid, c in a.counted:
-                out.write(f"    {fid:<52} {c}\n")
-        if a.left_out:
+            out.write(f"  contributes to {len({fid for fid, _ in a.counted})} figure(s):\n")
+            roles = a.roles or [""] * len(a.counted)
+            for (fid, c), role in zip(a.counted, roles, strict=True):
+                shown = f"{fid} ({role})" if role in ("numerator", "denominator") else fid
+                out.write(f"    {shown:<60} {c}\n")
+        same = {(rule.code, detail) for _, rule, detail in a.left_out}
+        if a.left_out and not a.counted and len(same) == 1 and len(a.left_out) > 1:
+            _, rule, detail = a.left_out[0]  # one reason for every family: say it once
+            out.write(f"  left out of every figure because: {rule.reason}" + (f" ({detail})" if detail else "") +
+                      "\n")
+        elif a.left_out:
             out.write("  left out of:\n" if a.counted else "  left out because:\n")
             for fam, rule, detail in a.left_out:
                 out.write(f"    {fam.title}: {rule.reason}" + (f" ({detail})" if detail else "") + "\n")

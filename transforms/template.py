@@ -162,8 +162,17 @@ def fill_template(template: Path, out: Path, figures: list[Figure], cell_map: di
                            "written. Re-save the template without them, or accept the loss with "
                            "--accept-template-losses.")
     if lost:
-        logging.getLogger("bcf").warning("the filled template lost %s (accepted)", "; ".join(lost))
+        _tell(f"the filled template lost {'; '.join(lost)} (accepted with --accept-template-losses)")
+    unmapped = [f.id for f in figures if f.id not in placed]
+    if unmapped:  # the cell map leaves these out: say so, the template has no Lineage sheet to show it
+        _tell(f"{len(unmapped)} figure(s) have no cell in the map and are not in the filled template: "
+              + ", ".join(unmapped[:10]) + (" ..." if len(unmapped) > 10 else ""))
     return where
+
+
+def _tell(message: str) -> None:
+    logging.getLogger("bcf").warning(message)
+    print(f"template: {message}")  # a flow's log_prints carries it to the run log
 
 
 def cell_map_text(workbook: Path, months: list[dt.date] | None = None) -> str:
