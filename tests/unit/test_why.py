@@ -188,3 +188,19 @@ def test_synthetic_year_agrees_with_lineage(tmp_path: Path) -> None:
     _check_answers(q, sample)
     bad = why_row(df, rwe.name, 2)
     assert bad[0].outcome == "rejected" and "age" in bad[0].note
+
+
+def test_a_superseded_file_is_named_as_such(tmp_path: Path) -> None:
+    src = write_df_fixture(tmp_path / "src")
+    old = tmp_path / "old_discharges_rwe.csv"
+    shutil.copy(src / "discharges_rwe.csv", old)
+    data = tmp_path / "data"
+    with db.connect(data / "warehouse.duckdb") as con:  # the first delivery, then a corrected one
+        for obj in sorted(list_source(str(src)), key=staging_key):
+            stage_file(con, obj, land(obj, data / "landing"), "run", b"k", RowValidator(), dt.date(2023, 2, 1))
+    lines = (src / "discharges_rwe.csv").read_text().splitlines()
+    (src / "discharges_rwe.csv").write_text("\n".join(lines[:-1]) + "\n")  # the trust drops its last row
+    wb = _build(src, data, tmp_path / "out", "df:2023-01-19", dt.date(2023, 2, 1))
+    answer = why_row(wb, str(old), 2)
+    assert answer[0].outcome == "superseded" and "superseded by a corrected delivery" in answer[0].note
+    assert why_row(wb, "discharges_rwe.csv", 2)[0].outcome == "counted"  # the name is the file in force
