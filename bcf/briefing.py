@@ -86,8 +86,10 @@ def period_ends(fund_year: str, until: dt.date) -> list[dt.date]:
 
 
 def collect(hwb: str, fund_year: str, out_dir: Path, data_dir: Path | None, until: dt.date | None = None,
-            con: duckdb.DuckDBPyConnection | None = None) -> Briefing:
-    """The figures of every fortnight and quarter of the fund year that has ended by `until` (default today)."""
+            con: duckdb.DuckDBPyConnection | None = None, compute_fortnights: bool = True) -> Briefing:
+    """The figures of every fortnight and quarter of the fund year that has ended by `until` (default today).
+    Without `compute_fortnights`, only fortnights with a return in `out_dir` are shown (a quarterly run uses this:
+    the scheduled fortnightly runs have written them, and recomputing a year of fortnights would double its time)."""
     until = until or dt.date.today()
     brief = Briefing(hwb, fund_year)
     missing_f: list[Fortnight] = []
@@ -96,7 +98,8 @@ def collect(hwb: str, fund_year: str, out_dir: Path, data_dir: Path | None, unti
         period = Fortnight.ending(hwb, end)
         got = _from_pack(out_dir / period.file_name)
         if got is None:
-            missing_f.append(period)
+            if compute_fortnights:
+                missing_f.append(period)
         else:
             brief.fortnights.append(Period(end.isoformat(), end, got, period.file_name))
     for n in (1, 2, 3, 4):
@@ -311,6 +314,8 @@ def write_xlsx(brief: Briefing, path: Path) -> Path:
             sheet.column_dimensions[col].width = 18
 
     charts = book.create_sheet("Charts", 1)
+    if not brief.fortnights:
+        n = 2  # no fortnightly return yet: the fortnight charts stay empty rather than point at nothing
     bar = BarChart()
     bar.type, bar.grouping, bar.overlap = "col", "stacked", 100
     bar.title, bar.y_axis.title = "Acute discharges per fortnight by pathway", "people"
@@ -518,15 +523,20 @@ def _footer(fig: Any, text: str) -> None:
 
 
 def write(hwb: str, fund_year: str, out_dir: Path, data_dir: Path | None, until: dt.date | None = None,
-          con: duckdb.DuckDBPyConnection | None = None) -> tuple[Path, Path]:
-    brief = collect(hwb, fund_year, out_dir, data_dir, until, con)
+          con: duckdb.DuckDBPyConnection | None = None, compute_fortnights: bool = True) -> tuple[Path, Path]:
+    brief = collect(hwb, fund_year, out_dir, data_dir, until, con, compute_fortnights)
     if not brief.fortnights and not brief.quarters:
         raise ValueError(f"no fortnight or quarter of {fund_year} has ended yet")
-    out_dir.mkdir(parents=True, exist_ok=True)
-    xlsx = write_xlsx(brief, out_dir / f"{brief.name}.xlsx")
-    pdf = write_pdf(brief, out_dir / f"{brief.name}.pdf")
+    folder = out_dir / "briefings"  # beside the returns, not among them: the returns folder holds returns
+    folder.mkdir(parents=True, exist_ok=True)
+    xlsx = write_xlsx(brief, folder / f"{brief.name}.xlsx")
+    pdf = write_pdf(brief, folder / f"{brief.name}.pdf")
     return xlsx, pdf
 
 
 def enabled() -> bool:
     return bool(settings().get("briefing", {}).get("with_quarterly", True))
+
+
+def compute_fortnights_in_flow() -> bool:
+    return bool(settings().get("briefing", {}).get("compute_missing_fortnights", False))

@@ -52,7 +52,8 @@ def briefing_task(data_dir: Path, quarter: Quarter, out_dir: Path) -> None:
     if not briefing.enabled():
         return
     try:
-        xlsx, pdf = briefing.write(quarter.hwb, quarter.fund_year, out_dir, data_dir, until=quarter.q_end)
+        xlsx, pdf = briefing.write(quarter.hwb, quarter.fund_year, out_dir, data_dir, until=quarter.q_end,
+                                   compute_fortnights=briefing.compute_fortnights_in_flow())
         print(f"board briefing: {xlsx.name}, {pdf.name}")
     except Exception as exc:  # the return is written; the briefing is a by-product
         get_run_logger().error("board briefing not written: %s", exc)
