@@ -165,8 +165,8 @@ def fill_template(template: Path, out: Path, figures: list[Figure], cell_map: di
         _tell(f"the filled template lost {'; '.join(lost)} (accepted with --accept-template-losses)")
     unmapped = [f.id for f in figures if f.id not in placed]
     if unmapped:  # the cell map leaves these out: say so, the template has no Lineage sheet to show it
-        _tell(f"{len(unmapped)} figure(s) have no cell in the map and are not in the filled template: "
-              + ", ".join(unmapped[:10]) + (" ..." if len(unmapped) > 10 else ""))
+        _tell(f"{len(unmapped)} figure(s) have no cell in the map (the template may compute them itself) and were "
+              "not written: " + ", ".join(unmapped[:10]) + (" ..." if len(unmapped) > 10 else ""))
     return where
 
 
