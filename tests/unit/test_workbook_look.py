@@ -21,7 +21,8 @@ from warehouse import db
 
 
 def _rules(sheet) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
-    return {str(rng.sqref): [r.formula[0] for r in rules] for rng, rules in sheet.conditional_formatting._cf_rules.items()}
+    cf = sheet.conditional_formatting._cf_rules
+    return {str(rng.sqref): [r.formula[0] for r in rules] for rng, rules in cf.items()}
 
 
 def test_fortnightly_built_in_workbook(tmp_path: Path) -> None:
