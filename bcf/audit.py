@@ -194,7 +194,8 @@ def template_inputs(staging: Path, params: dict[str, Any]) -> dict[str, Any] | N
     from bcf.returns import default_cell_map
 
     template = Path(params["template"])
-    cell_map = Path(params["cell_map"]) if params.get("cell_map") else default_cell_map()
+    which = "quarterly" if params.get("quarter") else "fortnightly"  # each return has its own default map
+    cell_map = Path(params["cell_map"]) if params.get("cell_map") else default_cell_map(which)
     shutil.copyfile(template, staging / "template.xlsx")
     shutil.copyfile(cell_map, staging / "cell_map.toml")
     return {"template": {"path": str(template.resolve()), "sha256": sha256_file(staging / "template.xlsx"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -141,10 +142,18 @@ def _print_outcome(outcome) -> None:  # type: ignore[no-untyped-def]
 def cmd_run_fortnightly(args: argparse.Namespace) -> int:
     from flows.common import run_flow
     from flows.fortnightly import fortnightly_flow
+    from transforms.template import TemplateError
 
     _check_hwb(args.hwb)
-    outcome = run_flow(fortnightly_flow, source=args.source, hwb=args.hwb, period_end=args.period_end.isoformat(),
-                       out_dir=args.out, data_dir=str(_data_dir(args)))
+    if args.template and not Path(args.template).is_file():
+        raise UsageError(f"template not found: {args.template}")
+    try:
+        outcome = run_flow(fortnightly_flow, source=args.source, hwb=args.hwb, period_end=args.period_end.isoformat(),
+                           out_dir=args.out, data_dir=str(_data_dir(args)), template=args.template,
+                           cell_map=args.cell_map, template_lineage=args.template_lineage,
+                           accept_template_losses=args.accept_template_losses, signoff=_signoff(args))
+    except TemplateError as exc:
+        raise UsageError(str(exc)) from exc
     _print_outcome(outcome)
     return EXIT_OK if outcome.status == "written" else EXIT_BLOCKED
 
@@ -164,7 +173,9 @@ def cmd_run_quarterly(args: argparse.Namespace) -> int:
         raise UsageError(f"template not found: {args.template}")
     try:
         outcome = run_flow(quarterly_flow, source=args.source, hwb=args.hwb, quarter=args.quarter, out_dir=args.out,
-                           data_dir=str(_data_dir(args)), template=args.template, cell_map=args.cell_map)
+                           data_dir=str(_data_dir(args)), template=args.template, cell_map=args.cell_map,
+                           template_lineage=args.template_lineage,
+                           accept_template_losses=args.accept_template_losses, signoff=_signoff(args))
     except TemplateError as exc:
         raise UsageError(str(exc)) from exc
     _print_outcome(outcome)
@@ -188,11 +199,32 @@ def cmd_run_icb(args: argparse.Namespace) -> int:
 
 
 def cmd_cellmap(args: argparse.Namespace) -> int:
+    from openpyxl import load_workbook
+
+    from bcf.cellmap import propose
     from bcf.quarterly import Quarter
     from transforms.template import cell_map_text
 
-    months = Quarter.parse("E06000017", args.quarter).months if args.quarter else None
-    sys.stdout.write(cell_map_text(Path(args.workbook), months))
+    try:
+        months = Quarter.parse("E06000017", args.quarter).months if args.quarter else None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    path = Path(args.workbook)
+    if not path.is_file():
+        raise UsageError(f"workbook not found: {path}")
+    if any(n.startswith(("q.", "df.")) for n in load_workbook(path, read_only=True).defined_names):
+        sys.stdout.write(cell_map_text(path, months))  # a workbook we wrote: its defined names are the map
+        return EXIT_OK
+    which, proposal = propose(path, args.return_kind, months)
+    text = proposal.toml(f"Proposed by `bcf cellmap` from the labels of {path.name} ({which} return).\n"
+                         "Check it, then fill in the lines at the end for the figures it could not place.")
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    print(f"{len(proposal.cells)} figure(s) placed, {len(proposal.unplaced)} not placed"
+          + (f": {', '.join(list(proposal.unplaced)[:8])}{' ...' if len(proposal.unplaced) > 8 else ''}"
+             if proposal.unplaced else ""), file=sys.stderr)
     return EXIT_OK
 
 
@@ -241,6 +273,37 @@ def cmd_trace(args: argparse.Namespace) -> int:
     except TraceError as exc:
         raise UsageError(str(exc)) from exc
     sys.stdout.write(text)
+    return EXIT_OK
+
+
+def cmd_why(args: argparse.Namespace) -> int:
+    from bcf.why import WhyError, render, why_figure, why_row
+
+    try:
+        if args.row_or_key.isdigit():
+            answers = why_row(Path(args.workbook), args.file_or_figure, int(args.row_or_key), args.sheet)
+        else:
+            answers = why_figure(Path(args.workbook), args.file_or_figure, args.row_or_key)
+    except WhyError as exc:
+        raise UsageError(str(exc)) from exc
+    sys.stdout.write(render(answers, args.format))
+    return EXIT_OK
+
+
+def cmd_briefing(args: argparse.Namespace) -> int:
+    from bcf.briefing import write
+
+    _check_hwb(args.hwb)
+    if not re.fullmatch(r"\d{4}-\d{2}", args.fund_year):
+        raise UsageError(f"not a fund year like 2022-23: {args.fund_year}")
+    started = _step(f"board briefing for {args.hwb} {args.fund_year} from the returns in {args.out} "
+                    "(and the warehouse for any fortnight or quarter without one)")
+    try:
+        xlsx, pdf = write(args.hwb, args.fund_year, Path(args.out), _data_dir(args), args.as_at)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    _done(started)
+    print(f"Wrote {xlsx}\nWrote {pdf}")
     return EXIT_OK
 
 
@@ -446,6 +509,26 @@ def _preflight(args: argparse.Namespace) -> None:
         raise UsageError(str(exc)) from exc
 
 
+def _signoff(args: argparse.Namespace) -> dict[str, str] | None:
+    given = {k: getattr(args, k) for k in ("completed_by", "contact", "signed_off_by", "signed_off_on")
+             if getattr(args, k, None)}
+    return given or None
+
+
+def _template_options(parser: argparse.ArgumentParser, which: str) -> None:
+    parser.add_argument("--completed-by", help="the Cover's 'Completed by' (default: config/settings.toml [signoff])")
+    parser.add_argument("--contact", help="the Cover's contact e-mail and telephone")
+    parser.add_argument("--signed-off-by", help="who signed the return off for the Health and Wellbeing Board")
+    parser.add_argument("--signed-off-on", help="the sign-off date")
+    parser.add_argument("--template", help=f"fill this XLSX template ({which} national template) through the cell "
+                        "map instead of the built-in layout")
+    parser.add_argument("--cell-map", help="TOML cell map for --template (default: config/settings.toml)")
+    parser.add_argument("--template-lineage", action="store_true",
+                        help="also add a Lineage sheet and a defined name per figure to the filled template")
+    parser.add_argument("--accept-template-losses", action="store_true",
+                        help="fill even when openpyxl would drop an image, chart or validation of the template")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bcf", description="Better Care Fund and Discharge Fund returns pipeline")
     parser.add_argument("--verbose", "-v", action="store_true", help="show Prefect's own log lines on the console")
@@ -486,6 +569,7 @@ def build_parser() -> argparse.ArgumentParser:
     fort.add_argument("--source", required=True)
     fort.add_argument("--hwb", required=True)
     fort.add_argument("--period-end", type=_date, required=True)
+    _template_options(fort, "the Discharge Fund fortnightly")
     fort.add_argument("--out", default="returns")
     fort.add_argument("--data-dir")
     fort.add_argument("--allow-development-key", action="store_true", help=ALLOW_HELP)
@@ -495,8 +579,7 @@ def build_parser() -> argparse.ArgumentParser:
     qtr.add_argument("--source", required=True)
     qtr.add_argument("--hwb", required=True)
     qtr.add_argument("--quarter", required=True, help="like 2023-24-Q3")
-    qtr.add_argument("--template", help="fill this XLSX template through the cell map instead of the built-in layout")
-    qtr.add_argument("--cell-map", help="TOML cell map for --template (default: config/settings.toml)")
+    _template_options(qtr, "the BCF quarterly")
     qtr.add_argument("--out", default="returns")
     qtr.add_argument("--data-dir")
     qtr.add_argument("--allow-development-key", action="store_true", help=ALLOW_HELP)
@@ -513,9 +596,13 @@ def build_parser() -> argparse.ArgumentParser:
     icb.add_argument("--allow-development-key", action="store_true", help=ALLOW_HELP)
     icb.set_defaults(func=cmd_run_icb)
 
-    cmap = sub.add_parser("cellmap", help="print a cell map from a workbook's defined names (start of a new map)")
+    cmap = sub.add_parser("cellmap", help="propose a cell map for a national template from its own labels (or "
+                          "print the map of a workbook the pipeline wrote, from its defined names)")
     cmap.add_argument("workbook")
     cmap.add_argument("--quarter", help="write this quarter's months as {m1} {m2} {m3}")
+    cmap.add_argument("--return", dest="return_kind", choices=["fortnightly", "quarterly"],
+                      help="which return the template is for (default: read from its labels)")
+    cmap.add_argument("--out", help="write the map to this TOML file instead of printing it")
     cmap.set_defaults(func=cmd_cellmap)
 
     back = sub.add_parser("backfill", help="fortnightly returns for every scheduled fortnight in a date range")
@@ -558,6 +645,23 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("figure", help="figure id, or Sheet!A1")
     tr.add_argument("--format", choices=["table", "csv"], default="table")
     tr.set_defaults(func=cmd_trace)
+
+    brf = sub.add_parser("briefing", help="a board briefing (XLSX with charts, and PDF) for a fund year")
+    brf.add_argument("--hwb", required=True)
+    brf.add_argument("--fund-year", required=True, help="like 2022-23")
+    brf.add_argument("--out", default="returns", help="the returns folder: read from, and written to")
+    brf.add_argument("--data-dir", help="warehouse for the periods with no return in --out")
+    brf.add_argument("--as-at", type=_date, help="only periods ended by this date (default today)")
+    brf.set_defaults(func=cmd_briefing)
+
+    why = sub.add_parser("why", help="which figures one source row counts in, or the first reason it was left out")
+    why.add_argument("workbook")
+    why.add_argument("file_or_figure", metavar="FILE|FIGURE",
+                     help="an input's file name (or sha256, or a path to a copy), or a figure id")
+    why.add_argument("row_or_key", metavar="ROW|KEY", help="row number (header = 1), or the row's key for a figure")
+    why.add_argument("--sheet", help="plan workbook sheet (schemes, income, ...) when the row number is ambiguous")
+    why.add_argument("--format", choices=["table", "csv"], default="table")
+    why.set_defaults(func=cmd_why)
     return parser
 
 

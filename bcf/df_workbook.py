@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bcf.fortnightly import COVER, DISCHARGES, INCOME, PACKAGES, FortnightlyReturn
+from bcf.q_workbook import signoff_rows
 from transforms.workbook import Header, LayoutCell, Ref, SheetLayout
 
 ALLOWED_BLANK = {"df.discharges.avg_delay_days"}
@@ -12,7 +13,7 @@ def _label_rows(specs: list) -> list[list[LayoutCell]]:  # type: ignore[type-arg
     return [[s.label, Ref(s.id)] for s in specs]
 
 
-def layouts(ret: FortnightlyReturn) -> list[SheetLayout]:
+def layouts(ret: FortnightlyReturn, signoff: dict[str, str] | None = None) -> list[SheetLayout]:
     p = ret.period
     spend_header: list[LayoutCell] = [
         Header("Scheme"), Header("Scheme name"), Header("Planned spend (DF)"), Header("Spend this fortnight"),
@@ -29,7 +30,8 @@ def layouts(ret: FortnightlyReturn) -> list[SheetLayout]:
     totals += [Ref(f"df.spend.{t}") for t in ("planned", "fortnight", "to_date", "to_date_la", "to_date_icb")]
     return [
         SheetLayout("Cover", "Adult Social Care Discharge Fund: fortnightly report",
-                    [[Header("Item"), Header("Value")], *_label_rows(COVER)],
+                    [[Header("Item"), Header("Value")], *_label_rows(COVER), *signoff_rows(signoff)],
+                    widths=(58, 40),
                     notes=[f"Period: the 14 days {p.period_start:%d/%m/%Y} to {p.period_end:%d/%m/%Y} inclusive. "
                            f"'To date' runs from {p.fy_start:%d/%m/%Y}.",
                            "Every figure cell has a defined name equal to its figure id; the Lineage sheet says "

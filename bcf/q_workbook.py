@@ -4,12 +4,45 @@ from __future__ import annotations
 
 from bcf.quarterly import CD_SERVICES, CONDITIONS, METRIC_DEFINITIONS, METRIC_LABEL, METRICS, QuarterlyReturn
 from transforms.figures import scheme_slug
-from transforms.workbook import Header, LayoutCell, Ref, SheetLayout
+from transforms.workbook import Field, Header, LayoutCell, Ref, SheetLayout
 
 SOURCE_LABEL = {"nhs_minimum": "NHS minimum contribution", "ibcf": "Improved Better Care Fund", "dfg":
                 "Disabled Facilities Grant", "la_discharge": "LA Discharge Fund grant", "icb_discharge":
                 "ICB Discharge Fund allocation", "additional_la": "Additional LA contribution", "additional_icb":
                 "Additional ICB contribution", "total": "Total"}
+
+
+CD_SERVICE_LABEL = {
+    "pathway_1": "Hospital discharge, pathway 1: home with new support (reablement, rehabilitation at home)",
+    "pathway_2": "Hospital discharge, pathway 2: short-term bed (step-down, discharge to assess)",
+    "pathway_3": "Hospital discharge, pathway 3: new long-term care home placement",
+    "community_reablement": "Community: reablement and rehabilitation at home",
+    "community_bed": "Community: bed-based intermediate care",
+}
+SIGNOFF_FIELDS = (("completed_by", "Completed by"), ("contact", "Contact (e-mail and telephone)"),
+                  ("signed_off_by", "Signed off by (on behalf of the Health and Wellbeing Board)"),
+                  ("signed_off_on", "Date signed off"))
+
+
+def signoff_rows(values: dict[str, str] | None) -> list[list[LayoutCell]]:
+    """The Cover's hand-completed fields, from config/settings.toml [signoff] or the command line; blank ones are
+    left as shaded input cells for the officer."""
+    from bcf.settings import settings
+
+    given = {**settings().get("signoff", {}), **{k: v for k, v in (values or {}).items() if v}}
+    rows: list[list[LayoutCell]] = [[None], [Header("Completion and sign-off"), None]]
+    rows += [[label, Field(str(given.get(key, "") or ""))] for key, label in SIGNOFF_FIELDS]
+    return rows
+
+
+SCHEME_PARTS = ("planned_spend", "actual_spend_ytd", "planned_output", "actual_output_ytd")
+
+
+def scheme_block(sid: str, name: str | None) -> list[list[LayoutCell]]:
+    """A scheme's lines on Spend and Activity: its all-sources line first. The national template has one line per
+    scheme and funding source; those lines (q.scheme.<sid>.<source>.*) belong under this one, after it, so the
+    scheme lines above and below keep their order."""
+    return [[sid, name or ""] + [Ref(f"q.scheme.{scheme_slug(sid)}.{p}") for p in SCHEME_PARTS]]
 
 
 def allowed_blank(ret: QuarterlyReturn) -> set[str]:
@@ -18,7 +51,7 @@ def allowed_blank(ret: QuarterlyReturn) -> set[str]:
         f.id.endswith((".actual", ".capacity", ".gap")))}
 
 
-def layouts(ret: QuarterlyReturn) -> list[SheetLayout]:
+def layouts(ret: QuarterlyReturn, signoff: dict[str, str] | None = None) -> list[SheetLayout]:
     q = ret.quarter
     metric_rows: list[list[LayoutCell]] = []
     for m in METRICS:
@@ -30,15 +63,11 @@ def layouts(ret: QuarterlyReturn) -> list[SheetLayout]:
             Ref(f"q.metric.{m}.actual"), Ref(f"q.metric.{m}.assessment"),
         ])
     cd_rows: list[list[LayoutCell]] = [
-        [service, f"{month:%b %Y}", Ref(f"q.cd.{service}.{month:%Y_%m}.demand"),
+        [CD_SERVICE_LABEL.get(service, service), f"{month:%b %Y}", Ref(f"q.cd.{service}.{month:%Y_%m}.demand"),
          Ref(f"q.cd.{service}.{month:%Y_%m}.capacity"), Ref(f"q.cd.{service}.{month:%Y_%m}.gap")]
         for service in CD_SERVICES for month in q.months
     ]
-    scheme_rows: list[list[LayoutCell]] = [
-        [sid, name or ""] + [Ref(f"q.scheme.{scheme_slug(sid)}.{p}") for p in (
-            "planned_spend", "actual_spend_ytd", "planned_output", "actual_output_ytd")]
-        for sid, name in ret.schemes
-    ]
+    scheme_rows: list[list[LayoutCell]] = [row for sid, name in ret.schemes for row in scheme_block(sid, name)]
     ie_rows: list[list[LayoutCell]] = [
         [SOURCE_LABEL.get(s, s)] + [Ref(f"q.ie.{s}.{p}") for p in ("income", "expenditure_ytd", "balance")]
         for s in [*ret.sources, "total"]
@@ -49,8 +78,8 @@ def layouts(ret: QuarterlyReturn) -> list[SheetLayout]:
         SheetLayout("Cover", f"Better Care Fund quarterly return {q.label}",
                     [[Header("Item"), Header("Value")], ["HWB code", Ref("q.hwb_code")],
                      ["HWB name", Ref("q.hwb_name")], ["Quarter", Ref("q.quarter")],
-                     ["Template status", Ref("q.template_status")]],
-                    widths=(30, 30),
+                     ["Template status", Ref("q.template_status")], *signoff_rows(signoff)],
+                    widths=(58, 40),
                     notes=[f"Quarter {q.q_start:%d/%m/%Y} to {q.q_end:%d/%m/%Y}; year to date from "
                            f"{q.fy_start:%d/%m/%Y}.", "Every figure cell has a defined name equal to its figure id; "
                            "the Lineage sheet and `bcf trace` lead to the source rows."]),
@@ -63,7 +92,7 @@ def layouts(ret: QuarterlyReturn) -> list[SheetLayout]:
                     widths=(66, 12, 14, 14, 12, 36)),
         SheetLayout("Capacity & Demand", "Intermediate care capacity and demand by month (people)",
                     [[Header("Service"), Header("Month"), Header("Demand"), Header("Capacity"), Header("Gap")],
-                     *cd_rows], widths=(24, 12, 12, 12, 12)),
+                     *cd_rows], widths=(78, 12, 12, 12, 12)),
         SheetLayout("Spend and Activity", "Spend and outputs by scheme, year to date (all funding sources)",
                     [[Header("Scheme"), Header("Scheme name"), Header("Planned spend"), Header("Actual spend YTD"),
                       Header("Planned output"), Header("Actual output YTD")], *scheme_rows],

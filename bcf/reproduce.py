@@ -79,15 +79,17 @@ def _kept(pack: Path, entry: dict, label: str, result: Reproduction) -> Path | N
 def _computed(manifest: dict, pack: Path, result: Reproduction):  # type: ignore[no-untyped-def,type-arg]
     ret = manifest["return"]
     name = ret["workbook"]
-    if name.startswith("df_fortnightly_"):
-        return returns.fortnightly(Fortnight.ending(ret["hwb"], dt.date.fromisoformat(ret["period_end"])))
-    quarter = Quarter.parse(ret["hwb"], ret["quarter"])
-    template, cell_map = ret.get("template"), ret.get("cell_map")
+    options = returns.TemplateOptions(ret.get("template"), ret.get("cell_map"), bool(ret.get("template_lineage")),
+                                      bool(ret.get("accept_template_losses")))
     kept = manifest.get("template")
-    if kept:
+    if kept:  # the copies in the pack, not the originals, which may have changed
         t, c = _kept(pack, kept["template"], "template", result), _kept(pack, kept["cell_map"], "cell map", result)
-        template, cell_map = (str(t) if t else template), (str(c) if c else cell_map)
-    return returns.quarterly(quarter, template, cell_map)
+        options = returns.TemplateOptions(str(t) if t else options.template, str(c) if c else options.cell_map,
+                                          options.lineage, options.accept_losses)
+    if name.startswith("df_fortnightly_"):
+        period = Fortnight.ending(ret["hwb"], dt.date.fromisoformat(ret["period_end"]))
+        return returns.fortnightly(period, options if options.template else None, ret.get("signoff"))
+    return returns.quarterly(Quarter.parse(ret["hwb"], ret["quarter"]), options=options, signoff=ret.get("signoff"))
 
 
 def _cell_differences(given: Path, rebuilt: Path, manifest: dict) -> list[str]:  # type: ignore[type-arg]

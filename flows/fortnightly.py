@@ -53,22 +53,35 @@ def run_name() -> str:
 
 @task(name="produce-fortnightly-return", task_run_name="produce df {period.hwb} {period.period_end}",
       cache_policy=NO_CACHE)
-def produce_task(data_dir: Path, period: Fortnight, out_dir: Path, run: RunInfo) -> ReturnOutcome:
+def produce_task(data_dir: Path, period: Fortnight, out_dir: Path, run: RunInfo,
+                 options: returns.TemplateOptions | None = None,
+                 signoff: dict[str, str] | None = None) -> ReturnOutcome:
     with db.connect(warehouse_path(data_dir)) as con:
-        return produce(con, period.hwb, period.params(), out_dir / period.file_name, run, returns.fortnightly(period))
+        return produce(con, period.hwb, period.params(), out_dir / period.file_name, run,
+                       returns.fortnightly(period, options, signoff))
 
 
 @flow(name="fortnightly-return", flow_run_name=run_name, log_prints=True, on_failure=[alert_on_failure])
 def fortnightly_flow(source: str, hwb: str, period_end: str | None = None, out_dir: str = "returns",
-                     data_dir: str = "bcf_data") -> ReturnOutcome | State[Any]:
+                     data_dir: str = "bcf_data", template: str | None = None, cell_map: str | None = None,
+                     template_lineage: bool = False, accept_template_losses: bool = False,
+                     signoff: dict[str, str] | None = None) -> ReturnOutcome | State[Any]:
     """period_end (yyyy-mm-dd) defaults to the day before the latest submission Friday (anchor 6 January 2023).
+    With `template`, the national template is filled through `cell_map` instead of the built-in layout.
     A blocked return ends the run Failed, named Blocked (flows.common.final_state); the outcome is its data."""
     end = dt.date.fromisoformat(period_end) if period_end else scheduled_period_end(dt.date.today())
     period = Fortnight.ending(hwb, end)
     params = {"source": source, **period.params(), "out_dir": out_dir, "data_dir": data_dir}
+    options = None
+    if template:
+        options = returns.TemplateOptions(template, cell_map, template_lineage, accept_template_losses)
+        params |= {"template": template, "cell_map": cell_map, "template_lineage": template_lineage,
+                   "accept_template_losses": accept_template_losses}
+    if signoff:
+        params["signoff"] = signoff
     with ledger_run(Path(data_dir), "fortnightly-return", params) as ledger:
         ingest(source, Path(data_dir), ledger.run.run_id)
-        outcome = produce_task(Path(data_dir), period, Path(out_dir), ledger.run)
+        outcome = produce_task(Path(data_dir), period, Path(out_dir), ledger.run, options, signoff)
         settle(ledger, outcome)
     report_outcome("fortnightly-return", f"df {hwb} {end.isoformat()}", hwb, end.isoformat(), outcome, headline,
                    ledger.run.flow_run_id)

@@ -60,8 +60,7 @@ def icb_flow(source: str, icb: str, period_end: str | None = None, quarter: str 
         futures = {}
         for hwb in hwbs:
             if quarter:
-                futures[hwb] = quarterly.produce_task.submit(data, Quarter.parse(hwb, quarter), out, ledger.run,
-                                                             None, None)
+                futures[hwb] = quarterly.produce_task.submit(data, Quarter.parse(hwb, quarter), out, ledger.run)
             else:
                 futures[hwb] = fortnightly.produce_task.submit(data, Fortnight.ending(hwb, end), out, ledger.run)
         for hwb, future in futures.items():

@@ -61,25 +61,53 @@ def latest_quarter_before(run_date: dt.date) -> str:
 
 @task(name="produce-quarterly-return", task_run_name="produce bcf {quarter.hwb} {quarter.label}",
       cache_policy=NO_CACHE)
-def produce_task(data_dir: Path, quarter: Quarter, out_dir: Path, run: RunInfo, template: str | None,
-                 cell_map: str | None) -> ReturnOutcome:
+def produce_task(data_dir: Path, quarter: Quarter, out_dir: Path, run: RunInfo,
+                 options: returns.TemplateOptions | None = None,
+                 signoff: dict[str, str] | None = None) -> ReturnOutcome:
     with db.connect(warehouse_path(data_dir)) as con:
         return produce(con, quarter.hwb, quarter.params(), out_dir / quarter.file_name, run,
-                       returns.quarterly(quarter, template, cell_map))
+                       returns.quarterly(quarter, options=options, signoff=signoff))
+
+
+@task(name="board-briefing", cache_policy=NO_CACHE)
+def briefing_task(data_dir: Path, quarter: Quarter, out_dir: Path) -> None:
+    """The fund year's board briefing, refreshed after each quarterly return (bcf/briefing.py). A failure here is
+    logged as an error and leaves the return, already published, in place."""
+    from prefect.logging import get_run_logger
+
+    from bcf import briefing
+
+    if not briefing.enabled():
+        return
+    try:
+        xlsx, pdf = briefing.write(quarter.hwb, quarter.fund_year, out_dir, data_dir, until=quarter.q_end,
+                                   compute_fortnights=briefing.compute_fortnights_in_flow())
+        print(f"board briefing: {xlsx.name}, {pdf.name}")
+    except Exception as exc:  # the return is written; the briefing is a by-product
+        get_run_logger().error("board briefing not written: %s", exc)
 
 
 @flow(name="quarterly-return", flow_run_name=run_name, log_prints=True, on_failure=[alert_on_failure])
 def quarterly_flow(source: str, hwb: str, quarter: str | None = None, out_dir: str = "returns",
                    data_dir: str = "bcf_data", template: str | None = None,
-                   cell_map: str | None = None) -> ReturnOutcome | State[Any]:
+                   cell_map: str | None = None, template_lineage: bool = False,
+                   accept_template_losses: bool = False,
+                   signoff: dict[str, str] | None = None) -> ReturnOutcome | State[Any]:
     """quarter like 2023-24-Q3; defaults to the last quarter that ended before today."""
     q = Quarter.parse(hwb, quarter or latest_quarter_before(dt.date.today()))
     params = {"source": source, **recorded(q.params()),
               "out_dir": out_dir, "data_dir": data_dir, "template": template, "cell_map": cell_map}
+    options = returns.TemplateOptions(template, cell_map, template_lineage, accept_template_losses)
+    if template:
+        params |= {"template_lineage": template_lineage, "accept_template_losses": accept_template_losses}
+    if signoff:
+        params["signoff"] = signoff
     with ledger_run(Path(data_dir), "quarterly-return", params) as ledger:
         ingest(source, Path(data_dir), ledger.run.run_id)
-        outcome = produce_task(Path(data_dir), q, Path(out_dir), ledger.run, template, cell_map)
+        outcome = produce_task(Path(data_dir), q, Path(out_dir), ledger.run, options, signoff)
         settle(ledger, outcome)
+    if outcome.status == "written":
+        briefing_task(Path(data_dir), q, Path(out_dir))
     report_outcome("quarterly-return", f"bcf {hwb} {q.label}", hwb, q.label, outcome, headline,
                    ledger.run.flow_run_id)
     return final_state(outcome)

@@ -185,6 +185,30 @@ def step_pandas(work: Path, scale: int) -> None:
     book.save(work / "pandas_fortnightly.xlsx")
 
 
+def _trace(work: Path, largest: bool) -> None:
+    """`bcf trace` on the quarterly return's audit pack: the figure with the most source rows, or a cover figure.
+    The in-process time (pack read + filter, without interpreter start-up) goes to .trace*.seconds."""
+    from bcf.audit import pack_dir
+    from bcf.quarterly import Quarter
+    from bcf.trace import trace
+
+    workbook = work / "returns" / Quarter.parse(HWB, QUARTER).file_name
+    figures = json.loads((pack_dir(workbook) / "manifest.json").read_text())["figures"]
+    figure = max(figures, key=lambda f: f["source_rows"])["figure_id"] if largest else "q.hwb_name"
+    started = time.perf_counter()
+    lines = trace(workbook, figure, "csv").count("\n") - 1
+    seconds = time.perf_counter() - started
+    (work / f".trace{'' if largest else '_cover'}.seconds").write_text(f"{seconds:.3f} {figure} {lines}\n")
+
+
+def step_trace(work: Path, scale: int) -> None:
+    _trace(work, True)
+
+
+def step_trace_cover(work: Path, scale: int) -> None:
+    _trace(work, False)
+
+
 def step_full_quarterly(work: Path, scale: int) -> None:
     data = work / "data_full"
     shutil.rmtree(data, ignore_errors=True)
@@ -196,13 +220,15 @@ def step_full_quarterly(work: Path, scale: int) -> None:
 STEPS = {
     "generate": step_generate, "ingest": step_ingest, "ingest_gx": step_ingest_gx,
     "fortnightly": step_fortnightly, "quarterly": step_quarterly, "full_quarterly": step_full_quarterly,
-    "floor": step_floor, "pandas": step_pandas,
+    "floor": step_floor, "pandas": step_pandas, "trace": step_trace, "trace_cover": step_trace_cover,
 }
 LABELS = {
     "generate": "generate", "ingest": "ingest (types only)", "ingest_gx": "ingest + GX validation",
     "fortnightly": "fortnightly return (from warehouse)", "quarterly": "quarterly return (from warehouse)",
     "full_quarterly": "**full quarterly run** (Prefect, empty warehouse)",
     "floor": "floor: bare DuckDB SQL, fortnightly figures", "pandas": "pandas + openpyxl, fortnightly figures",
+    "trace": "`bcf trace`, the quarterly figure with most source rows (whole process)",
+    "trace_cover": "`bcf trace`, a cover figure (whole process)",
 }
 
 
@@ -223,9 +249,20 @@ def main() -> None:
     parser.add_argument("--step")
     parser.add_argument("--work")
     parser.add_argument("--scale", type=int)
+    parser.add_argument("--only", help="comma-separated steps to run and print (no report), e.g. "
+                        "generate,ingest_gx,quarterly,trace,trace_cover")
     args = parser.parse_args()
     if args.step:
         STEPS[args.step](Path(args.work), args.scale)
+        return
+    if args.only:
+        for scale in [int(s) for s in args.sizes.split(",")]:
+            work = Path(tempfile.mkdtemp(prefix=f"bcf-bench-{scale}-"))
+            for step in args.only.split(","):
+                wall, gb = measure(step, work, scale)
+                extra = (work / f".{step}.seconds").read_text().strip() if step.startswith("trace") else ""
+                print(f"{scale:>9,} {step:<15} {wall:7.2f} s {gb:5.2f} GB {extra}", flush=True)
+            shutil.rmtree(work, ignore_errors=True)
         return
     results: dict[int, dict[str, tuple[float, float]]] = {}
     rows: dict[int, dict[str, int]] = {}

@@ -4,13 +4,20 @@ The cell map (TOML, in config/cellmaps/) maps figure ids to cells: `"q.hwb_name"
 {m2}, {m3} for the quarter's months (yyyy_mm), so one map serves every quarter of a template. Only mapped cells
 change: formatting, data validation, hidden sheets, merged cells, formulas and the template's own defined names are
 kept. A mapped cell that is missing, is a formula or sits inside a merged range is an error, never an overwrite.
+Nothing is added that the user did not ask for: the Lineage sheet and a defined name per figure only with
+`lineage=True` (the audit pack holds the lineage anyway). Nothing of the template is silently lost: the parts openpyxl
+cannot carry (shapes, Excel 2010 cross-sheet validations, sparklines, VBA, ...) are counted in the template and in
+the filled file, and any shortfall stops the fill with TemplateLoss unless the user accepts it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import tomllib
+import zipfile
+from collections import Counter
 from decimal import Decimal
 from pathlib import Path
 
@@ -26,6 +33,54 @@ NOT_MAPPED = ("(not in template)", "")
 
 class TemplateError(Exception):
     """The template and the cell map do not fit: nothing was written."""
+
+
+class TemplateLoss(TemplateError):
+    """Filling would drop part of the template (an image, a chart, a validation...): nothing was written."""
+
+
+# What a template holds that must survive the fill: (label, part of the package, regex counted in it)
+FEATURES = [  # (?:p:)? : Excel writes namespace prefixes, openpyxl a default namespace
+    ("image", r"xl/drawings/drawing\d+\.xml", r"<(?:xdr:)?pic[\s>]"),
+    ("chart", r"xl/charts/chart\d+\.xml", r"<(?:c:)?chartSpace[\s>]"),
+    ("shape or text box", r"xl/drawings/drawing\d+\.xml", r"<(?:xdr:)?sp[\s>]"),
+    ("data validation", r"xl/worksheets/sheet\d+\.xml", r"<(?:x:)?dataValidation[\s>]"),
+    ("cross-sheet data validation (Excel 2010 extension)", r"xl/worksheets/sheet\d+\.xml",
+     r"<x14:dataValidation[\s>]"),
+    ("conditional format", r"xl/worksheets/sheet\d+\.xml", r"<(?:x:)?conditionalFormatting[\s>]"),
+    ("conditional format (Excel 2010 extension)", r"xl/worksheets/sheet\d+\.xml", r"<x14:conditionalFormatting[\s>]"),
+    ("sparkline group", r"xl/worksheets/sheet\d+\.xml", r"<x14:sparklineGroup[\s>]"),
+    ("form control", r"xl/worksheets/sheet\d+\.xml", r"<(?:x:)?control[\s>]"),
+    ("merged range", r"xl/worksheets/sheet\d+\.xml", r"<(?:x:)?mergeCell[\s>]"),
+    ("formula", r"xl/worksheets/sheet\d+\.xml", r"<(?:x:)?f[\s>]"),
+    ("sheet protection", r"xl/worksheets/sheet\d+\.xml", r"<(?:x:)?sheetProtection[\s>]"),
+    ("hidden sheet", r"xl/workbook\.xml", r"<(?:x:)?sheet [^>]*state=\"(?:hidden|veryHidden)\""),
+    ("defined name", r"xl/workbook\.xml", r"<(?:x:)?definedName[\s>]"),
+    ("comment", r"xl/comments\d*\.xml", r"<(?:x:)?comment[\s>]"),
+    ("pivot table", r"xl/pivotTables/pivotTable\d+\.xml", r"<(?:x:)?pivotTableDefinition[\s>]"),
+    ("VBA project", r"xl/vbaProject\.bin", r""),
+]
+
+
+def inventory(path: Path) -> Counter[str]:
+    """How many of each FEATURE the XLSX package holds."""
+    counts: Counter[str] = Counter()
+    with zipfile.ZipFile(path) as package:
+        names = package.namelist()
+        for label, part, pattern in FEATURES:
+            for name in names:
+                if not re.fullmatch(part, name):
+                    continue
+                if not pattern:
+                    counts[label] += 1
+                    continue
+                text = package.read(name).decode("utf-8", errors="replace")
+                counts[label] += len(re.findall(pattern, text))
+    return counts
+
+
+def losses(before: Counter[str], after: Counter[str]) -> list[str]:
+    return [f"{before[k] - after[k]} of {before[k]} {k}(s)" for k in before if after[k] < before[k]]
 
 
 def load_cell_map(path: Path, months: list[dt.date]) -> dict[str, tuple[str, str]]:
@@ -46,14 +101,18 @@ def _is_formula(cell: object) -> bool:
     return getattr(cell, "data_type", None) == "f" or (isinstance(value, str) and value.startswith("="))
 
 
-def fill_template(template: Path, out: Path, figures: list[Figure],
-                  cell_map: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
+def fill_template(template: Path, out: Path, figures: list[Figure], cell_map: dict[str, tuple[str, str]],
+                  lineage: bool = False, accept_losses: bool = False) -> dict[str, tuple[str, str]]:
+    """Write the figures into a copy of the template at `out`. With `lineage`, also a defined name per placed
+    figure and a Lineage sheet. Raises TemplateLoss (and leaves no `out`) when the copy would lose anything,
+    unless `accept_losses`."""
     try:
-        book = load_workbook(template)
+        before = inventory(template)
+        book = load_workbook(template, keep_vba=template.suffix.lower() == ".xlsm")
     except Exception as exc:
         raise TemplateError(f"The template {template.name} cannot be opened as an XLSX workbook: {exc}") from exc
     problems = []
-    if "Lineage" in book.sheetnames:
+    if lineage and "Lineage" in book.sheetnames:
         problems.append("the template already has a sheet named 'Lineage'; the pipeline adds its own")
     placed: dict[str, tuple[str, str]] = {}
     for f in figures:
@@ -68,7 +127,7 @@ def fill_template(template: Path, out: Path, figures: list[Figure],
             problems.append(f"{f.id}: {sheet_name}!{coord} is inside a merged range (map its top-left cell)")
         elif _is_formula(cell):
             problems.append(f"{f.id}: {sheet_name}!{coord} holds a formula ({cell.value}); it would be overwritten")
-        elif f.id in book.defined_names:
+        elif lineage and f.id in book.defined_names:
             problems.append(f"{f.id}: the template already defines a name {f.id}")
         placed[f.id] = (sheet_name, coord)
     if problems:
@@ -88,13 +147,32 @@ def fill_template(template: Path, out: Path, figures: list[Figure],
             safe_text(cell, str(f.value))
         if cell.number_format == "General" and f.spec.kind in FORMATS:
             cell.number_format = FORMATS[f.spec.kind]  # only where the template set no format of its own
-        col, row = re.fullmatch(r"([A-Z]+)(\d+)", coord).groups()  # type: ignore[union-attr]
-        ref = "'" + sheet_name.replace("'", "''") + f"'!${col}${row}"
-        book.defined_names[f.id] = DefinedName(f.id, attr_text=ref)
+        if lineage:
+            col, row = re.fullmatch(r"([A-Z]+)(\d+)", coord).groups()  # type: ignore[union-attr]
+            ref = "'" + sheet_name.replace("'", "''") + f"'!${col}${row}"
+            book.defined_names[f.id] = DefinedName(f.id, attr_text=ref)
     where = {f.id: placed.get(f.id, NOT_MAPPED) for f in figures}
-    _lineage_sheet(book, figures, where)
+    if lineage:
+        _lineage_sheet(book, figures, where)
     save_atomically(book, out)
+    lost = losses(before, inventory(out))
+    if lost and not accept_losses:
+        out.unlink(missing_ok=True)
+        raise TemplateLoss(f"Filling {template.name} with openpyxl would lose " + "; ".join(lost) + ". Nothing was "
+                           "written. Re-save the template without them, or accept the loss with "
+                           "--accept-template-losses.")
+    if lost:
+        _tell(f"the filled template lost {'; '.join(lost)} (accepted with --accept-template-losses)")
+    unmapped = [f.id for f in figures if f.id not in placed]
+    if unmapped:  # the cell map leaves these out: say so, the template has no Lineage sheet to show it
+        _tell(f"{len(unmapped)} figure(s) have no cell in the map (the template may compute them itself) and were "
+              "not written: " + ", ".join(unmapped[:10]) + (" ..." if len(unmapped) > 10 else ""))
     return where
+
+
+def _tell(message: str) -> None:
+    logging.getLogger("bcf").warning(message)
+    print(f"template: {message}")  # a flow's log_prints carries it to the run log
 
 
 def cell_map_text(workbook: Path, months: list[dt.date] | None = None) -> str:

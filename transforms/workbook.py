@@ -17,7 +17,8 @@ from decimal import Decimal
 from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.formatting.rule import CellIsRule
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.worksheet import Worksheet
@@ -37,6 +38,14 @@ FORMATS = {
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 TITLE_FONT = Font(bold=True, size=14)
 BOLD = Font(bold=True)
+# what a reader should see at a glance: green = complete / fine, red = missing, "No", or a shortfall
+GOOD_FILL = PatternFill("solid", fgColor="C6EFCE")
+GOOD_FONT = Font(color="006100")
+BAD_FILL = PatternFill("solid", fgColor="FFC7CE")
+BAD_FONT = Font(color="9C0006", bold=True)
+INPUT_FILL = PatternFill("solid", fgColor="FFF2CC")  # a field the officer completes by hand
+THIN = Side(style="thin", color="BFBFBF")
+INPUT_BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 
 
 @dataclass(frozen=True)
@@ -53,7 +62,14 @@ class Header:
     text: str
 
 
-LayoutCell = str | Ref | Header | Decimal | int | None
+@dataclass(frozen=True)
+class Field:
+    """A text cell the officer completes or checks (completed by, contact, sign-off): shaded as an input."""
+
+    text: str
+
+
+LayoutCell = str | Ref | Header | Field | Decimal | int | None
 
 
 @dataclass
@@ -91,12 +107,63 @@ def _put_value(sheet: Worksheet, row: int, col: int, figure: Figure) -> None:
     cell.alignment = Alignment(horizontal="left" if kind in ("text", "yesno") else "right")
 
 
-def _print_setup(sheet: Worksheet) -> None:
-    """Landscape, one page wide: what a person printing or exporting to PDF expects."""
+def _print_setup(sheet: Worksheet, header: str, title_rows: str | None) -> None:
+    """Landscape, one page wide, the table heading repeated on every page, the HWB and period in the page header
+    and the sheet and page number in the footer: what a person printing or exporting to PDF expects."""
     sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
     sheet.page_setup.fitToWidth = 1
     sheet.page_setup.fitToHeight = 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_options.gridLines = False
+    sheet.page_margins.top = sheet.page_margins.bottom = 0.75
+    sheet.page_margins.header = sheet.page_margins.footer = 0.3
+    if title_rows:
+        sheet.print_title_rows = title_rows
+    sheet.oddHeader.left.text = header.replace("&", "&&")
+    sheet.oddHeader.left.size = 9
+    sheet.oddHeader.right.text = "&A"  # sheet name
+    sheet.oddHeader.right.size = 9
+    sheet.oddFooter.left.text = "Produced by the BCF returns pipeline; figure ids and lineage in the Lineage sheet"
+    sheet.oddFooter.left.size = 8
+    sheet.oddFooter.right.text = "Page &P of &N"
+    sheet.oddFooter.right.size = 8
+
+
+def print_header(figures: list[Figure]) -> str:
+    """'Rutland (E06000017) - fortnight 17/03/2023 to 30/03/2023' from the return's own cover figures."""
+    by_id = {f.id: f.value for f in figures}
+    prefix = "df" if "df.hwb_code" in by_id else "q"
+    who = f"{by_id.get(f'{prefix}.hwb_name') or ''} ({by_id.get(f'{prefix}.hwb_code') or ''})"
+    if prefix == "df":
+        start, end = by_id.get("df.period_start"), by_id.get("df.period_end")
+        when = (f"Discharge Fund fortnight {start:%d/%m/%Y} to {end:%d/%m/%Y}"
+                if isinstance(start, dt.date) and isinstance(end, dt.date) else "")
+    else:
+        when = f"BCF quarterly return {by_id.get('q.quarter') or ''}"
+    return f"{who} - {when}"
+
+
+def _highlight(sheet: Worksheet, coord: str, figure: Figure) -> None:
+    """Conditional formats, so a value that changes later (a re-run, a hand edit) is still flagged:
+    a No check, an Incomplete status, a negative gap or balance."""
+    if figure.spec.kind == "yesno" or figure.id.startswith("q.condition."):
+        sheet.conditional_formatting.add(coord, CellIsRule(operator="equal", formula=['"No"'], fill=BAD_FILL,
+                                                           font=BAD_FONT))
+        sheet.conditional_formatting.add(coord, CellIsRule(operator="equal", formula=['"Yes"'], fill=GOOD_FILL,
+                                                           font=GOOD_FONT))
+    elif figure.id.endswith("template_status"):
+        sheet.conditional_formatting.add(coord, CellIsRule(operator="equal", formula=['"Incomplete"'],
+                                                           fill=BAD_FILL, font=BAD_FONT))
+        sheet.conditional_formatting.add(coord, CellIsRule(operator="equal", formula=['"Complete"'],
+                                                           fill=GOOD_FILL, font=GOOD_FONT))
+    elif figure.id.endswith((".gap", ".balance")) or figure.id == "df.balance":
+        sheet.conditional_formatting.add(coord, CellIsRule(operator="lessThan", formula=["0"], fill=BAD_FILL,
+                                                           font=BAD_FONT))
+    elif figure.id.endswith(".assessment"):
+        sheet.conditional_formatting.add(coord, CellIsRule(operator="equal", formula=['"Not on track to meet '
+                                                                                     'target"'], fill=BAD_FILL,
+                                                           font=BAD_FONT))
 
 
 def _lineage_sheet(book: Workbook, figures: list[Figure], where: dict[str, tuple[str, str]]) -> None:
@@ -137,8 +204,12 @@ def _checklist_sheet(book: Workbook, figures: list[Figure], where: dict[str, tup
         elif f.id in allowed_blank:
             status = "Blank as the contract prescribes (zero denominator)"
         else:
-            status = "MISSING"
+            status = "Incomplete"
         sheet.append([f.spec.label + f"  ({f.id})", f"'{sheet_name}'!{coord}", status])
+    last = sheet.max_row
+    for word, fill, font in (("Complete", GOOD_FILL, GOOD_FONT), ("Incomplete", BAD_FILL, BAD_FONT)):
+        sheet.conditional_formatting.add(f"C4:C{last}", CellIsRule(operator="equal", formula=[f'"{word}"'],
+                                                                   fill=fill, font=font))
     for col, width in enumerate([70, 34, 48], start=1):
         sheet.column_dimensions[get_column_letter(col)].width = width
     sheet.freeze_panes = "A4"
@@ -167,6 +238,7 @@ def write_workbook(path: Path, layouts: list[SheetLayout], figures: list[Figure]
                     if figure.id in where:
                         raise ValueError(f"figure {figure.id} is placed twice in the layout")
                     _put_value(sheet, r, c, figure)
+                    _highlight(sheet, cell.coordinate, figure)
                     where[figure.id] = (layout.name, cell.coordinate)
                     ref = f"{_quote(layout.name)}!${get_column_letter(c)}${r}"
                     book.defined_names[figure.id] = DefinedName(figure.id, attr_text=ref)
@@ -174,6 +246,10 @@ def write_workbook(path: Path, layouts: list[SheetLayout], figures: list[Figure]
                     safe_text(cell, item.text)
                     cell.font, cell.fill = BOLD, HEADER_FILL
                     cell.alignment = Alignment(wrap_text=True, vertical="top")
+                elif isinstance(item, Field):
+                    if item.text:
+                        safe_text(cell, item.text)
+                    cell.fill, cell.border = INPUT_FILL, INPUT_BORDER
                 elif isinstance(item, str):
                     safe_text(cell, item)
                 else:
@@ -191,8 +267,10 @@ def write_workbook(path: Path, layouts: list[SheetLayout], figures: list[Figure]
     if checklist:
         _checklist_sheet(book, figures, where, allowed_blank or set())
     _lineage_sheet(book, figures, where)
+    header = print_header(figures)
     for sheet in book.worksheets:
-        _print_setup(sheet)
+        # a layout's table heading is row 3 (title in row 1); the Checklist's and Lineage's are rows 3 and 1
+        _print_setup(sheet, header, "1:1" if sheet.title == "Lineage" else "3:3")
     save_atomically(book, path)
     return where
 

@@ -73,7 +73,7 @@ def test_only_mapped_cells_change_and_everything_else_survives(tmp_path: Path, f
     cells = load_cell_map(tmp_path / "map.toml", Quarter.parse(HWB, "2022-23-Q4").months)
     assert cells["q.cd.pathway_1.2023_01.demand"] == ("Metrics", "D7")
     out = tmp_path / "filled.xlsx"
-    where = fill_template(template, out, figures, cells)
+    where = fill_template(template, out, figures, cells, lineage=True)
 
     before, after = _cells(template), {k: v for k, v in _cells(out).items() if k[0] != "Lineage"}
     changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}

@@ -1,0 +1,89 @@
+"""The board briefing: rendered to PDF (one summary page, five chart pages, a sources page) and XLSX (native charts);
+its numbers are the returns' figures."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from bcf import briefing, returns
+from bcf.audit import RunInfo, pack_dir
+from bcf.fortnightly import Fortnight
+from bcf.ingest import stage_file
+from bcf.produce import produce
+from bcf.quarterly import Quarter
+from bcf.sources import land, list_source, staging_key
+from bcf.synthetic import generate
+from tests.fixtures import HWB
+from transforms.validate import RowValidator
+from warehouse import db
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
+    tmp = tmp_path_factory.mktemp("brief")
+    generate(HWB, dt.date(2022, 4, 1), dt.date(2023, 3, 31), 600, 3, tmp / "src")
+    data, out = tmp / "data", tmp / "out"
+    run = RunInfo("brief", "test", None, {"data_dir": str(data)}, dt.datetime.now(dt.UTC).isoformat())
+    with db.connect(data / "warehouse.duckdb") as con:
+        for obj in sorted(list_source(str(tmp / "src")), key=staging_key):
+            stage_file(con, obj, land(obj, data / "landing"), "run", b"k", RowValidator(), dt.date(2023, 4, 10))
+        period = Fortnight.ending(HWB, dt.date(2023, 3, 30))
+        assert produce(con, HWB, period.params(), out / period.file_name, run,
+                       returns.fortnightly(period)).status == "written"
+        quarter = Quarter.parse(HWB, "2022-23-Q4")
+        assert produce(con, HWB, quarter.params(), out / quarter.file_name, run,
+                       returns.quarterly(quarter)).status == "written"
+    xlsx, pdf = briefing.write(HWB, "2022-23", out, data, until=dt.date(2023, 4, 10))
+    return out, xlsx, pdf
+
+
+def _figures(workbook: Path) -> dict[str, str]:
+    manifest = json.loads((pack_dir(workbook) / "manifest.json").read_text())
+    return {f["figure_id"]: f["value"] for f in manifest["figures"]}
+
+
+def test_pdf_pages_and_summary_numbers_are_the_returns_figures(written: tuple[Path, Path, Path]) -> None:
+    out, _xlsx, pdf = written
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF")
+    assert len(re.findall(rb"/Type\s*/Page[^s]", data)) == 7  # summary, 5 charts, sources
+    df = _figures(out / "df_fortnightly_E06000017_2023-03-30.xlsx")
+    q = _figures(out / "bcf_quarterly_E06000017_2022-23_Q4.xlsx")
+    brief = briefing.collect(HWB, "2022-23", out, out.parent / "data", until=dt.date(2023, 4, 10))
+    assert len(brief.fortnights) == 26 and [p.label for p in brief.quarters] == [f"2022-23 Q{n}" for n in range(1, 5)]
+    last = brief.fortnights[-1]
+    assert last.source == "df_fortnightly_E06000017_2023-03-30.xlsx"  # read from the pack, not recomputed
+    assert {k: str(v) for k, v in last.figures.items() if k in briefing.DF_FIGURES} == \
+        {k: v for k, v in df.items() if k in briefing.DF_FIGURES}
+    text = " ".join(line.text for line in briefing.summary(brief))
+    assert briefing.money(last.figures["df.spend.to_date"]) in text
+    assert f"£{float(df['df.income.total']):,.0f}" in text
+    assert f"{float(q['q.metric.falls.actual']):,.1f} per 100,000" in text
+    if shutil.which("pdftotext"):  # and the PDF says what the summary says
+        page1 = subprocess.run(["pdftotext", "-f", "1", "-l", "1", "-layout", str(pdf), "-"], check=True,
+                               capture_output=True, text=True).stdout
+        flat = " ".join(page1.split())
+        assert f"£{float(df['df.income.total']):,.0f}" in flat and f"£{float(df['df.spend.to_date']):,.0f}" in flat
+        assert f"{float(q['q.metric.falls.actual']):,.1f}" in flat
+
+
+def test_xlsx_has_native_charts_over_figures_named_by_id(written: tuple[Path, Path, Path]) -> None:
+    out, xlsx, _pdf = written
+    book = load_workbook(xlsx)
+    assert book.sheetnames[:2] == ["Summary", "Charts"]
+    assert len(book["Charts"]._charts) == 10  # discharges, timeliness, delay, burn-up, 5 metrics, capacity
+    q = _figures(out / "bcf_quarterly_E06000017_2022-23_Q4.xlsx")
+    metrics = {(r[1].value, r[6].value): r[3].value for r in book["Metrics"].iter_rows(min_row=2)}
+    assert str(metrics[("2022-23 Q4", "q.metric.falls.actual")]) == q["q.metric.falls.actual"]
+    cd = {r[4].value: r[2].value for r in book["Capacity and demand"].iter_rows(min_row=2)}
+    assert str(cd["q.cd.pathway_1.2023_03.demand"]) == q["q.cd.pathway_1.2023_03.demand"]
+    sources = {r[12].value for r in book["Fortnights"].iter_rows(min_row=2)}
+    assert sources == {"warehouse", "df_fortnightly_E06000017_2023-03-30.xlsx"}

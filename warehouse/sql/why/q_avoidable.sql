@@ -1,0 +1,16 @@
+-- Mirrors `admitted` and the avoidable admissions numerator in q_metrics.sql.
+-- family: q.metric.avoidable_admissions | Avoidable admissions: emergency admissions in the quarter for a chronic ACSC
+-- returns: q
+-- table: discharges
+-- figures: ^q\.metric\.avoidable_admissions\.(numerator|actual)$
+-- key: provider_code || ':' || spell_id
+-- keep other_hwb: another HWB's resident [hwb_code]
+hwb_code = $hwb
+-- keep not_acute: not an acute spell [setting]
+setting = 'acute'
+-- keep outside_period: admitted outside the quarter [admission_date]
+admission_date BETWEEN $q_start AND $q_end
+-- keep not_emergency: not an emergency admission method [admission_method]
+list_contains($emergency, admission_method)
+-- keep not_acsc: primary diagnosis is not a chronic ambulatory care sensitive condition [primary_diagnosis]
+len(list_filter($acsc, lambda p: starts_with(replace(upper(primary_diagnosis), '.', ''), replace(upper(p), '.', '')))) > 0
