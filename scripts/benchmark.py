@@ -205,11 +205,12 @@ def step_pandas(work: Path, rep: Path) -> None:
 def _bcf(work: Path, args: list[str], data: Path, out: Path) -> None:
     argv = [str(BIN / "bcf"), "run", *args, "--source", str(_src(work)), "--hwb", HWB, "--out", str(out),
             "--data-dir", str(data)]
-    result = subprocess.run(argv, capture_output=True, text=True)
+    env = child_env(work / "prefect-home")
+    result = subprocess.run(argv, capture_output=True, text=True, env=env)
     if result.returncode != 0 and "attempting to connect to ephemeral" in result.stderr:
         # a loaded machine can miss Prefect's temporary-server start timeout; the retry is part of the timing
         print("note: the temporary Prefect server did not start in time; retried", file=sys.stderr)
-        result = subprocess.run(argv, capture_output=True, text=True)
+        result = subprocess.run(argv, capture_output=True, text=True, env=env)
     if result.returncode != 0:
         raise SystemExit(f"bcf run {args} exited {result.returncode}:\n{result.stdout[-3000:]}\n"
                          f"{result.stderr[-3000:]}")
@@ -254,12 +255,20 @@ def _prepare_round(step: str, work: Path, rep: Path) -> None:
         shutil.copytree(seed / "returns", rep / "returns")
 
 
+def child_env(prefect_home: Path) -> dict[str, str]:
+    """No PREFECT_API_URL (so `bcf run` starts its temporary server, as an officer's laptop would); a Prefect home
+    of the benchmark's own (engineers sharing ~/.prefect's SQLite file slow each other down); and a longer
+    temporary-server start timeout than Prefect's 20 s, which a loaded shared machine can miss."""
+    env = {**os.environ, "PREFECT_LOGGING_LEVEL": "WARNING", "DO_NOT_TRACK": "1",
+           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_HOME": str(prefect_home),
+           "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120"}
+    env.pop("PREFECT_API_URL", None)
+    return env
+
+
 def measure(argv: list[str], out: Path, prefect_home: Path) -> tuple[float, float]:
     """Wall seconds and peak RSS (GB) of one child process, from GNU time -v."""
-    # a Prefect home of the benchmark's own: engineers sharing ~/.prefect's SQLite file slow each other down
-    env = {**os.environ, "PREFECT_LOGGING_LEVEL": "WARNING", "DO_NOT_TRACK": "1",
-           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_HOME": str(prefect_home)}
-    env.pop("PREFECT_API_URL", None)
+    env = child_env(prefect_home)
     timing = out.with_suffix(".time")
     subprocess.run(["/usr/bin/time", "-v", "-o", str(timing), *argv], check=True, env=env)
     text = timing.read_text()
