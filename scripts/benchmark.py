@@ -247,10 +247,11 @@ def _prepare_round(step: str, work: Path, rep: Path) -> None:
     rep.mkdir(parents=True)
     if step == "bcf_fortnightly_next":
         seed = work / "rounds" / "next-seed"
-        if not (seed / "data").exists():
+        if not (seed / ".done").exists():  # a seed left by an interrupted run is made again
             shutil.rmtree(seed, ignore_errors=True)
             seed.mkdir(parents=True)
             step_bcf_fortnightly_empty(work, seed)
+            (seed / ".done").touch()
         shutil.copytree(seed / "data", rep / "data")
         shutil.copytree(seed / "returns", rep / "returns")
 
