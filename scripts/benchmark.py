@@ -289,6 +289,7 @@ def breakdown(work: Path, rep: Path) -> None:
         t = time.perf_counter()
         value = fn(*args, **kwargs)
         timings.append((label, time.perf_counter() - t))
+        print(f"  {label:<78} {timings[-1][1]:7.2f} s", flush=True)  # as it goes: a long run shows progress
         return value
 
     t0 = time.perf_counter()
