@@ -1,16 +1,28 @@
-"""Benchmark: wall time and peak memory of every step at three sizes, beside a floor and a pandas version.
+"""Benchmark (issue 14): bcf against the bare-DuckDB floor and a pandas script, on the issue's source at any size.
 
-    .venv/bin/python scripts/benchmark.py [--sizes 10000,100000,1000000] [--out docs/benchmarks.md]
+    .venv/bin/python scripts/benchmark.py --discharges 10000                 # the issue's composition, 10k discharges
+    .venv/bin/python scripts/benchmark.py                                    # scale 1: 1,860,600 discharges
+    .venv/bin/python scripts/benchmark.py --scale 8.6 --only floor,bcf_fortnightly_empty --repeats 1   # ~16M a year
+    .venv/bin/python scripts/benchmark.py --work /tmp/src --breakdown-only   # where bcf's time goes, once
 
-Each step runs in its own process under /usr/bin/time, so peak memory is that step's alone:
-- generate: `bcf generate` for a year of Rutland;
-- ingest: land + parse + stage every file, type checks only (plain functions, no Prefect);
-- ingest + GX: the same with the GX suites (what every run does);
-- fortnightly / quarterly: checks, figures, workbook and audit pack from the loaded warehouse (plain functions);
-- full quarterly run: `bcf run quarterly` end to end through Prefect (temporary server start, ingest with GX,
-  compute, write) into an empty warehouse;
-- floor: the fortnightly discharge, package and DF spend figures as bare DuckDB SQL over the same files;
-- pandas: a straightforward pandas + openpyxl implementation of the same fortnightly figures and a workbook.
+The source (built once per --work, reused when it is there) has the issue's composition at --scale 1: discharges as
+one CSV of 1,515,300 rows (canonical layout, ISO dates) and one trust XLSX of 345,300 rows (dd/mm/yyyy, codes as
+numbers), reablement 340,800 rows, a ledger of 147,300 rows and a plan. bcf.synthetic makes a base year for Rutland
+and the rows are replicated with a replica suffix on their ids (so nothing is a duplicate) to reach the sizes fast.
+Above 1,048,576 rows the XLSX part is split over several workbooks (an Excel sheet cannot hold more).
+
+Every run is its own process under /usr/bin/time -v (wall time and peak resident set; for `bcf run` the peak is the
+largest single process of its tree, which is the flow process, not the temporary Prefect server beside it). The
+measured steps run interleaved — round 1 of every step, then round 2, ... — and the medians are printed:
+- floor: the fortnightly df.* discharge, package and spend figures as bare DuckDB SQL (read_csv over the CSV, the
+  XLSX parsed with python-calamine);
+- pandas: a competent pandas + openpyxl script computing the same figures and writing a one-sheet workbook;
+- bcf_fortnightly_empty / bcf_quarterly_empty: `bcf run ...` end to end from an empty warehouse;
+- bcf_fortnightly_next: the next fortnight on the warehouse the empty fortnightly run left (files already landed).
+Then one breakdown in a child process: the same plain functions the flows call, each timed (see `breakdown`).
+
+Other steps can be added to STEPS (name -> function(work, repeat_dir) run in the child); keep them side-effect free
+outside `repeat_dir`.
 """
 
 from __future__ import annotations
@@ -19,312 +31,453 @@ import argparse
 import datetime as dt
 import json
 import os
-import platform
 import shutil
+import statistics
 import subprocess
 import sys
-import tempfile
 import time
-from decimal import Decimal
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 HWB = "E06000017"
-PERIOD_END = dt.date(2023, 3, 30)
+YEAR = (dt.date(2022, 4, 1), dt.date(2023, 3, 31))
+TAG = "20220401_20230331"
+FIRST_END = dt.date(2023, 3, 16)  # the fortnight run into an empty warehouse
+NEXT_END = dt.date(2023, 3, 30)  # the next fortnight, same warehouse
 QUARTER = "2022-23-Q4"
 BIN = Path(sys.executable).parent
+# the issue's source at --scale 1
+COMPOSITION = {"csv": 1_515_300, "xlsx": 345_300, "reablement": 340_800, "spend": 147_300}
+XLSX_MAX_ROWS = 1_048_575  # data rows under the header
+SPEND_ROWS_PER_SPELL = 0.0294  # bcf.synthetic's ledger: ~29,400 rows at 1,000,000 spells a year
 
 
-# ---------- steps (each runs in a child process) ----------
+# ---------- the source ----------
 
-def step_generate(work: Path, scale: int) -> None:
-    from bcf.synthetic import generate
+def _tile(frame, n: int, id_col: str, offset: int = 0):  # type: ignore[no-untyped-def]
+    """n rows cycling through frame; copies after the first get '-r<k>' on their id so ids stay unique."""
+    import numpy as np
 
-    generate(HWB, dt.date(2022, 4, 1), dt.date(2023, 3, 31), scale, 1, work / "extracts")
-
-
-def _stage(work: Path, validate: bool, name: str) -> None:
-    from bcf.ingest import stage_file
-    from bcf.sources import land, list_source, staging_key
-    from transforms.validate import RowValidator
-    from warehouse import db
-
-    data = work / name
-    shutil.rmtree(data, ignore_errors=True)
-    validator = RowValidator() if validate else None
-    with db.connect(data / "warehouse.duckdb") as con:
-        for obj in sorted(list_source(str(work / "extracts")), key=staging_key):
-            stage_file(con, obj, land(obj, data / "landing"), "bench", b"bench-key", validator, dt.date(2023, 4, 1))
+    idx = np.arange(offset, offset + n)
+    out = frame.iloc[idx % len(frame)].reset_index(drop=True)
+    rep = idx // len(frame)
+    suffix = np.where(rep > 0, np.char.add("-r", rep.astype(str)), "")
+    out[id_col] = out[id_col].to_numpy(dtype=str) + suffix
+    return out
 
 
-def step_ingest(work: Path, scale: int) -> None:
-    _stage(work, False, "data_plain")
+def build_source(out: Path, scale: float) -> dict[str, int]:
+    import numpy as np
+
+    from bcf import synthetic as syn
+
+    target = {k: max(int(round(v * scale)), 20) for k, v in COMPOSITION.items()}
+    out.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(14)
+    base_spells = min(target["csv"] + target["xlsx"], 200_000)
+    spells = syn.make_discharges(rng, HWB, *YEAR, base_spells)
+    reab = syn.make_reablement(rng, spells, HWB, *YEAR)
+    for col in ("hospital_discharge_date", "start_date", "end_date"):
+        reab[col] = syn._iso(syn.pd.to_datetime(reab[col]))
+    # plan and ledger sized together so the ledger's spend stays within the plan's income
+    plan_scale = max(int(target["spend"] / SPEND_ROWS_PER_SPELL), syn.BASE_SCALE)
+    plan = syn.plan_tables(HWB, *YEAR, plan_scale, spells, rng)
+    syn.write_plan(plan, out / f"plan_{HWB.lower()}.xlsx")
+    spend = syn.make_spend(rng, plan["schemes"], HWB, *YEAR, plan_scale)
+    _tile(spend, target["spend"], "transaction_id").to_csv(out / f"spend_{HWB.lower()}_{TAG}.csv", index=False)
+    _tile(reab, target["reablement"], "episode_id").to_csv(out / f"reablement_{HWB.lower()}_{TAG}.csv", index=False)
+
+    canonical = spells.assign(provider_code="RWE")
+    for col in ("admission_date", "ready_for_discharge_date", "discharge_date"):
+        canonical[col] = syn._iso(canonical[col])
+    csv_path = out / f"discharges_rwe_{TAG}.csv"
+    chunk = len(canonical) * 4
+    for start in range(0, target["csv"], chunk):  # in chunks: a 16M-a-year CSV is not held in memory at once
+        part = _tile(canonical, min(chunk, target["csv"] - start), "spell_id", start)
+        part.to_csv(csv_path, index=False, header=start == 0, mode="w" if start == 0 else "a")
+    trust = spells.assign(provider_code="RGN")
+    parts = range(0, target["xlsx"], XLSX_MAX_ROWS)
+    for i, start in enumerate(parts, start=1):
+        name = f"discharges_rgn_{TAG}.xlsx" if len(parts) == 1 else f"discharges_rgn_{i}_{TAG}.xlsx"
+        syn._write_provider_xlsx(_tile(trust, min(XLSX_MAX_ROWS, target["xlsx"] - start), "spell_id", start),
+                                 out / name)
+    return target
 
 
-def step_ingest_gx(work: Path, scale: int) -> None:
-    _stage(work, True, "data")
+# ---------- the measured steps (each runs in its own child process) ----------
+
+def _src(work: Path) -> Path:
+    return work / "source"
 
 
-def _produce(work: Path, which: str) -> None:
-    from bcf import returns
-    from bcf.audit import RunInfo
-    from bcf.fortnightly import Fortnight
-    from bcf.produce import produce
-    from bcf.quarterly import Quarter
-    from warehouse import db
-
-    run = RunInfo("bench", which, None, {}, dt.datetime.now(dt.UTC).isoformat())
-    out = work / "returns"
-    with db.connect(work / "data" / "warehouse.duckdb") as con:
-        if which == "fortnightly":
-            period = Fortnight.ending(HWB, PERIOD_END)
-            outcome = produce(con, HWB, period.params(), out / period.file_name, run, returns.fortnightly(period))
-        else:
-            quarter = Quarter.parse(HWB, QUARTER)
-            outcome = produce(con, HWB, quarter.params(), out / quarter.file_name, run, returns.quarterly(quarter))
-    assert outcome.status == "written", outcome.blocking[:3]
-
-
-def step_fortnightly(work: Path, scale: int) -> None:
-    _produce(work, "fortnightly")
-
-
-def step_quarterly(work: Path, scale: int) -> None:
-    _produce(work, "quarterly")
-
-
-def _discharge_frames(work: Path):  # type: ignore[no-untyped-def]
-    """The four provider files as text frames with canonical names (both comparison versions read this way)."""
-    import pandas as pd
-
-    from bcf.settings import supplier_mappings
-
-    rnq = next(m for m in supplier_mappings() if m.supplier == "RNQ")
-    frames = []
-    for path in sorted((work / "extracts").glob("discharges_*")):
-        if path.suffix == ".xlsx":
-            frame = pd.read_excel(path, engine="calamine", dtype=str)
-        else:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-        frames.append(frame.rename(columns=rnq.columns))
-    return frames
-
-
-def step_floor(work: Path, scale: int) -> None:
-    """Bare DuckDB: read the files, compute the fortnightly discharge, package and DF spend figures in SQL."""
+def step_floor(work: Path, rep: Path) -> None:
+    """Bare DuckDB: the fortnightly df.* discharge, package and spend figures straight from the files."""
     import duckdb
-    import pandas as pd
+    import pyarrow as pa
+    from python_calamine import CalamineWorkbook
 
+    src = _src(work)
     con = duckdb.connect()
-    csvs = [str(p) for p in sorted((work / "extracts").glob("discharges_*.csv"))]
-    rnq = [p for p in csvs if "_rnq_" in p]
-    plain = [p for p in csvs if "_rnq_" not in p]
-    xlsx = pd.read_excel(next((work / "extracts").glob("discharges_*.xlsx")), engine="calamine", dtype=str)
-    con.register("x", xlsx)
+    names = ["setting", "hwb_code", "ready_for_discharge_date", "discharge_date", "discharge_destination",
+             "discharge_pathway"]
+    cols: dict[str, list[str | None]] = {n: [] for n in names}
+    for path in sorted(src.glob("discharges_*.xlsx")):
+        rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
+        where = [rows[0].index(n) for n in names]
+        for n, i in zip(names, where, strict=True):
+            cols[n].extend(None if r[i] in ("", None) else str(r[i]) for r in rows[1:])
+    x = pa.table({n: pa.array(v, pa.string()) for n, v in cols.items()})  # noqa: F841 (scanned by DuckDB)
+    csvs = [str(p) for p in sorted(src.glob("discharges_*.csv"))]
     con.execute(f"""
         CREATE TABLE d AS
         SELECT hwb_code, setting, discharge_destination AS dest, discharge_pathway AS pathway,
                try_cast(ready_for_discharge_date AS DATE) AS ready, try_cast(discharge_date AS DATE) AS dis
-        FROM read_csv({plain}, all_varchar = true)
-        UNION ALL
-        SELECT "Patient HWB", "Care Setting", "Disch Dest", "Pathway", try_strptime("MFFD", '%d/%m/%Y')::DATE,
-               try_strptime("Discharged", '%d/%m/%Y')::DATE FROM read_csv({rnq}, all_varchar = true)
+        FROM read_csv({csvs}, all_varchar = true)
         UNION ALL
         SELECT hwb_code, setting, discharge_destination, discharge_pathway,
                try_strptime(ready_for_discharge_date, '%d/%m/%Y')::DATE, try_cast(left(discharge_date, 10) AS DATE)
         FROM x""")
-    start = PERIOD_END - dt.timedelta(days=13)
-    con.execute("""
-        SELECT count(*), count(*) FILTER (WHERE dest = '19'), count(ready),
-               sum(date_diff('day', ready, dis)), count(*) FILTER (WHERE pathway = '1')
+    start, end = NEXT_END - dt.timedelta(days=13), NEXT_END
+    figures = con.execute("""
+        SELECT count(*), count(*) FILTER (WHERE dest = '19'), count(ready), sum(date_diff('day', ready, dis)),
+               count(*) FILTER (WHERE pathway = '0'), count(*) FILTER (WHERE pathway = '1'),
+               count(*) FILTER (WHERE pathway = '2'), count(*) FILTER (WHERE pathway = '3')
         FROM d WHERE hwb_code = $h AND setting = 'acute' AND dis BETWEEN $s AND $e AND coalesce(dest, '') <> '79'
-    """, {"h": HWB, "s": start, "e": PERIOD_END}).fetchall()
-    reab = str(next((work / "extracts").glob("reablement_*.csv")))
-    con.execute(f"SELECT count(*) FROM read_csv('{reab}', all_varchar = true) "
-                "WHERE start_date::DATE BETWEEN $s AND $e", {"s": start, "e": PERIOD_END}).fetchall()
-    spend = str(next((work / "extracts").glob("spend_*.csv")))
-    con.execute(f"SELECT scheme_id, sum(amount::DECIMAL(18,2)) FROM read_csv('{spend}', all_varchar = true) "
-                "WHERE funding_source IN ('la_discharge', 'icb_discharge') AND posting_date::DATE <= $e "
-                "GROUP BY 1", {"e": PERIOD_END}).fetchall()
+    """, {"h": HWB, "s": start, "e": end}).fetchall()
+    reab = str(next(src.glob("reablement_*.csv")))
+    figures += con.execute(f"SELECT count(*) FROM read_csv('{reab}', all_varchar = true) "
+                           "WHERE start_date::DATE BETWEEN $s AND $e", {"s": start, "e": end}).fetchall()
+    spend = str(next(src.glob("spend_*.csv")))
+    figures += con.execute(f"SELECT scheme_id, sum(amount::DECIMAL(18,2)) FROM read_csv('{spend}', all_varchar = true) "
+                           "WHERE funding_source IN ('la_discharge', 'icb_discharge') AND posting_date::DATE <= $e "
+                           "GROUP BY 1 ORDER BY 1", {"e": end}).fetchall()
+    (rep / "floor.json").write_text(json.dumps(figures, default=str))
 
 
-def step_pandas(work: Path, scale: int) -> None:
-    """A straightforward pandas + openpyxl fortnightly: read, filter, count, sum Decimals, write a workbook."""
+def step_pandas(work: Path, rep: Path) -> None:
+    """A competent pandas + openpyxl script: read, filter, count, sum Decimals, write a workbook. Figures only."""
+    from decimal import Decimal
+
     import pandas as pd
-    from openpyxl import Workbook
+    from openpyxl import Workbook, load_workbook
 
-    frames = _discharge_frames(work)
+    src = _src(work)
+    frames = [pd.read_csv(p, dtype=str, keep_default_na=False) for p in sorted(src.glob("discharges_*.csv"))]
+    for path in sorted(src.glob("discharges_*.xlsx")):
+        sheet = load_workbook(path, read_only=True).worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
+        header = [str(h) for h in next(rows)]
+        x = pd.DataFrame.from_records(rows, columns=header)
+        x["discharge_date"] = pd.to_datetime(x["discharge_date"]).dt.strftime("%Y-%m-%d")
+        x["ready_for_discharge_date"] = pd.to_datetime(x["ready_for_discharge_date"], format="%d/%m/%Y",
+                                                       errors="coerce").dt.strftime("%Y-%m-%d")
+        for col in ("discharge_destination", "discharge_pathway"):
+            x[col] = x[col].astype(str)
+        frames.append(x)
     d = pd.concat(frames, ignore_index=True)
     for col in ("ready_for_discharge_date", "discharge_date"):
-        d[col] = pd.to_datetime(d[col].str.slice(0, 10), format="mixed", dayfirst=True, errors="coerce")
-    start = pd.Timestamp(PERIOD_END - dt.timedelta(days=13))
-    end = pd.Timestamp(PERIOD_END)
+        d[col] = pd.to_datetime(d[col], format="%Y-%m-%d", errors="coerce")
+    start, end = pd.Timestamp(NEXT_END - dt.timedelta(days=13)), pd.Timestamp(NEXT_END)
     p = d[(d.hwb_code == HWB) & (d.setting == "acute") & d.discharge_date.between(start, end)
           & (d.discharge_destination != "79")]
     ready = p[p.ready_for_discharge_date.notna()]
     delay = (ready.discharge_date - ready.ready_for_discharge_date).dt.days
     figures: dict[str, object] = {
         "total": len(p), "usual_residence": int((p.discharge_destination == "19").sum()),
-        "with_ready_date": len(ready), "same_day": int((delay == 0).sum()),
-        "within_48h": int(delay.between(0, 2).sum()), "delay_days": int(delay.sum()),
+        "with_ready_date": len(ready), "delay_days": int(delay.sum()),
         **{f"pathway_{k}": int((p.discharge_pathway == k).sum()) for k in "0123"},
     }
-    r = pd.read_csv(next((work / "extracts").glob("reablement_*.csv")), dtype=str, keep_default_na=False)
-    starts = pd.to_datetime(r.start_date)
-    figures["packages_started"] = int(starts.between(start, end).sum())
-    s = pd.read_csv(next((work / "extracts").glob("spend_*.csv")), dtype=str, keep_default_na=False)
+    r = pd.read_csv(next(src.glob("reablement_*.csv")), dtype=str, keep_default_na=False)
+    figures["packages_started"] = int(pd.to_datetime(r.start_date).between(start, end).sum())
+    s = pd.read_csv(next(src.glob("spend_*.csv")), dtype=str, keep_default_na=False)
     s = s[s.funding_source.isin(["la_discharge", "icb_discharge"]) & (pd.to_datetime(s.posting_date) <= end)]
     for scheme, group in s.groupby("scheme_id"):
         figures[f"spend_{scheme}"] = sum((Decimal(a) for a in group.amount), Decimal(0))
     book = Workbook()
-    sheet = book.active
     for k, v in figures.items():
-        sheet.append([k, v])
-    book.save(work / "pandas_fortnightly.xlsx")
+        book.active.append([k, v])
+    book.save(rep / "pandas_fortnightly.xlsx")
 
 
-def _trace(work: Path, largest: bool) -> None:
-    """`bcf trace` on the quarterly return's audit pack: the figure with the most source rows, or a cover figure.
-    The in-process time (pack read + filter, without interpreter start-up) goes to .trace*.seconds."""
-    from bcf.audit import pack_dir
-    from bcf.quarterly import Quarter
-    from bcf.trace import trace
-
-    workbook = work / "returns" / Quarter.parse(HWB, QUARTER).file_name
-    figures = json.loads((pack_dir(workbook) / "manifest.json").read_text())["figures"]
-    figure = max(figures, key=lambda f: f["source_rows"])["figure_id"] if largest else "q.hwb_name"
-    started = time.perf_counter()
-    lines = trace(workbook, figure, "csv").count("\n") - 1
-    seconds = time.perf_counter() - started
-    (work / f".trace{'' if largest else '_cover'}.seconds").write_text(f"{seconds:.3f} {figure} {lines}\n")
+def _bcf(work: Path, args: list[str], data: Path, out: Path) -> None:
+    argv = [str(BIN / "bcf"), "run", *args, "--source", str(_src(work)), "--hwb", HWB, "--out", str(out),
+            "--data-dir", str(data)]
+    env = child_env(work / "prefect-home")
+    result = subprocess.run(argv, capture_output=True, text=True, env=env)
+    if result.returncode != 0 and "attempting to connect to ephemeral" in result.stderr:
+        # a loaded machine can miss Prefect's temporary-server start timeout; the retry is part of the timing
+        print("note: the temporary Prefect server did not start in time; retried", file=sys.stderr)
+        result = subprocess.run(argv, capture_output=True, text=True, env=env)
+    if result.returncode != 0:
+        raise SystemExit(f"bcf run {args} exited {result.returncode}:\n{result.stdout[-3000:]}\n"
+                         f"{result.stderr[-3000:]}")
 
 
-def step_trace(work: Path, scale: int) -> None:
-    _trace(work, True)
+def step_bcf_fortnightly_empty(work: Path, rep: Path) -> None:
+    _bcf(work, ["fortnightly", "--period-end", FIRST_END.isoformat()], rep / "data", rep / "returns")
 
 
-def step_trace_cover(work: Path, scale: int) -> None:
-    _trace(work, False)
+def step_bcf_fortnightly_next(work: Path, rep: Path) -> None:
+    _bcf(work, ["fortnightly", "--period-end", NEXT_END.isoformat()], rep / "data", rep / "returns")
 
 
-def step_full_quarterly(work: Path, scale: int) -> None:
-    data = work / "data_full"
-    shutil.rmtree(data, ignore_errors=True)
-    subprocess.run([str(BIN / "bcf"), "run", "quarterly", "--source", str(work / "extracts"), "--hwb", HWB,
-                    "--quarter", QUARTER, "--out", str(work / "returns_full"), "--data-dir", str(data)],
-                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def step_bcf_quarterly_empty(work: Path, rep: Path) -> None:
+    _bcf(work, ["quarterly", "--quarter", QUARTER], rep / "data", rep / "returns")
 
 
-STEPS = {
-    "generate": step_generate, "ingest": step_ingest, "ingest_gx": step_ingest_gx,
-    "fortnightly": step_fortnightly, "quarterly": step_quarterly, "full_quarterly": step_full_quarterly,
-    "floor": step_floor, "pandas": step_pandas, "trace": step_trace, "trace_cover": step_trace_cover,
+def _trace(rep: Path, largest: bool) -> None:
+    """`bcf trace --format csv` on the quarterly return's audit pack (a seed made untimed, see _prepare_round): the
+    figure with the most source rows, or a cover figure. The whole process is timed, start-up included."""
+    workbook = next((rep / "returns").glob("bcf_quarterly_*.xlsx"))
+    manifest = json.loads((workbook.with_name(workbook.stem + ".audit") / "manifest.json").read_text())
+    figure = max(manifest["figures"], key=lambda f: f["source_rows"])["figure_id"] if largest else "q.hwb_name"
+    subprocess.run([str(BIN / "bcf"), "trace", str(workbook), figure, "--format", "csv"], check=True,
+                   stdout=subprocess.DEVNULL, env=child_env(rep / "prefect-home"))
+
+
+def step_trace_largest(work: Path, rep: Path) -> None:
+    _trace(rep, True)
+
+
+def step_trace_cover(work: Path, rep: Path) -> None:
+    _trace(rep, False)
+
+
+STEPS: dict[str, Callable[[Path, Path], None]] = {
+    "floor": step_floor, "pandas": step_pandas, "bcf_fortnightly_empty": step_bcf_fortnightly_empty,
+    "bcf_fortnightly_next": step_bcf_fortnightly_next, "bcf_quarterly_empty": step_bcf_quarterly_empty,
+    "trace_largest": step_trace_largest, "trace_cover": step_trace_cover,
 }
 LABELS = {
-    "generate": "generate", "ingest": "ingest (types only)", "ingest_gx": "ingest + GX validation",
-    "fortnightly": "fortnightly return (from warehouse)", "quarterly": "quarterly return (from warehouse)",
-    "full_quarterly": "**full quarterly run** (Prefect, empty warehouse)",
-    "floor": "floor: bare DuckDB SQL, fortnightly figures", "pandas": "pandas + openpyxl, fortnightly figures",
-    "trace": "`bcf trace`, the quarterly figure with most source rows (whole process)",
+    "floor": "floor: bare DuckDB SQL + python-calamine (df.* figures)",
+    "pandas": "pandas + openpyxl script (figures only)",
+    "bcf_fortnightly_empty": "`bcf run fortnightly`, empty warehouse",
+    "bcf_fortnightly_next": "`bcf run fortnightly`, next fortnight, same warehouse",
+    "bcf_quarterly_empty": "`bcf run quarterly`, empty warehouse",
+    "trace_largest": "`bcf trace`, the quarterly figure with the most source rows (whole process)",
     "trace_cover": "`bcf trace`, a cover figure (whole process)",
 }
 
 
-def measure(step: str, work: Path, scale: int) -> tuple[float, float]:
-    timing = work / f".{step}.time"
+def _prepare_round(step: str, work: Path, rep: Path) -> None:
+    """Untimed set-up: the next-fortnight run starts from a copy of a warehouse the empty run left."""
+    shutil.rmtree(rep, ignore_errors=True)
+    rep.mkdir(parents=True)
+    if step == "bcf_fortnightly_next":
+        seed = work / "rounds" / "next-seed"
+        if not (seed / ".done").exists():  # a seed left by an interrupted run is made again
+            shutil.rmtree(seed, ignore_errors=True)
+            seed.mkdir(parents=True)
+            step_bcf_fortnightly_empty(work, seed)
+            (seed / ".done").touch()
+        shutil.copytree(seed / "data", rep / "data")
+        shutil.copytree(seed / "returns", rep / "returns")
+    if step.startswith("trace_"):
+        seed = work / "rounds" / "quarterly-seed"
+        if not (seed / ".done").exists():
+            shutil.rmtree(seed, ignore_errors=True)
+            seed.mkdir(parents=True)
+            step_bcf_quarterly_empty(work, seed)
+            (seed / ".done").touch()
+        shutil.copytree(seed / "returns", rep / "returns")
+
+
+def child_env(prefect_home: Path) -> dict[str, str]:
+    """No PREFECT_API_URL (so `bcf run` starts its temporary server, as an officer's laptop would); a Prefect home
+    of the benchmark's own (engineers sharing ~/.prefect's SQLite file slow each other down); and a longer
+    temporary-server start timeout than Prefect's 20 s, which a loaded shared machine can miss; leave to use the
+    development pseudonym key, as the source is synthetic."""
     env = {**os.environ, "PREFECT_LOGGING_LEVEL": "WARNING", "DO_NOT_TRACK": "1",
-           "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
-    subprocess.run(["/usr/bin/time", "-f", "%e %M", "-o", str(timing), sys.executable, __file__, "--step", step,
-                    "--work", str(work), "--scale", str(scale)], check=True, env=env)
-    wall, kb = timing.read_text().split()[-2:]
-    return float(wall), int(kb) / 1024 / 1024
+           "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_HOME": str(prefect_home),
+           "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+           "BCF_ALLOW_DEVELOPMENT_KEY": "1"}  # synthetic data only: the documented development key is allowed
+    env.pop("PREFECT_API_URL", None)
+    return env
+
+
+def measure(argv: list[str], out: Path, prefect_home: Path) -> tuple[float, float]:
+    """Wall seconds and peak RSS (GB) of one child process, from GNU time -v."""
+    env = child_env(prefect_home)
+    timing = out.with_suffix(".time")
+    subprocess.run(["/usr/bin/time", "-v", "-o", str(timing), *argv], check=True, env=env)
+    text = timing.read_text()
+    wall = next(line.split("): ", 1)[1] for line in text.splitlines() if "Elapsed (wall clock)" in line)
+    parts = [float(p) for p in wall.split(":")]
+    seconds = sum(p * 60 ** i for i, p in enumerate(reversed(parts)))
+    kb = int(next(line.split(": ", 1)[1] for line in text.splitlines() if "Maximum resident set size" in line))
+    return seconds, kb / 1024 / 1024
+
+
+# ---------- where bcf's time goes (one child process, the flows' plain functions timed step by step) ----------
+
+def breakdown(work: Path, rep: Path) -> None:
+    timings: list[tuple[str, float]] = []
+
+    def timed(label: str, fn: Callable, *args, **kwargs):  # type: ignore[no-untyped-def,type-arg]
+        t = time.perf_counter()
+        value = fn(*args, **kwargs)
+        timings.append((label, time.perf_counter() - t))
+        print(f"  {label:<78} {timings[-1][1]:7.2f} s", flush=True)  # as it goes: a long run shows progress
+        return value
+
+    t0 = time.perf_counter()
+    import prefect  # noqa: F401
+
+    timings.append(("import prefect", time.perf_counter() - t0))
+    t0 = time.perf_counter()
+    import bcf.ingest as ingest
+    from bcf import returns
+    from bcf.audit import RunInfo
+    from bcf.fortnightly import Fortnight
+    from bcf.sources import land, list_source, staging_key
+    from warehouse import db
+
+    timings.append(("import bcf (duckdb, pandas)", time.perf_counter() - t0))
+    t0 = time.perf_counter()
+    import great_expectations  # noqa: F401
+
+    timings.append(("import great_expectations", time.perf_counter() - t0))
+    validator = timed("GX context + suites", ingest.RowValidator)
+
+    current = {"file": ""}
+
+    def wrap(module, name: str, stage: str) -> None:  # type: ignore[no-untyped-def]
+        fn = getattr(module, name)
+
+        def inner(*a, **k):  # type: ignore[no-untyped-def]
+            return timed(f"{current['file']}: {stage}", fn, *a, **k)
+        setattr(module, name, inner)
+
+    wrap(ingest, "read_csv", "read")
+    wrap(ingest, "read_xlsx", "read")
+    wrap(ingest, "parse", "parse (types, row hashes, pseudonyms)")
+    wrap(validator, "check", "GX validate")
+    wrap(ingest, "_split", "split loaded/rejected")
+    wrap(db, "insert_frame", "stage (DuckDB insert)")
+
+    data = rep / "data"
+    with db.connect(data / "warehouse.duckdb") as con:
+        for obj in sorted(list_source(str(_src(work))), key=staging_key):
+            current["file"] = obj.name
+            landed = timed(f"{obj.name}: land (copy + sha256)", land, obj, data / "landing")
+            t = time.perf_counter()
+            ingest.stage_file(con, obj, landed, "bench", b"bench-key", validator, dt.date(2023, 4, 1))
+            timings.append((f"{obj.name}: stage_file total", time.perf_counter() - t))
+
+        import bcf.produce as produce_mod
+
+        current["file"] = "return"
+        wrap(produce_mod, "cross_source", "cross-source checks")
+        wrap(produce_mod, "blocking", "blocking check")
+        wrap(produce_mod, "write_pack", "audit pack")
+        period = Fortnight.ending(HWB, FIRST_END)
+        compute = returns.fortnightly(period)
+
+        def write(*a, **k):  # type: ignore[no-untyped-def]
+            return timed("return: workbook", computed_write[0], *a, **k)
+
+        computed_write: list[Callable] = []  # type: ignore[type-arg]
+
+        def figures(c):  # type: ignore[no-untyped-def]
+            computed = timed("return: figures", compute, c)
+            computed_write.append(computed.write)
+            computed.write = write
+            return computed
+
+        run = RunInfo("bench", "fortnightly", None, {}, dt.datetime.now(dt.UTC).isoformat())
+        t = time.perf_counter()
+        produce_mod.produce(con, HWB, period.params(), rep / "returns" / period.file_name, run, figures)
+        timings.append(("return: produce total", time.perf_counter() - t))
+    (rep / "breakdown.json").write_text(json.dumps(timings))
+
+
+def prefect_server(work: Path, rep: Path) -> None:
+    """An empty flow with no PREFECT_API_URL: what the temporary server costs (start, run, stop)."""
+    from prefect import flow
+
+    @flow
+    def empty() -> None:
+        return None
+
+    t = time.perf_counter()
+    empty()
+    (rep / "prefect.json").write_text(json.dumps({"flow_call": time.perf_counter() - t}))
+
+
+CHILD = {**STEPS, "breakdown": breakdown, "prefect_server": prefect_server}
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", default="10000,100000,1000000")
-    parser.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
-    parser.add_argument("--step")
-    parser.add_argument("--work")
-    parser.add_argument("--scale", type=int)
-    parser.add_argument("--only", help="comma-separated steps to run and print (no report), e.g. "
-                        "generate,ingest_gx,quarterly,trace,trace_cover")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", type=float, default=1.0, help="1 = the issue's 1,860,600 discharge rows")
+    parser.add_argument("--discharges", type=int, help="total discharge rows instead of --scale")
+    parser.add_argument("--work", help="folder for the source and the runs (reused when the source is there)")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--only", help="comma-separated steps (default all): " + ",".join(STEPS))
+    parser.add_argument("--no-breakdown", action="store_true")
+    parser.add_argument("--breakdown-only", action="store_true")
+    parser.add_argument("--json", help="write the raw figures here")
+    parser.add_argument("--step", help=argparse.SUPPRESS)
+    parser.add_argument("--rep", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    scale = args.discharges / sum(COMPOSITION[k] for k in ("csv", "xlsx")) if args.discharges else args.scale
+    work = Path(args.work or f"/tmp/bcf-bench-{scale:g}").resolve()
     if args.step:
-        STEPS[args.step](Path(args.work), args.scale)
+        CHILD[args.step](work, Path(args.rep))
         return
-    if args.only:
-        for scale in [int(s) for s in args.sizes.split(",")]:
-            work = Path(tempfile.mkdtemp(prefix=f"bcf-bench-{scale}-"))
-            for step in args.only.split(","):
-                wall, gb = measure(step, work, scale)
-                extra = (work / f".{step}.seconds").read_text().strip() if step.startswith("trace") else ""
-                print(f"{scale:>9,} {step:<15} {wall:7.2f} s {gb:5.2f} GB {extra}", flush=True)
-            shutil.rmtree(work, ignore_errors=True)
-        return
-    results: dict[int, dict[str, tuple[float, float]]] = {}
-    rows: dict[int, dict[str, int]] = {}
-    for scale in [int(s) for s in args.sizes.split(",")]:
-        work = Path(tempfile.mkdtemp(prefix=f"bcf-bench-{scale}-"))
-        results[scale] = {}
-        for step in STEPS:
-            started = time.perf_counter()
-            results[scale][step] = measure(step, work, scale)
-            print(f"{scale:>9,} {step:<15} {results[scale][step][0]:7.1f} s {results[scale][step][1]:5.2f} GB "
-                  f"({time.perf_counter() - started:.0f} s)", flush=True)
-        import duckdb
 
-        with duckdb.connect(str(work / "data" / "warehouse.duckdb"), read_only=True) as con:
-            rows[scale] = {t: int(con.execute(f"SELECT count(*) FROM cur_{t}").fetchone()[0])  # type: ignore[index]
-                           for t in ("discharges", "reablement", "spend")}
-        shutil.rmtree(work, ignore_errors=True)
-    write_report(Path(args.out), results, rows)
+    if not (work / "source" / ".built").exists():
+        t = time.perf_counter()
+        shutil.rmtree(work / "source", ignore_errors=True)
+        counts = build_source(work / "source", scale)
+        (work / "source" / ".built").write_text(json.dumps(counts))
+        print(f"built {work / 'source'} in {time.perf_counter() - t:.0f} s: {counts}", flush=True)
+    counts = json.loads((work / "source" / ".built").read_text())
+    print(f"source {work / 'source'}: {counts} (discharges {counts['csv'] + counts['xlsx']:,})", flush=True)
 
+    def child(step: str, rep: Path) -> tuple[float, float]:
+        return measure([sys.executable, __file__, "--work", str(work), "--step", step, "--rep", str(rep)], rep / step,
+                       work / "prefect-home")
 
-def write_report(path: Path, results: dict[int, dict[str, tuple[float, float]]],
-                 rows: dict[int, dict[str, int]]) -> None:
-    sizes = sorted(results)
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    mem = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
-                   if line.startswith("MemTotal"))) / 1024 / 1024
-    lines = [
-        "# Benchmarks", "",
-        f"Measured {dt.date.today():%d %B %Y} with `scripts/benchmark.py` on {os.cpu_count()} cores ({cpu}), "
-        f"{mem:.0f} GB RAM, Python {platform.python_version()}. Each step ran in its own process; peak memory is "
-        "that process's maximum resident set. A year (2022-23) of synthetic Rutland extracts per size: "
-        "`--scale` spells a year across four providers (one of them XLSX), with reablement and a ledger that "
-        "grow with it.", "",
-        "| rows landed | " + " | ".join(f"{s:,} spells/year" for s in sizes) + " |",
-        "|---|" + "---|" * len(sizes),
-    ]
-    for t in ("discharges", "reablement", "spend"):
-        lines.append(f"| {t} | " + " | ".join(f"{rows[s][t]:,}" for s in sizes) + " |")
-    lines += ["", "| step | " + " | ".join(f"{s:,}: time / peak" for s in sizes) + " |",
-              "|---|" + "---|" * len(sizes)]
-    for step in STEPS:
-        lines.append(f"| {LABELS[step]} | " + " | ".join(
-            f"{results[s][step][0]:.1f} s / {results[s][step][1]:.2f} GB" for s in sizes) + " |")
-    lines += ["", "Ratios (time):", ""]
-    for s in sizes:
-        r = results[s]
-        ours = r["fortnightly"][0]
-        lines.append(f"- {s:,}: pandas version / our fortnightly step = {r['pandas'][0] / ours:.1f}x; "
-                     f"our fortnightly step / floor = {ours / r['floor'][0]:.1f}x; "
-                     f"GX adds {r['ingest_gx'][0] - r['ingest'][0]:.1f} s to ingest; "
-                     f"full quarterly run {r['full_quarterly'][0]:.1f} s at {r['full_quarterly'][1]:.2f} GB.")
-    lines += ["", "Raw figures (seconds, GB):", "", "```", json.dumps(
-        {str(s): {k: [round(v[0], 2), round(v[1], 3)] for k, v in results[s].items()} for s in sizes}, indent=1),
-        "```", ""]
-    # keep the hand-written analysis below the marker across re-runs
-    marker = "<!-- analysis: kept across re-runs -->"
-    old = path.read_text(encoding="utf-8") if path.exists() else ""
-    notes = old[old.index(marker):] if marker in old else marker + "\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(lines) + "\n" + notes, encoding="utf-8")
-    print(f"written {path}")
+    results: dict[str, list[tuple[float, float]]] = {}
+    steps = [] if args.breakdown_only else (args.only.split(",") if args.only else list(STEPS))
+    for r in range(1, args.repeats + 1):
+        for step in steps:
+            rep = work / "rounds" / f"{step}-{r}"
+            _prepare_round(step, work, rep)
+            seconds, gb = child(step, rep)
+            results.setdefault(step, []).append((seconds, gb))
+            print(f"round {r} {step:<24} {seconds:7.1f} s {gb:5.2f} GB", flush=True)
+    summary = {s: {"median_s": statistics.median(x[0] for x in v), "median_peak_gb": statistics.median(x[1] for x in v),
+                   "runs": v} for s, v in results.items()}
+    if summary:
+        floor = summary.get("floor", {}).get("median_s")
+        print(f"\nmedians of {args.repeats} interleaved runs ({counts['csv'] + counts['xlsx']:,} discharge rows):")
+        for s, v in summary.items():
+            ratio = f"{v['median_s'] / floor:5.1f}x floor" if floor else ""
+            print(f"  {LABELS.get(s, s):<58} {v['median_s']:7.1f} s  {v['median_peak_gb']:5.2f} GB  {ratio}")
+
+    out: dict[str, object] = {"source": counts, "summary": summary}
+    if not args.no_breakdown:
+        rep = work / "rounds" / "breakdown"
+        _prepare_round("breakdown", work, rep)
+        seconds, gb = child("breakdown", rep)
+        timings = json.loads((rep / "breakdown.json").read_text())
+        _prepare_round("prefect_server", work, rep / "p")
+        p_seconds, _ = child("prefect_server", rep / "p")
+        flow_call = json.loads((rep / "p" / "prefect.json").read_text())["flow_call"]
+        print(f"\nwhere bcf's time goes (one run, plain functions in one process: {seconds:.1f} s, {gb:.2f} GB):")
+        for label, t in timings:
+            print(f"  {label:<78} {t:7.2f} s")
+        print(f"  {'temporary Prefect server: an empty flow (start, run, stop)':<78} {flow_call:7.2f} s "
+              f"(process {p_seconds:.1f} s)")
+        out["breakdown"] = {"process_s": seconds, "peak_gb": gb, "steps": timings, "prefect_empty_flow_s": flow_call,
+                            "prefect_process_s": p_seconds}
+    if args.json:
+        Path(args.json).write_text(json.dumps(out, indent=1))
 
 
 if __name__ == "__main__":

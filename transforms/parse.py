@@ -143,12 +143,13 @@ def _row_findings(file_name: str, rows: pd.Series, bad: pd.Series, column: str, 
 
 
 def _pseudonymise(values: pd.Series, drop: pd.Series, key: bytes) -> pd.Series:
-    lookup = {v: nhs_number.pseudonym(v, key) for v in values[~drop].unique()}
-    keys = [None if d else lookup.get(v) for v, d in zip(values.tolist(), drop.tolist(), strict=True)]
-    return pd.Series(keys, index=values.index, dtype="object")
+    """One keyed hash per distinct person (in bulk), spread to the rows by position; dropped rows get None."""
+    keep = ~drop.to_numpy(dtype=bool)
+    codes, distinct = pd.factorize(values.where(keep))  # dropped rows become missing: code -1
+    keys = np.empty(len(distinct) + 1, dtype=object)  # the last slot (None) is what code -1 picks
+    keys[:-1] = nhs_number.pseudonyms([str(v) for v in distinct], key)
+    return pd.Series(keys[codes], index=values.index, dtype="object")
 
 
-def _row_hashes(src: pd.DataFrame, header: list[str], key: bytes) -> list[str]:
-    columns = [src[h].tolist() for h in header if h]
-    digest = nhs_number.row_hasher(key)
-    return [digest(list(values)) for values in zip(*columns, strict=True)]
+def _row_hashes(src: pd.DataFrame, header: list[str], key: bytes):  # type: ignore[no-untyped-def]
+    return nhs_number.row_hashes([src[h] for h in header if h], key)
