@@ -11,6 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from bcf.synthetic import generate
 from openpyxl import load_workbook
 
 from bcf import briefing, returns
@@ -20,7 +21,6 @@ from bcf.ingest import stage_file
 from bcf.produce import produce
 from bcf.quarterly import Quarter
 from bcf.sources import land, list_source, staging_key
-from bcf.synthetic import generate
 from tests.fixtures import HWB
 from transforms.validate import RowValidator
 from warehouse import db

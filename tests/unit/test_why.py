@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from bcf.synthetic import generate
 
 from bcf import returns
 from bcf.audit import RunInfo, pack_dir
@@ -19,7 +20,6 @@ from bcf.ingest import stage_file
 from bcf.produce import produce
 from bcf.quarterly import Quarter
 from bcf.sources import land, list_source, staging_key
-from bcf.synthetic import generate
 from bcf.why import evaluate, families, render, return_kind, return_params, why_figure, why_row
 from tests.fixtures import HWB, write_df_fixture, write_q_fixture
 from transforms.validate import RowValidator
