@@ -36,6 +36,7 @@ ENV_VARS = {
     "BCF_PSEUDONYM_KEY": "the key that pseudonymises NHS numbers (at least settings.toml min_length characters)",
     "BCF_ALLOW_DEVELOPMENT_KEY": "1 (or true/yes) gives leave to use the documented development key when "
                                  "BCF_PSEUDONYM_KEY is not set: synthetic data only (`--allow-development-key`)",
+    "BCF_LOCK_TIMEOUT": "seconds a run waits for another run's lock on the data dir (default in bcf/runlock.py)",
     "BCF_SOURCE": "`bcf serve`: the source folder or s3:// prefix when --source is not given",
     "BCF_HWB": "`bcf serve`: the HWB code when --hwb is not given",
     "BCF_ALERT_WEBHOOK_URL": "alerts: POST a JSON alert here (a Teams/Slack incoming webhook, say)",
@@ -59,6 +60,7 @@ class Settings:
     data_dir: Path | None
     pseudonym_key: str | None
     allow_development_key: bool
+    lock_timeout: str | None
     source: str | None
     hwb: str | None
     alert_webhook_url: str | None
@@ -85,6 +87,7 @@ def env(environ: Mapping[str, str] | None = None) -> Settings:
         data_dir=Path(data_dir) if data_dir else None,
         pseudonym_key=get("BCF_PSEUDONYM_KEY"),
         allow_development_key=(get("BCF_ALLOW_DEVELOPMENT_KEY") or "").strip().lower() in ("1", "true", "yes"),
+        lock_timeout=get("BCF_LOCK_TIMEOUT"),
         source=get("BCF_SOURCE"),
         hwb=get("BCF_HWB"),
         alert_webhook_url=get("BCF_ALERT_WEBHOOK_URL"),
