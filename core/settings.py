@@ -37,6 +37,8 @@ ENV_VARS = {
     "BCF_ALLOW_DEVELOPMENT_KEY": "1 (or true/yes) gives leave to use the documented development key when "
                                  "BCF_PSEUDONYM_KEY is not set: synthetic data only (`--allow-development-key`)",
     "BCF_LOCK_TIMEOUT": "seconds a run waits for another run's lock on the data dir (default in bcf/runlock.py)",
+    "BCF_CONSOLE_PROGRESS": "1 (set by the bcf command itself): flows print our own progress lines plainly and "
+                            "Prefect's console handler stays at WARNING",
     "BCF_SOURCE": "`bcf serve`: the source folder or s3:// prefix when --source is not given",
     "BCF_HWB": "`bcf serve`: the HWB code when --hwb is not given",
     "BCF_ALERT_WEBHOOK_URL": "alerts: POST a JSON alert here (a Teams/Slack incoming webhook, say)",
@@ -61,6 +63,7 @@ class Settings:
     pseudonym_key: str | None
     allow_development_key: bool
     lock_timeout: str | None
+    console_progress: bool
     source: str | None
     hwb: str | None
     alert_webhook_url: str | None
@@ -88,6 +91,7 @@ def env(environ: Mapping[str, str] | None = None) -> Settings:
         pseudonym_key=get("BCF_PSEUDONYM_KEY"),
         allow_development_key=(get("BCF_ALLOW_DEVELOPMENT_KEY") or "").strip().lower() in ("1", "true", "yes"),
         lock_timeout=get("BCF_LOCK_TIMEOUT"),
+        console_progress=get("BCF_CONSOLE_PROGRESS") == "1",
         source=get("BCF_SOURCE"),
         hwb=get("BCF_HWB"),
         alert_webhook_url=get("BCF_ALERT_WEBHOOK_URL"),
