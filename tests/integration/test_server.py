@@ -103,11 +103,11 @@ def test_monitoring_blocked_run_is_named_blocked_artifacts_read_plainly_and_the_
     pounds and marks a failed check, and the shipped automation notifies a webhook about the blocked return."""
     import datetime as dt
 
-    from bcf.devtools.synthetic import generate
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
+    from bcf.devtools.synthetic import generate
     from tests.receivers import Webhook
 
     api, env = server
@@ -185,9 +185,10 @@ def test_two_process_workers_share_an_icbs_fan_out_from_s3(server: tuple[str, di
     import datetime as dt
 
     import boto3
-    from bcf.devtools.synthetic import generate
     from prefect.client.orchestration import get_client
     from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from bcf.devtools.synthetic import generate
 
     begun = time.monotonic()
     api, env = server
