@@ -162,9 +162,10 @@ def dimensions(con: duckdb.DuckDBPyConnection) -> dict[str, list[dict[str, str]]
     return {name: engine.instances(con, query) for name, query in DIMENSIONS.items()}
 
 
-def catalogue(con: duckdb.DuckDBPyConnection) -> list[FigureSpec]:
-    """The concrete figures of the fortnight bound on this connection (engine.bind), in catalogue order."""
-    return [p.spec for p in engine.catalogue(REGISTRY, dimensions(con))]
+def catalogue(schemes: list[SchemeRow]) -> list[FigureSpec]:
+    """The concrete figures for given schemes, in catalogue order (no warehouse)."""
+    dims = {"scheme": [{"scheme": s.slug, "scheme_id": s.scheme_id, "scheme_name": s.name} for s in schemes]}
+    return [p.spec for p in engine.catalogue(REGISTRY, dims)]
 
 
 def compute(con: duckdb.DuckDBPyConnection, period: Fortnight) -> FortnightlyReturn:

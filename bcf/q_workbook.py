@@ -50,7 +50,9 @@ def scheme_block(sid: str, name: str | None, sources: list[str] | None = None) -
     scheme and funding source; those lines (q.scheme.<sid>.<source>.*, registry SCHEME_SOURCES) follow it, so the
     scheme lines above and below keep their order."""
     slug = scheme_slug(sid)
-    return [[sid, name or ""] + [Ref(d.id.format(scheme=slug)) for d in SCHEMES]] + [
+    first: list[LayoutCell] = [sid, name or ""]
+    lines: list[list[LayoutCell]] = [first + [Ref(d.id.format(scheme=slug)) for d in SCHEMES]]
+    return lines + [
         ["", f"  {SOURCE_LABEL.get(source, source)}"] + [Ref(d.id.format(scheme=slug, source=source))
                                                          for d in SCHEME_SOURCES]
         for source in sources or []]

@@ -7,6 +7,7 @@ registry's order is the catalogue order, `sheet`/`column` its place in the built
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -14,7 +15,18 @@ import duckdb
 
 from core.dates import Quarter
 from core.settings import codes, hwb_name
-from transforms.figures import Context, Figure, FigureDef, FigureSpec, Input, Value, ValueFn, ratio, rounded
+from transforms.figures import (
+    Context,
+    Figure,
+    FigureDef,
+    FigureSpec,
+    Input,
+    Value,
+    ValueFn,
+    ratio,
+    rounded,
+    scheme_slug,
+)
 from warehouse import engine
 from warehouse.db import sql
 
@@ -228,9 +240,17 @@ def dimensions(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> dict[str, li
     return dims
 
 
-def catalogue(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> list[FigureSpec]:
-    """The concrete figures of a quarter bound on this connection (engine.bind), in catalogue order."""
-    return [p.spec for p in engine.catalogue(REGISTRY, dimensions(con, quarter))]
+def catalogue(schemes: list[tuple[str, str]], sources: list[str], months: list[dt.date],
+              scheme_sources: list[tuple[str, str]] | None = None) -> list[FigureSpec]:
+    """The concrete figures for given schemes, funding sources and months, in catalogue order (no warehouse)."""
+    dims: dict[str, list[dict[str, str]]] = {
+        "scheme": [{"scheme": scheme_slug(sid), "scheme_id": sid, "scheme_name": name or ""} for sid, name in schemes],
+        "source": [{"source": s} for s in sources],
+        "scheme_source": [{"scheme": scheme_slug(sid), "scheme_id": sid, "source": s}
+                          for sid, s in scheme_sources or []],
+        "cd": [{"service": s, "month": f"{m:%Y_%m}", "month_label": f"{m:%Y-%m}"} for s in CD_SERVICES for m in months],
+    }
+    return [p.spec for p in engine.catalogue(REGISTRY, dims)]
 
 
 def compute(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> QuarterlyReturn:

@@ -11,11 +11,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from bcf.synthetic import generate
 from openpyxl import load_workbook
 
 from bcf import briefing, returns
 from bcf.audit import RunInfo, pack_dir
+from bcf.devtools.synthetic import generate
 from bcf.fortnightly import Fortnight
 from bcf.ingest import stage_file
 from bcf.produce import produce

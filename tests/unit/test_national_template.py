@@ -13,10 +13,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from bcf.synthetic import SCHEMES
 from openpyxl import load_workbook
 
 from bcf.cellmap import propose
+from bcf.devtools.synthetic import SCHEMES
 from bcf.fortnightly import Fortnight
 from bcf.fortnightly import compute as compute_df
 from bcf.quarterly import Quarter

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from bcf.synthetic import generate
 
 from bcf import returns
 from bcf.audit import RunInfo, pack_dir
+from bcf.devtools.synthetic import generate
 from bcf.fortnightly import Fortnight
 from bcf.ingest import stage_file
 from bcf.produce import produce
@@ -57,9 +57,9 @@ def _consistent(workbook: Path) -> int:
     params = return_params(manifest)
     checked = 0
     with duckdb.connect(manifest["return"]["data_dir"] + "/warehouse.duckdb", read_only=True) as con:
-        from transforms.figures import start_contributions
+        from warehouse import engine
 
-        start_contributions(con)
+        engine.bind(con, params)
         inputs = [i["file_id"] for i in manifest["inputs"]]
         for fam in families(return_kind(manifest)):
             for r in evaluate(con, fam, params, "list_contains($ids, file_id)", {"ids": inputs}):
