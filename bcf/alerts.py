@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import smtplib
 import urllib.request
 from dataclasses import asdict, dataclass, field
 from email.message import EmailMessage
+
+from core.settings import env
 
 log = logging.getLogger("bcf.alerts")
 
@@ -48,7 +49,8 @@ class Alert:
 def send(alert: Alert) -> list[str]:
     """Deliver to every configured channel; returns the channels that took it."""
     delivered = []
-    url = os.environ.get("BCF_ALERT_WEBHOOK_URL")
+    cfg = env()
+    url = cfg.alert_webhook_url
     if url:
         try:
             request = urllib.request.Request(url, data=json.dumps(asdict(alert)).encode(), method="POST",
@@ -58,19 +60,19 @@ def send(alert: Alert) -> list[str]:
             delivered.append("webhook")
         except OSError as exc:
             log.warning("alert webhook %s failed: %s", url, exc)
-    host, to = os.environ.get("BCF_ALERT_SMTP_HOST"), os.environ.get("BCF_ALERT_EMAIL_TO")
+    host, to = cfg.alert_smtp_host, cfg.alert_email_to
     if host and to:
         message = EmailMessage()
         message["Subject"] = alert.subject
-        message["From"] = os.environ.get("BCF_ALERT_EMAIL_FROM", "bcf-pipeline@localhost")
+        message["From"] = cfg.alert_email_from
         message["To"] = to
         message.set_content(alert.text())
         try:
-            with smtplib.SMTP(host, int(os.environ.get("BCF_ALERT_SMTP_PORT", "25")), timeout=10) as smtp:
-                if os.environ.get("BCF_ALERT_SMTP_STARTTLS") == "1":
+            with smtplib.SMTP(host, cfg.alert_smtp_port, timeout=10) as smtp:
+                if cfg.alert_smtp_starttls:
                     smtp.starttls()
-                if os.environ.get("BCF_ALERT_SMTP_USER"):
-                    smtp.login(os.environ["BCF_ALERT_SMTP_USER"], os.environ.get("BCF_ALERT_SMTP_PASSWORD", ""))
+                if cfg.alert_smtp_user:
+                    smtp.login(cfg.alert_smtp_user, cfg.alert_smtp_password)
                 smtp.send_message(message)
             delivered.append("email")
         except (OSError, smtplib.SMTPException) as exc:

@@ -78,7 +78,7 @@ def _from_pack(workbook: Path) -> dict[str, Any] | None:
 
 
 def period_ends(fund_year: str, until: dt.date) -> list[dt.date]:
-    from flows.fortnightly import backfill_period_ends
+    from core.dates import backfill_period_ends
 
     start = dt.date(int(fund_year[:4]), 4, 1)
     end = min(dt.date(start.year + 1, 3, 31), until)

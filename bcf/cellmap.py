@@ -18,6 +18,7 @@ from openpyxl import load_workbook
 from openpyxl.cell.cell import MergedCell
 from openpyxl.worksheet.worksheet import Worksheet
 
+from core.settings import codes
 from transforms.figures import FigureSpec, scheme_slug
 
 MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
@@ -51,8 +52,9 @@ Q_CD_ROWS = {"pathway_1": r"pathway 1\b|^p1\b", "pathway_2": r"pathway 2\b|^p2\b
 Q_CD_COLS = {"demand": r"demand", "capacity": r"capacity", "gap": r"\bgap\b|shortfall|surplus"}
 Q_SCHEME_COLS = {"planned_spend": (r"plan", r"spend|expenditure"), "actual_spend_ytd": (r"actual", r"spend|expend"),
                  "planned_output": (r"plan", r"output"), "actual_output_ytd": (r"actual", r"output")}
-SOURCE_ROWS = {"la_discharge": r"\b(la|local authority|council)\b.*discharge",
-               "icb_discharge": r"\b(icb|nhs)\b.*discharge",
+_DF = codes()["discharge_fund"]  # the Discharge Fund's funding source codes (config/codes.toml)
+SOURCE_ROWS = {_DF["la"]: r"\b(la|local authority|council)\b.*discharge",
+               _DF["icb"]: r"\b(icb|nhs)\b.*discharge",
                "additional_la": r"additional\b.*\b(la|local authority|council)\b",
                "additional_icb": r"additional\b.*\b(icb|nhs)\b", "nhs_minimum": r"minimum",
                "ibcf": r"\bibcf\b|improved better care", "dfg": r"\bdfg\b|disabled facilities", "total": r"^total"}

@@ -8,7 +8,7 @@ from typing import Any
 import duckdb
 
 from transforms.findings import Finding
-from warehouse import db
+from warehouse import db, engine
 
 CROSS_CHECKS = (
     "check_df_plan_income",
@@ -31,6 +31,7 @@ def _findings(con: duckdb.DuckDBPyConnection, query: str, params: dict[str, Any]
 
 
 def cross_source(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> list[Finding]:
+    engine.bind(con, params)  # the checks read the run's scoped views (warehouse/sql/intermediate)
     out: list[Finding] = []
     for query in CROSS_CHECKS:
         out.extend(_findings(con, query, params))

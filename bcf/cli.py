@@ -33,9 +33,9 @@ def _date(text: str) -> dt.date:
 
 
 def _data_dir(args: argparse.Namespace) -> Path:
-    from bcf.settings import settings
+    from core.settings import data_dir
 
-    return Path(args.data_dir or os.environ.get("BCF_DATA_DIR") or settings()["pipeline"]["data_dir"])
+    return data_dir(args.data_dir)
 
 
 def _step(message: str) -> float:
@@ -48,7 +48,7 @@ def _done(started: float, message: str = "done") -> None:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from bcf.synthetic import generate
+    from bcf.devtools.synthetic import generate
 
     started = _step(f"generating {args.scale:,} spells/year for {args.hwb}, {args.date_from} to {args.date_to}")
     try:
@@ -91,11 +91,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from bcf.fortnightly import scheduled_period_end
-    from bcf.synthetic import generate
+    from bcf.devtools.synthetic import generate
+    from core.dates import latest_quarter_before, scheduled_period_end
     from flows.common import run_flow
     from flows.fortnightly import fortnightly_flow
-    from flows.quarterly import latest_quarter_before, quarterly_flow
+    from flows.quarterly import quarterly_flow
 
     out = Path(args.out)
     extracts, data_dir, returns = out / "extracts", out / "data", out / "returns"
@@ -229,8 +229,9 @@ def cmd_cellmap(args: argparse.Namespace) -> int:
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
+    from core.dates import backfill_period_ends
     from flows.common import run_flow
-    from flows.fortnightly import backfill_period_ends, fortnightly_flow
+    from flows.fortnightly import fortnightly_flow
 
     _check_hwb(args.hwb)
     status = EXIT_OK
@@ -310,10 +311,11 @@ def cmd_briefing(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from prefect import serve
 
+    from core.settings import env
     from flows.deployments import build_deployments
 
-    source = args.source or os.environ.get("BCF_SOURCE")
-    hwb = args.hwb or os.environ.get("BCF_HWB")
+    source = args.source or env().source
+    hwb = args.hwb or env().hwb
     if not source or not hwb:
         raise UsageError("bcf serve needs --source and --hwb (or BCF_SOURCE and BCF_HWB)")
     _check_hwb(hwb)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bcf.fortnightly import COVER, DISCHARGES, INCOME, PACKAGES, FortnightlyReturn
+from bcf.fortnightly import COVER, DISCHARGES, INCOME, PACKAGES, SCHEMES, TOTALS, FortnightlyReturn
 from bcf.q_workbook import signoff_rows
 from transforms.workbook import Header, LayoutCell, Ref, SheetLayout
 
@@ -15,19 +15,11 @@ def _label_rows(specs: list) -> list[list[LayoutCell]]:  # type: ignore[type-arg
 
 def layouts(ret: FortnightlyReturn, signoff: dict[str, str] | None = None) -> list[SheetLayout]:
     p = ret.period
-    spend_header: list[LayoutCell] = [
-        Header("Scheme"), Header("Scheme name"), Header("Planned spend (DF)"), Header("Spend this fortnight"),
-        Header("Spend to date"), Header("of which LA grant"), Header("of which ICB"), Header("Planned output"),
-        Header("Output this fortnight"), Header("Output to date"),
-    ]
+    spend_header: list[LayoutCell] = [Header("Scheme"), Header("Scheme name"), *[Header(f.column) for f in SCHEMES]]
     scheme_rows: list[list[LayoutCell]] = [
-        [s.scheme_id, s.name] + [Ref(f"df.scheme.{s.slug}.{part}") for part in (
-            "planned_spend", "spend_fortnight", "spend_to_date", "spend_to_date_la", "spend_to_date_icb",
-            "planned_output", "output_fortnight", "output_to_date")]
-        for s in ret.schemes
+        [s.scheme_id, s.name] + [Ref(f.id.format(scheme=s.slug)) for f in SCHEMES] for s in ret.schemes
     ]
-    totals: list[LayoutCell] = [Header("Total"), None]
-    totals += [Ref(f"df.spend.{t}") for t in ("planned", "fortnight", "to_date", "to_date_la", "to_date_icb")]
+    totals: list[LayoutCell] = [Header("Total"), None, *[Ref(f.id) for f in TOTALS]]
     return [
         SheetLayout("Cover", "Adult Social Care Discharge Fund: fortnightly report",
                     [[Header("Item"), Header("Value")], *_label_rows(COVER), *signoff_rows(signoff)],

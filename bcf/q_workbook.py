@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from bcf.quarterly import CD_SERVICES, CONDITIONS, METRIC_DEFINITIONS, METRIC_LABEL, METRICS, QuarterlyReturn
+from bcf.quarterly import (
+    CD_SERVICES,
+    CONDITIONS,
+    METRIC_DEFINITIONS,
+    METRIC_LABEL,
+    METRICS,
+    SCHEME_SOURCES,
+    SCHEMES,
+    QuarterlyReturn,
+)
+from core.settings import codes
 from transforms.figures import scheme_slug
 from transforms.workbook import Field, Header, LayoutCell, Ref, SheetLayout
 
-SOURCE_LABEL = {"nhs_minimum": "NHS minimum contribution", "ibcf": "Improved Better Care Fund", "dfg":
-                "Disabled Facilities Grant", "la_discharge": "LA Discharge Fund grant", "icb_discharge":
-                "ICB Discharge Fund allocation", "additional_la": "Additional LA contribution", "additional_icb":
-                "Additional ICB contribution", "total": "Total"}
+SOURCE_LABEL = {**codes()["funding_source_label"], "total": "Total"}
 
 
 CD_SERVICE_LABEL = {
@@ -38,11 +45,17 @@ def signoff_rows(values: dict[str, str] | None) -> list[list[LayoutCell]]:
 SCHEME_PARTS = ("planned_spend", "actual_spend_ytd", "planned_output", "actual_output_ytd")
 
 
-def scheme_block(sid: str, name: str | None) -> list[list[LayoutCell]]:
+def scheme_block(sid: str, name: str | None, sources: list[str] | None = None) -> list[list[LayoutCell]]:
     """A scheme's lines on Spend and Activity: its all-sources line first. The national template has one line per
-    scheme and funding source; those lines (q.scheme.<sid>.<source>.*) belong under this one, after it, so the
+    scheme and funding source; those lines (q.scheme.<sid>.<source>.*, registry SCHEME_SOURCES) follow it, so the
     scheme lines above and below keep their order."""
-    return [[sid, name or ""] + [Ref(f"q.scheme.{scheme_slug(sid)}.{p}") for p in SCHEME_PARTS]]
+    slug = scheme_slug(sid)
+    first: list[LayoutCell] = [sid, name or ""]
+    lines: list[list[LayoutCell]] = [first + [Ref(d.id.format(scheme=slug)) for d in SCHEMES]]
+    return lines + [
+        ["", f"  {SOURCE_LABEL.get(source, source)}"] + [Ref(d.id.format(scheme=slug, source=source))
+                                                         for d in SCHEME_SOURCES]
+        for source in sources or []]
 
 
 def allowed_blank(ret: QuarterlyReturn) -> set[str]:
@@ -67,7 +80,9 @@ def layouts(ret: QuarterlyReturn, signoff: dict[str, str] | None = None) -> list
          Ref(f"q.cd.{service}.{month:%Y_%m}.capacity"), Ref(f"q.cd.{service}.{month:%Y_%m}.gap")]
         for service in CD_SERVICES for month in q.months
     ]
-    scheme_rows: list[list[LayoutCell]] = [row for sid, name in ret.schemes for row in scheme_block(sid, name)]
+    scheme_rows: list[list[LayoutCell]] = [
+        row for sid, name in ret.schemes
+        for row in scheme_block(sid, name, [source for of, source in ret.scheme_sources if of == sid])]
     ie_rows: list[list[LayoutCell]] = [
         [SOURCE_LABEL.get(s, s)] + [Ref(f"q.ie.{s}.{p}") for p in ("income", "expenditure_ytd", "balance")]
         for s in [*ret.sources, "total"]
@@ -94,8 +109,8 @@ def layouts(ret: QuarterlyReturn, signoff: dict[str, str] | None = None) -> list
                     [[Header("Service"), Header("Month"), Header("Demand"), Header("Capacity"), Header("Gap")],
                      *cd_rows], widths=(78, 12, 12, 12, 12)),
         SheetLayout("Spend and Activity", "Spend and outputs by scheme, year to date (all funding sources)",
-                    [[Header("Scheme"), Header("Scheme name"), Header("Planned spend"), Header("Actual spend YTD"),
-                      Header("Planned output"), Header("Actual output YTD")], *scheme_rows],
+                    [[Header("Scheme"), Header("Scheme name / funding source"),
+                      *[Header(d.column) for d in SCHEMES]], *scheme_rows],
                     widths=(12, 44, 18, 18, 16, 16), freeze="C4"),
         SheetLayout("Income and Expenditure", "Income and expenditure by funding source, year to date",
                     [[Header("Funding source"), Header("Income"), Header("Expenditure YTD"), Header("Balance")],

@@ -21,6 +21,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
+from core.settings import env
+
 LOCK_NAME = "run.lock"
 DEFAULT_TIMEOUT = 1800.0
 _POLL = 0.2
@@ -35,7 +37,7 @@ _guard = threading.Lock()
 
 
 def lock_timeout() -> float:
-    text = os.environ.get("BCF_LOCK_TIMEOUT", "")
+    text = env().lock_timeout or ""
     try:
         return float(text) if text.strip() else DEFAULT_TIMEOUT
     except ValueError as exc:

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 from bcf.audit import csv_safe, pack_dir
-from bcf.settings import sql_dir
+from warehouse.db import sql_path
 
 CSV_COLUMNS = ["file", "row", "key", "contribution", "role", "figure_id", "query_id"]
 
@@ -80,9 +80,12 @@ def trace(workbook: Path, figure: str, fmt: str = "table") -> str:
                                                    r["role"], r["figure_id"], r["query_id"])])
         return out.getvalue()
     query = spec["query_id"]
-    sql_file = sql_dir() / f"{query}.sql"
+    try:
+        sql_file: Path | None = sql_path(query)
+    except FileNotFoundError:  # a derivation or a parameter: the definition says how it is made
+        sql_file = None
     out.write(f"{spec['figure_id']} = {spec['value']}  ({spec['sheet']}!{spec['cell']} of {workbook.name})\n")
-    out.write(f"query: {query}" + (f"  ({sql_file})" if sql_file.exists() else "") + "\n")
+    out.write(f"query: {query}" + (f"  ({sql_file})" if sql_file else "") + "\n")
     out.write(f"{len(rows)} source row(s)\n\n")
     if rows:
         widths = [max(len(c), *(len(str(r[k])) for r in rows)) for c, k in (

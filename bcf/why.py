@@ -169,7 +169,7 @@ def warehouse_for(manifest: dict[str, Any]) -> Iterator[tuple[duckdb.DuckDBPyCon
                 have = {r[0] for r in con.execute(
                     "SELECT file_id FROM files WHERE status IN ('loaded', 'rejected')").fetchall()}
                 if have == wanted:
-                    _macros(con)
+                    _macros(con, manifest)
                     yield con, f"the run's warehouse {live}"
                     return
             finally:
@@ -177,11 +177,12 @@ def warehouse_for(manifest: dict[str, Any]) -> Iterator[tuple[duckdb.DuckDBPyCon
     yield from _rebuilt(manifest)
 
 
-def _macros(con: duckdb.DuckDBPyConnection) -> None:
-    # the temp macros the figure SQL uses (sid, age_band_65); temp objects are allowed on a read-only connection
-    from transforms.figures import start_contributions
+def _macros(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any]) -> None:
+    # the run's scope as the figure SQL sees it (run_params, the codes table, the int_* views, the sid macro);
+    # temp objects are allowed on a read-only connection
+    from warehouse import engine
 
-    start_contributions(con)
+    engine.bind(con, return_params(manifest))
 
 
 def _rebuilt(manifest: dict[str, Any]) -> Iterator[tuple[duckdb.DuckDBPyConnection, str]]:
@@ -205,7 +206,7 @@ def _rebuilt(manifest: dict[str, Any]) -> Iterator[tuple[duckdb.DuckDBPyConnecti
     with tempfile.TemporaryDirectory(prefix="bcf-why-") as tmp, db.connect(Path(tmp) / "wh.duckdb") as con:
         for obj, landed in sorted(objects, key=lambda pair: staging_key(pair[0])):
             stage_file(con, obj, landed, "why", key, validator, run_date)
-        _macros(con)
+        _macros(con, manifest)
         yield con, "a warehouse rebuilt from the landed copies the manifest names"
 
 

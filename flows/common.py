@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import os
 import socket
 import sys
 import uuid
@@ -25,6 +24,7 @@ from bcf.intake import landing_path, warehouse_path
 from bcf.produce import ReturnOutcome
 from bcf.runlock import data_dir_lock, rename_holder
 from bcf.settings import code_version, key_kind, pseudonym_key
+from core.settings import env
 from transforms.figures import Figure, rounded
 from transforms.findings import Finding
 from warehouse import db
@@ -234,7 +234,7 @@ class _OurLines(logging.Filter):
 def console_progress() -> None:
     """The bcf command quietens Prefect's console handler to WARNING (BCF_CONSOLE_PROGRESS=1, set in bcf.cli.main);
     the officer still sees our progress lines, printed plainly. The UI gets every line as before."""
-    if os.environ.get("BCF_CONSOLE_PROGRESS") != "1":
+    if not env().console_progress:
         return
     for name in ("prefect.flow_runs", "prefect.task_runs"):
         logger = logging.getLogger(name)

@@ -9,7 +9,8 @@ from zoneinfo import ZoneInfo
 
 from prefect.schedules import Cron, Interval, Schedule
 
-from bcf.settings import settings
+from core.dates import fortnight_anchor
+from core.settings import settings
 from flows.fortnightly import fortnightly_flow
 from flows.quarterly import quarterly_flow
 
@@ -18,7 +19,7 @@ RUN_AT = dt.time(7, 0)  # early morning on submission day, before the officer st
 
 
 def fortnight_schedule() -> Schedule:
-    anchor = dt.date.fromisoformat(settings()["schedule"]["fortnight_anchor"])
+    anchor = fortnight_anchor()
     return Interval(dt.timedelta(days=14), anchor_date=dt.datetime.combine(anchor, RUN_AT, tzinfo=LONDON),
                     timezone="Europe/London")
 

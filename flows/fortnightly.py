@@ -12,8 +12,8 @@ from prefect.states import State
 
 from bcf import returns
 from bcf.audit import RunInfo
-from bcf.fortnightly import Fortnight, scheduled_period_end
 from bcf.produce import ReturnOutcome, produce
+from core.dates import Fortnight, scheduled_period_end
 from flows.common import (
     alert_on_failure,
     final_state,
@@ -87,14 +87,3 @@ def fortnightly_flow(source: str, hwb: str, period_end: str | None = None, out_d
                    ledger.run.flow_run_id)
     return final_state(outcome)
 
-
-def backfill_period_ends(first: dt.date, last: dt.date) -> list[dt.date]:
-    """Every scheduled period end (the Thursday before each submission Friday) between two dates, inclusive."""
-    ends = []
-    end = scheduled_period_end(first + dt.timedelta(days=1))
-    if end < first:
-        end += dt.timedelta(days=14)
-    while end <= last:
-        ends.append(end)
-        end += dt.timedelta(days=14)
-    return ends

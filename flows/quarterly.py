@@ -15,6 +15,7 @@ from bcf import returns
 from bcf.audit import RunInfo
 from bcf.produce import ReturnOutcome, produce, recorded
 from bcf.quarterly import METRICS, Quarter
+from core.dates import latest_quarter_before
 from flows.common import (
     alert_on_failure,
     final_state,
@@ -47,16 +48,6 @@ def run_name() -> str:
     p = runtime.flow_run.parameters
     quarter = p.get("quarter") or latest_quarter_before(dt.date.today())
     return f"bcf {p.get('hwb')} {Quarter.parse(str(p.get('hwb')), quarter).label}"
-
-
-def latest_quarter_before(run_date: dt.date) -> str:
-    """The last quarter that ended before the run date, as 2023-24-Q3."""
-    ends = [dt.date(run_date.year - 1, 12, 31), dt.date(run_date.year, 3, 31), dt.date(run_date.year, 6, 30),
-            dt.date(run_date.year, 9, 30), dt.date(run_date.year, 12, 31)]
-    end = max(e for e in ends if e < run_date)
-    start_year = end.year if end.month >= 4 else end.year - 1
-    n = {6: 1, 9: 2, 12: 3, 3: 4}[end.month]
-    return f"{start_year}-{(start_year + 1) % 100:02d}-Q{n}"
 
 
 @task(name="produce-quarterly-return", task_run_name="produce bcf {quarter.hwb} {quarter.label}",

@@ -72,7 +72,7 @@ def _tile(frame, n: int, id_col: str, offset: int = 0):  # type: ignore[no-untyp
 def build_source(out: Path, scale: float) -> dict[str, int]:
     import numpy as np
 
-    from bcf import synthetic as syn
+    from bcf.devtools import synthetic as syn
 
     target = {k: max(int(round(v * scale)), 20) for k, v in COMPOSITION.items()}
     out.mkdir(parents=True, exist_ok=True)

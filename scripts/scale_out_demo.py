@@ -75,7 +75,7 @@ def main() -> None:
         # the ICB's shared extracts, uploaded to the bucket
         import boto3
 
-        from bcf.synthetic import generate
+        from bcf.devtools.synthetic import generate
 
         src = work / "extracts"
         for n, hwb in enumerate(HWBS):

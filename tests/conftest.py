@@ -26,7 +26,7 @@ RUTLAND = "E06000017"
 @pytest.fixture(scope="session")
 def small_extracts(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A quarter of synthetic Rutland extracts, small enough to be quick, generated once per session."""
-    from bcf.synthetic import generate
+    from bcf.devtools.synthetic import generate
 
     out = tmp_path_factory.mktemp("extracts")
     generate(RUTLAND, dt.date(2022, 10, 1), dt.date(2022, 12, 31), 2_000, 7, out)
@@ -36,6 +36,54 @@ def small_extracts(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def key() -> bytes:
     return b"test-key"
+
+
+@pytest.fixture(scope="session")
+def validator() -> object:
+    """One GX context for the session: building it is the slow part of validating a small file."""
+    from transforms.validate import RowValidator
+
+    return RowValidator()
+
+
+def _staged(folder: Path, write: object, today: dt.date, validator: object) -> Path:
+    """A warehouse file with a source folder staged into it (no Prefect); tests open it and compute returns,
+    which only make temp tables, so one staged warehouse serves a whole session."""
+    from tests.fixtures import load
+    from warehouse import db
+
+    src = write(folder / "src") if callable(write) else Path(str(write))
+    with db.connect(folder / "wh.duckdb") as con:
+        load(con, src, folder / "landing", validator, today=today)  # type: ignore[arg-type]
+    return folder / "wh.duckdb"
+
+
+@pytest.fixture(scope="session")
+def df_warehouse(tmp_path_factory: pytest.TempPathFactory, validator: object) -> Path:
+    """The hand-counted fortnightly fixture (tests/fixtures.py), staged once."""
+    from tests.fixtures import write_df_fixture
+
+    return _staged(tmp_path_factory.mktemp("df"), write_df_fixture, dt.date(2023, 2, 1), validator)
+
+
+@pytest.fixture(scope="session")
+def q_warehouse(tmp_path_factory: pytest.TempPathFactory, validator: object) -> Path:
+    """The hand-counted quarterly fixture, staged once."""
+    from tests.fixtures import write_q_fixture
+
+    return _staged(tmp_path_factory.mktemp("q"), write_q_fixture, dt.date(2023, 5, 1), validator)
+
+
+@pytest.fixture(scope="session")
+def demo_warehouse(tmp_path_factory: pytest.TempPathFactory, validator: object) -> Path:
+    """The demo's year of synthetic extracts (the demo's own seed), generated and staged once per session: both
+    golden backtests read it."""
+    from bcf.cli import DEMO_FROM, DEMO_HWB, DEMO_SCALE, DEMO_SEED, DEMO_TO
+    from bcf.devtools.synthetic import generate
+
+    folder = tmp_path_factory.mktemp("demo")
+    generate(DEMO_HWB, DEMO_FROM, DEMO_TO, DEMO_SCALE, DEMO_SEED, folder / "extracts")
+    return _staged(folder, folder / "extracts", dt.date(2023, 4, 1), validator)
 
 
 def write_csv(path: Path, header: list[str], rows: list[list[object]]) -> Path:

@@ -1,22 +1,16 @@
-"""Figures and their lineage from one set of contribution rows.
+"""Figures as data: their declaration, their value, and the pure arithmetic on values (rounding, ratios).
 
-Each figure query (a SQL file in warehouse/sql) returns rows (figure_id, role, file_id, file_name, source_row,
-row_key, contribution). They go into the temp table `contrib`; a summed figure's value is the exact DECIMAL sum of its
-rows, computed by DuckDB and fetched as Python Decimal. The same rows are the figure's lineage, so the two cannot
-diverge. Ratios, Yes/No checks and cover values are derived in Python from summed figures, with Decimal arithmetic.
+No DuckDB here: warehouse/engine.py runs the SQL that makes a figure's contribution rows and sums them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
-
-import duckdb
-
-from warehouse.db import sql
 
 SUMMED = ("count", "money", "units", "days")
 Value = Decimal | str | dt.date | None
@@ -68,60 +62,78 @@ def ratio(numerator: Value, denominator: Value, scale: int = 1) -> Decimal | Non
     return numerator * scale / denominator
 
 
-def _params_for(text: str, params: dict[str, Any]) -> dict[str, Any]:
-    wanted = set(re.findall(r"\$([a-z_][a-z0-9_]*)", text))
-    return {k: v for k, v in params.items() if k in wanted}
+# --- the registry: how a return declares its figures --------------------------------------------------------------
 
-
-def start_contributions(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute(sql("contrib_table"))
-
-
-def run_figure_query(con: duckdb.DuckDBPyConnection, query_id: str, params: dict[str, Any]) -> None:
-    text = sql(query_id)
-    con.execute(
-        "INSERT INTO contrib SELECT figure_id, role, $query_id, file_id, file_name, source_row, row_key, contribution "
-        f"FROM ({text})",
-        {**_params_for(text, params), "query_id": query_id},
-    )
+Instance = dict[str, str]  # one value of a dimension: {"scheme": "df01"}, {"service": "pathway_1", "month": "2023_01"}
 
 
 @dataclass(frozen=True)
-class Summed:
-    value: Decimal
-    source_rows: int
-    files: list[str]
+class Input:
+    """A figure another figure is derived from. A placeholder of `id` that the derived figure does not bind runs over
+    every instance of the dimension `over` (a total over schemes); `sign` and `role` say how its rows enter the
+    derived figure's lineage (-1: a balance subtracts them; role None keeps the rows' own role)."""
+
+    id: str
+    sign: int = 1
+    role: str | None = None
+    over: str | None = None
 
 
-def summed_figures(con: duckdb.DuckDBPyConnection) -> dict[str, Summed]:
-    rows = con.execute(
-        "SELECT figure_id, sum(contribution), count(DISTINCT (file_id, source_row, row_key)), "
-        "list(DISTINCT file_name ORDER BY file_name) FROM contrib GROUP BY figure_id"
-    ).fetchall()
-    return {r[0]: Summed(Decimal(r[1]), int(r[2]), [f for f in r[3] if f]) for r in rows}
+@dataclass(frozen=True)
+class Context:
+    """What a derivation may read besides its inputs: the run's period, the plan's text values, its own instance
+    and the sum of its own rows."""
+
+    period: Any
+    plan: dict[tuple[str, str], str | None]
+    instance: Instance
+    summed: Decimal | None = None  # the exact sum of the figure's own rows; None when it has none
+    by_role: dict[str, dict[str, Decimal]] = field(default_factory=dict)  # figure id -> role -> sum of its rows
 
 
-def source_rows(con: duckdb.DuckDBPyConnection, figure_id: str) -> tuple[int, list[str]]:
-    row = con.execute("SELECT count(DISTINCT (file_id, source_row, row_key)), "
-                      "list(DISTINCT file_name ORDER BY file_name) "
-                      "FROM contrib WHERE figure_id = ?", [figure_id]).fetchone()
-    return (int(row[0]), [f for f in (row[1] or []) if f]) if row else (0, [])
+ValueFn = Callable[[Context, list[Value]], Value]
 
 
-def build(specs: list[FigureSpec], summed: dict[str, Summed], derived: dict[str, Value],
-          con: duckdb.DuckDBPyConnection) -> list[Figure]:
-    """Every figure of a return, in catalogue order. Summed figures with no rows are 0, not blank, unless the
-    return derives them itself (a capacity the plan leaves blank stays blank)."""
-    out = []
-    for spec in specs:
-        if spec.kind in SUMMED and spec.id not in derived:
-            got = summed.get(spec.id)
-            value: Value = rounded(spec.kind, got.value) if got else Decimal(0)
-            out.append(Figure(spec, value, got.source_rows if got else 0, got.files if got else []))
-            continue
-        value = derived.get(spec.id)
-        if isinstance(value, Decimal):
-            value = rounded(spec.kind, value)
-        n, files = source_rows(con, spec.id)
-        out.append(Figure(spec, value, n, files))
-    return out
+@dataclass(frozen=True)
+class FigureDef:
+    """One declaration per figure (or per figure family, with {placeholders} of the dimension `over`).
+
+    A figure is made by one SQL model (warehouse/sql/figures/<model>.sql emits its contribution rows) and/or derived
+    from other figures (`inputs`; their rows become its lineage unless lineage=False). Its value is the exact sum of
+    its rows, unless `value` derives it (a ratio, a DSR, a Yes/No, a plan's text). `sheet` and `column` say where the
+    built-in workbook shows it; `made_by` names a source that is neither a model nor a derivation (parameters)."""
+
+    id: str
+    label: str
+    kind: str
+    definition: str
+    model: str | None = None
+    inputs: tuple[Input, ...] = ()
+    value: ValueFn | None = None
+    lineage: bool = True
+    over: str | None = None
+    sheet: str = ""
+    column: str = ""
+    made_by: str = ""
+
+    @property
+    def query(self) -> str:
+        if self.made_by:
+            return self.made_by
+        if self.model:
+            return self.model
+        return "derived from " + ", ".join(i.id for i in self.inputs)
+
+
+def placeholders(pattern: str) -> list[str]:
+    return re.findall(r"\{([a-z_]+)\}", pattern)
+
+
+def expand(pattern: str, instance: Instance, dimensions: dict[str, list[Instance]], over: str | None) -> list[str]:
+    """Concrete figure ids of a pattern: placeholders the instance binds are filled; any other runs over `over`."""
+    free = [p for p in placeholders(pattern) if p not in instance]
+    if not free:
+        return [pattern.format(**instance)]
+    if over is None:
+        raise ValueError(f"{pattern}: placeholders {free} are not bound and no dimension is named to run over")
+    return [pattern.format(**{**other, **instance}) for other in dimensions[over]]

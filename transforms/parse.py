@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from bcf.settings import TableContract
+from core.settings import TableContract
 from transforms import nhs_number
 from transforms.findings import ERROR, WARNING, FileProblem, Finding
 from transforms.read import MAX_FIELD_CHARS, SOURCE_ROW, RawTable

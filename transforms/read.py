@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from bcf.settings import SupplierMapping
+from core.settings import SupplierMapping
 from transforms.findings import ERROR, WARNING, FileProblem, Finding
 
 SOURCE_ROW = "source_row"
@@ -233,7 +233,7 @@ def _frame(header: list[str], rows: list[list[str]], numbers: list[int]) -> pd.D
 
 
 def cell_text(value: object) -> str:
-    """An XLSX cell as the text a CSV would carry: 19.0 -> '19', a date cell -> '2023-01-05'."""
+    """An XLSX cell as the text a CSV would carry: 21.0 -> '21', a date cell -> '2023-01-05'."""
     if value is None:
         return ""
     if isinstance(value, str):

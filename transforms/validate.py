@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from bcf.settings import TableContract, codes, expectations_dir
+from core.settings import TableContract, codes, expectations_dir
 from transforms.findings import Finding
 from transforms.read import SOURCE_ROW
 

@@ -17,15 +17,27 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from bcf.settings import sql_dir
+from core.settings import sql_dir
 from transforms.findings import FINDING_COLUMNS, Finding
 
 if TYPE_CHECKING:  # pandas is imported where frames are built: producing a return does not need it
     import pandas as pd
 
 
+SQL_LAYERS = ("staging", "intermediate", "figures", "checks")  # warehouse/sql/<layer>/<name>.sql, as dbt lays it out
+
+
+def sql_path(name: str) -> Path:
+    """The SQL file of a model or check, by name: names are unique across the layers."""
+    for layer in SQL_LAYERS:
+        path = sql_dir() / layer / f"{name}.sql"
+        if path.exists():
+            return path
+    raise FileNotFoundError(f"no SQL file {name}.sql under {sql_dir()} ({', '.join(SQL_LAYERS)})")
+
+
 def sql(name: str) -> str:
-    return (sql_dir() / f"{name}.sql").read_text(encoding="utf-8")
+    return sql_path(name).read_text(encoding="utf-8")
 
 
 @contextmanager

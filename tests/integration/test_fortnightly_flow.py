@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import os
 import re
@@ -15,8 +16,10 @@ from openpyxl import load_workbook
 
 from bcf.audit import pack_dir
 from bcf.cli import main
+from core.settings import contracts
 from flows.fortnightly import fortnightly_flow
-from tests.fixtures import HWB, write_df_fixture
+from tests.conftest import write_csv
+from tests.fixtures import HWB, OTHER, write_df_fixture
 from transforms.nhs_number import is_valid
 
 
@@ -34,6 +37,11 @@ def _artifacts(flow_run_id: str) -> dict[str, str]:
 def written(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
     tmp = tmp_path_factory.mktemp("df")
     src = write_df_fixture(tmp / "src")
+    # spells of another HWB carrying valid NHS numbers: the output scans below must have something to find
+    numbers = [n for n in (str(9_434_765_900 + i) for i in range(200)) if is_valid(n)][:3]
+    write_csv(src / "discharges_nhs.csv", contracts()["discharges"].names, [
+        [f"N{i}", "RWE", "acute", n, "80", OTHER, "2023-01-02", "21", "", "2023-01-12", "19", "0", "J18.9", ""]
+        for i, n in enumerate(numbers)])
     outcome = fortnightly_flow(source=str(src), hwb=HWB, period_end="2023-01-19", out_dir=str(tmp / "out"),
                                data_dir=str(tmp / "data"))
     return tmp, outcome
@@ -48,7 +56,8 @@ def test_flow_writes_the_workbook_the_pack_and_artifacts(written: tuple[Path, ob
     name = book.defined_names["df.check.plan_within_income"]
     sheet, cell = next(name.destinations)
     assert book[sheet][cell.replace("$", "")].value == "No"
-    assert book["Discharges"]["B4"].value == 5 and isinstance(book["Cover"]["B6"].value, object)
+    assert book["Discharges"]["B4"].value == 5
+    assert book["Cover"]["B6"].value == dt.datetime(2023, 1, 6)  # df.period_start, a real date cell
     pack = pack_dir(outcome.workbook)  # type: ignore[attr-defined]
     assert {p.name for p in pack.iterdir()} == {"manifest.json", "findings.csv", "lineage.csv", "lineage.parquet"}
     run_id = _run_id(pack)
@@ -108,12 +117,16 @@ def test_a_bad_row_for_the_hwb_blocks_the_return(tmp_path: Path) -> None:
 
 
 def test_no_nhs_number_in_any_output(written: tuple[Path, object]) -> None:
-    """Every file the run wrote (workbook cells, audit pack) and the warehouse text: no valid NHS number."""
+    """Every file the run wrote (workbook cells, audit pack): none of the NHS numbers the source held. (A valid-looking
+    10-digit run inside a sha256 in the manifest is not a patient's number: the scan looks for the real ones.)"""
     tmp, outcome = written
+    numbers = {m for path in (tmp / "src").glob("*.csv") for m in re.findall(r"(?<!\d)\d{10}(?!\d)", path.read_text())
+               if is_valid(m)}
+    assert len(numbers) == 3  # the scan looks for something really there
     for path in (tmp / "out").rglob("*"):
         if path.is_file() and path.suffix in (".csv", ".json"):
             text = path.read_text(encoding="utf-8")
-            assert not [m for m in re.findall(r"(?<!\d)\d{10}(?!\d)", text) if is_valid(m)], path
+            assert not [n for n in numbers if n in text], path
     book = load_workbook(outcome.workbook)  # type: ignore[attr-defined]
     cells = " ".join(str(c.value) for s in book.worksheets for row in s.iter_rows() for c in row if c.value)
     assert not [m for m in re.findall(r"(?<!\d)\d{10}(?!\d)", cells) if is_valid(m)]

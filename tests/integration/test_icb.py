@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bcf.synthetic import generate
+from bcf.devtools.synthetic import generate
 from flows.icb import icb_flow
 
 LLR = {"E06000016": "Leicester", "E06000017": "Rutland", "E10000018": "Leicestershire"}
@@ -46,8 +46,9 @@ def test_one_hwbs_bad_data_blocks_only_that_hwb(shared_source: Path, tmp_path: P
         (src / path.name).write_bytes(path.read_bytes())
     leicester_spend = next(src.glob("spend_e06000016_*.csv"))
     lines = leicester_spend.read_text().splitlines()
-    lines.append(lines[-1].replace(lines[-1].split(",")[0], "GLBAD", 1).replace(",E06000016,", ",E06000016,", 1)
-                 .replace(lines[-1].split(",")[5], "12.345", 1))
+    bad = lines[-1].replace(lines[-1].split(",")[0], "GLBAD", 1).replace(lines[-1].split(",")[5], "12.345", 1)
+    assert bad != lines[-1] and "12.345" in bad  # a new transaction with an amount in tenths of pence: an error
+    lines.append(bad)
     leicester_spend.write_text("\n".join(lines) + "\n")
     state = icb_flow(source=str(src), icb="QK1", quarter="2022-23-Q4", out_dir=str(tmp_path / "out"),
                      data_dir=str(tmp_path / "data"), return_state=True)

@@ -107,7 +107,7 @@ def test_monitoring_blocked_run_is_named_blocked_artifacts_read_plainly_and_the_
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from bcf.synthetic import generate
+    from bcf.devtools.synthetic import generate
     from tests.receivers import Webhook
 
     api, env = server
@@ -188,7 +188,7 @@ def test_two_process_workers_share_an_icbs_fan_out_from_s3(server: tuple[str, di
     from prefect.client.orchestration import get_client
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from bcf.synthetic import generate
+    from bcf.devtools.synthetic import generate
 
     begun = time.monotonic()
     api, env = server

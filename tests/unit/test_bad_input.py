@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -180,14 +181,11 @@ CASES = [
 
 
 @pytest.fixture(scope="module")
-def validator() -> RowValidator:
-    return RowValidator()
-
-
-@pytest.fixture
-def planned(tmp_path: Path, validator: RowValidator) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A warehouse holding a small plan in force, so spend rows have schemes to be checked against."""
-    plan = write_xlsx(tmp_path / "plan_x.xlsx", {
+def planned_file(tmp_path_factory: pytest.TempPathFactory, validator: RowValidator) -> Path:
+    """A warehouse holding a small plan in force, so spend rows have schemes to be checked against: staged once,
+    copied for each case (every case stages its own file into its own copy)."""
+    tmp = tmp_path_factory.mktemp("planned")
+    plan = write_xlsx(tmp / "plan_x.xlsx", {
         "schemes": (contracts()["plan_schemes"].names[1:],
                     [["2022-23", "DF01", "Reablement beds", "Bed based intermediate Care Services", "la_discharge",
                       1000, "bed nights", 10, "Care home", "LA"]]),
@@ -197,9 +195,17 @@ def planned(tmp_path: Path, validator: RowValidator) -> Iterator[duckdb.DuckDBPy
         "population": (["fund_year", "age_band", "population"], [["2022-23", "65-69", 1000]]),
         "conditions": (["period", "condition", "confirmed"], [["2022-23 Q4", 1, "Yes"]]),
     })
-    with db.connect(tmp_path / "wh.duckdb") as con:
-        result = stage(con, plan, tmp_path, validator)
+    with db.connect(tmp / "wh.duckdb") as con:
+        result = stage(con, plan, tmp, validator)
         assert result.findings == [] and result.rows_rejected == 0
+        con.execute("CHECKPOINT")
+    return tmp / "wh.duckdb"
+
+
+@pytest.fixture
+def planned(tmp_path: Path, planned_file: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    shutil.copyfile(planned_file, tmp_path / "wh.duckdb")
+    with db.connect(tmp_path / "wh.duckdb") as con:
         yield con
 
 

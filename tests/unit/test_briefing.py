@@ -15,12 +15,12 @@ from openpyxl import load_workbook
 
 from bcf import briefing, returns
 from bcf.audit import RunInfo, pack_dir
+from bcf.devtools.synthetic import generate
 from bcf.fortnightly import Fortnight
 from bcf.ingest import stage_file
 from bcf.produce import produce
 from bcf.quarterly import Quarter
 from bcf.sources import land, list_source, staging_key
-from bcf.synthetic import generate
 from tests.fixtures import HWB
 from transforms.validate import RowValidator
 from warehouse import db

@@ -34,7 +34,7 @@ def test_pseudonym_is_keyed_stable_and_ignores_spaces() -> None:
 def test_generated_nhs_numbers_are_all_valid() -> None:
     import numpy as np
 
-    from bcf.synthetic import valid_nhs_numbers
+    from bcf.devtools.synthetic import valid_nhs_numbers
 
     numbers = valid_nhs_numbers(np.random.default_rng(1), 5000)
     assert len(numbers) == 5000

@@ -10,23 +10,17 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from bcf.quarterly import Quarter, assess, compute
-from bcf.settings import codes
-from tests.fixtures import EXPECTED_CD, EXPECTED_Q, HWB, write_q_fixture
-from tests.unit.test_fortnightly import as_text, load
-from transforms.validate import RowValidator
+from bcf.quarterly import assess, compute
+from core.dates import Quarter
+from core.settings import codes
+from tests.fixtures import EXPECTED_CD, EXPECTED_Q, EXPECTED_Q_SCHEME_SOURCES, HWB
+from tests.unit.test_fortnightly import as_text
 from warehouse import db
 
 
-@pytest.fixture(scope="module")
-def validator() -> RowValidator:
-    return RowValidator()
-
-
 @pytest.fixture
-def quarter_db(tmp_path: Path, validator: RowValidator) -> Iterator[duckdb.DuckDBPyConnection]:
-    with db.connect(tmp_path / "wh.duckdb") as con:
-        load(con, write_q_fixture(tmp_path / "src"), tmp_path / "landing", validator, today=dt.date(2023, 5, 1))
+def quarter_db(q_warehouse: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    with db.connect(q_warehouse) as con:
         yield con
 
 
@@ -35,12 +29,31 @@ def test_every_quarterly_figure_equals_the_hand_count(quarter_db: duckdb.DuckDBP
     got = {f.id: as_text(f.value) for f in ret.figures}
     cd = {k: v for k, v in got.items() if k.startswith("q.cd.")}
     rest = {k: v for k, v in got.items() if not k.startswith("q.cd.")}
-    assert rest == EXPECTED_Q
+    assert rest == {**EXPECTED_Q, **EXPECTED_Q_SCHEME_SOURCES}  # the second: added with part B's per-source lines
     assert len(cd) == 5 * 3 * 3
     for fid, value in cd.items():
         tag, part = fid.rsplit(".", 1)
         demand, capacity, gap = EXPECTED_CD.get(tag, ("0", "None", "None"))
         assert value == {"demand": demand, "capacity": capacity, "gap": gap}[part], fid
+
+
+def test_per_source_scheme_lines_add_up_to_the_scheme_and_are_in_the_built_in_sheet(
+        quarter_db: duckdb.DuckDBPyConnection) -> None:
+    from bcf.q_workbook import layouts
+    from transforms.workbook import Ref
+
+    ret = compute(quarter_db, Quarter.parse(HWB, "2022-23-Q4"))
+    values = {f.id: f.value for f in ret.figures}
+    pairs = {(sid, source) for sid, source in ret.scheme_sources}
+    assert ("B01", "la_discharge") in pairs and len(pairs) == 7  # one pair from the ledger alone
+    for sid, _name in ret.schemes:
+        slug = sid.lower().replace(" ", "_").replace("/", "_")
+        for part in ("planned_spend", "actual_spend_ytd", "planned_output", "actual_output_ytd"):
+            lines = [values[f"q.scheme.{slug}.{source}.{part}"] for s, source in ret.scheme_sources if s == sid]
+            assert sum(lines) == values[f"q.scheme.{slug}.{part}"], (sid, part)  # type: ignore[arg-type]
+    sheet = next(s for s in layouts(ret) if s.name == "Spend and Activity")
+    placed = {c.figure_id for row in sheet.rows for c in row if isinstance(c, Ref)}
+    assert {k for k in values if k.startswith("q.scheme.")} == placed
 
 
 def test_falls_dsr_from_the_esp_weights(quarter_db: duckdb.DuckDBPyConnection) -> None:
@@ -88,15 +101,12 @@ def test_quarter_parsing() -> None:
         Quarter.parse(HWB, "2023-25-Q1")
 
 
-def test_demo_quarter_matches_its_golden_figures(tmp_path: Path, validator: RowValidator) -> None:
+def test_demo_quarter_matches_its_golden_figures(demo_warehouse: Path) -> None:
     import json
 
-    from bcf.cli import DEMO_FROM, DEMO_HWB, DEMO_SCALE, DEMO_SEED, DEMO_TO
-    from bcf.synthetic import generate
+    from bcf.cli import DEMO_HWB
 
     golden = Path(__file__).parents[1] / "golden" / "bcf_quarterly_E06000017_2022-23_Q4.json"
-    generate(DEMO_HWB, DEMO_FROM, DEMO_TO, DEMO_SCALE, DEMO_SEED, tmp_path / "src")
-    with db.connect(tmp_path / "wh.duckdb") as con:
-        load(con, tmp_path / "src", tmp_path / "landing", validator, today=dt.date(2023, 4, 1))
+    with db.connect(demo_warehouse) as con:
         ret = compute(con, Quarter.parse(DEMO_HWB, "2022-23-Q4"))
     assert {f.id: as_text(f.value) for f in ret.figures} == json.loads(golden.read_text(encoding="utf-8"))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -11,11 +10,9 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from bcf.quarterly import Quarter, compute
-from tests.fixtures import HWB, write_q_fixture
-from tests.unit.test_fortnightly import load
+from tests.fixtures import HWB
 from transforms.figures import Figure
 from transforms.template import TemplateError, cell_map_text, fill_template, load_cell_map
-from transforms.validate import RowValidator
 from warehouse import db
 
 MAP = """
@@ -54,10 +51,8 @@ def make_template(path: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def figures(tmp_path_factory: pytest.TempPathFactory) -> list[Figure]:
-    tmp = tmp_path_factory.mktemp("tq")
-    with db.connect(tmp / "wh.duckdb") as con:
-        load(con, write_q_fixture(tmp / "src"), tmp / "landing", RowValidator(), today=dt.date(2023, 5, 1))
+def figures(q_warehouse: Path) -> list[Figure]:
+    with db.connect(q_warehouse) as con:
         return compute(con, Quarter.parse(HWB, "2022-23-Q4")).figures
 
 
@@ -120,7 +115,10 @@ def test_the_shipped_cell_map_fills_the_built_in_layout(tmp_path: Path, figures:
     quarter = Quarter.parse(HWB, "2022-23-Q4")
     built = tmp_path / "built.xlsx"
     ret = QuarterlyReturn(quarter, figures, [("B01", "x"), ("DF01", "x"), ("DF02", "x"), ("Df 3/x", "x")],
-                          ["icb_discharge", "la_discharge", "nhs_minimum"])
+                          ["icb_discharge", "la_discharge", "nhs_minimum"],
+                          [("B01", "la_discharge"), ("B01", "nhs_minimum"), ("DF01", "icb_discharge"),
+                           ("DF01", "la_discharge"), ("DF01", "nhs_minimum"), ("DF02", "icb_discharge"),
+                           ("Df 3/x", "la_discharge")])
     write_workbook(built, layouts(ret), figures, checklist=False)
     text = cell_map_text(built, quarter.months)
     assert '"q.cd.pathway_1.{m1}.demand" = "Capacity & Demand!C4"' in text

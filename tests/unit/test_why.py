@@ -14,12 +14,12 @@ import pytest
 
 from bcf import returns
 from bcf.audit import RunInfo, pack_dir
+from bcf.devtools.synthetic import generate
 from bcf.fortnightly import Fortnight
 from bcf.ingest import stage_file
 from bcf.produce import produce
 from bcf.quarterly import Quarter
 from bcf.sources import land, list_source, staging_key
-from bcf.synthetic import generate
 from bcf.why import evaluate, families, render, return_kind, return_params, why_figure, why_row
 from tests.fixtures import HWB, write_df_fixture, write_q_fixture
 from transforms.validate import RowValidator
@@ -57,9 +57,9 @@ def _consistent(workbook: Path) -> int:
     params = return_params(manifest)
     checked = 0
     with duckdb.connect(manifest["return"]["data_dir"] + "/warehouse.duckdb", read_only=True) as con:
-        from transforms.figures import start_contributions
+        from warehouse import engine
 
-        start_contributions(con)
+        engine.bind(con, params)
         inputs = [i["file_id"] for i in manifest["inputs"]]
         for fam in families(return_kind(manifest)):
             for r in evaluate(con, fam, params, "list_contains($ids, file_id)", {"ids": inputs}):

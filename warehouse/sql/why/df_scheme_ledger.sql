@@ -9,7 +9,7 @@ coalesce(hwb_code, $hwb) = $hwb
 -- keep outside_fund_year: posted neither in the period nor from 1 April of the fund year to the period end [posting_date]
 posting_date BETWEEN least($fy_start, $period_start) AND $period_end
 -- keep not_df_money: not Discharge Fund money [funding_source]
-funding_source IN ('la_discharge', 'icb_discharge')
+funding_source IN (SELECT code FROM codes WHERE list = 'discharge_fund')
 -- keep scheme_not_in_df_plan: its scheme has no Discharge Fund row in the fund year's plan [scheme_id]
 scheme_id IN (SELECT scheme_id FROM cur_plan_schemes WHERE coalesce(hwb_code, $hwb) = $hwb
-              AND fund_year = $fund_year AND funding_source IN ('la_discharge', 'icb_discharge'))
+              AND fund_year = $fund_year AND funding_source IN (SELECT code FROM codes WHERE list = 'discharge_fund'))

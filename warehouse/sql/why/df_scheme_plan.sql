@@ -9,4 +9,4 @@ coalesce(hwb_code, $hwb) = $hwb
 -- keep other_fund_year: another fund year [fund_year]
 fund_year = $fund_year
 -- keep not_df_money: not Discharge Fund money [funding_source]
-funding_source IN ('la_discharge', 'icb_discharge')
+funding_source IN (SELECT code FROM codes WHERE list = 'discharge_fund')

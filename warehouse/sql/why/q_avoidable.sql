@@ -11,6 +11,6 @@ setting = 'acute'
 -- keep outside_period: admitted outside the quarter [admission_date]
 admission_date BETWEEN $q_start AND $q_end
 -- keep not_emergency: not an emergency admission method [admission_method]
-list_contains($emergency, admission_method)
+admission_method IN (SELECT code FROM codes WHERE list = 'emergency_admission')
 -- keep not_acsc: primary diagnosis is not a chronic ambulatory care sensitive condition [primary_diagnosis]
-len(list_filter($acsc, lambda p: starts_with(replace(upper(primary_diagnosis), '.', ''), replace(upper(p), '.', '')))) > 0
+EXISTS (SELECT 1 FROM codes c WHERE c.list = 'acsc' AND starts_with(replace(upper(primary_diagnosis), '.', ''), c.code))

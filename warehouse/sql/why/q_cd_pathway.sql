@@ -11,7 +11,7 @@ setting = 'acute'
 -- keep no_discharge_date: no discharge date (still in hospital) [discharge_date]
 discharge_date IS NOT NULL
 -- keep died: died in hospital (destination 79) [discharge_destination]
-coalesce(discharge_destination, '') <> '79'
+coalesce(discharge_destination NOT IN (SELECT code FROM codes WHERE list = 'discharge_destination' AND name = 'died'), true)
 -- keep outside_period: discharged outside the quarter [discharge_date]
 discharge_date BETWEEN $q_start AND $q_end
 -- keep not_pathway_1_3: not discharged to pathway 1, 2 or 3 [discharge_pathway]

@@ -11,7 +11,7 @@ setting = 'acute'
 -- keep outside_period: admitted outside the quarter [admission_date]
 admission_date BETWEEN $q_start AND $q_end
 -- keep not_emergency: not an emergency admission method [admission_method]
-list_contains($emergency, admission_method)
+admission_method IN (SELECT code FROM codes WHERE list = 'emergency_admission')
 -- keep under_65: not in the cohort: under 65 [age]
 age >= 65
 -- keep not_injury: primary diagnosis is not an injury (S00-T98) [primary_diagnosis]

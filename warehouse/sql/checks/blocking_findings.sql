@@ -1,0 +1,19 @@
+-- Error findings that block a return: on a file not superseded, of a kind the return reads, for a row that
+-- belongs to the run's HWB (its hwb_code as received is the HWB, or blank) or for the whole file; and the run's
+-- own source-level errors found while listing and fetching (an empty source, a file that could not be read or
+-- fetched whole: file_id is NULL as no file was landed), recorded under the run now running.
+-- Reads findings, files, rejected_rows, runs ($hwb, $kinds).
+SELECT * FROM (
+    SELECT DISTINCT f.severity, f.file, f."row", f."column", f."value", f.rule, f.message
+    FROM findings f
+    JOIN files x ON x.file_id = f.file_id
+    LEFT JOIN rejected_rows r ON r.file_id = f.file_id AND r.source_row = f."row"
+    WHERE f.severity = 'error' AND x.status IN ('loaded', 'rejected') AND list_contains($kinds, x.kind)
+      AND (f."row" IS NULL OR r.source_row IS NULL OR coalesce(nullif(r.hwb_code, ''), $hwb) = $hwb)
+    UNION ALL
+    SELECT f.severity, f.file, f."row", f."column", f."value", f.rule, f.message
+    FROM findings f
+    WHERE f.file_id IS NULL AND f.severity = 'error' AND (f.rule LIKE 'source.%' OR f.rule LIKE 'file.%')
+      AND f.run_id = (SELECT run_id FROM runs WHERE outcome = 'running' ORDER BY started_at DESC LIMIT 1)
+)
+ORDER BY file, "row" NULLS FIRST, "column"
