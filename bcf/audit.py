@@ -37,7 +37,7 @@ from typing import Any
 import duckdb
 
 from bcf import revisions
-from bcf.settings import PROJECT_ROOT, code_version, config_dir, expectations_dir, sql_dir, tree_hash
+from core.settings import PROJECT_ROOT, code_version, config_dir, expectations_dir, sql_dir, tree_hash
 from transforms.figures import Figure
 from transforms.findings import FINDING_COLUMNS, Finding
 from transforms.workbook import cells_hash

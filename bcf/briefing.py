@@ -24,7 +24,7 @@ import duckdb
 from bcf.audit import pack_dir
 from bcf.fortnightly import Fortnight
 from bcf.quarterly import CD_SERVICES, METRIC_KIND, METRIC_LABEL, METRICS, Quarter
-from bcf.settings import hwb_name, settings
+from core.settings import hwb_name, settings
 
 PATHWAYS = ["pathway_0", "pathway_1", "pathway_2", "pathway_3", "pathway_unknown"]
 PATHWAY_LABEL = {"pathway_0": "Pathway 0: home, no new support", "pathway_1": "Pathway 1: home with support",

@@ -366,7 +366,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 
 
 def _check_hwb(code: str) -> None:
-    from bcf.settings import hwb_reference
+    from core.settings import hwb_reference
 
     if code not in hwb_reference():
         raise UsageError(f"HWB code {code} is not in config/hwb.csv")
@@ -463,7 +463,7 @@ def _config_error(exc: BaseException, bucket: str = "") -> str | None:
 
 def _preflight(args: argparse.Namespace) -> None:
     """Configuration checked before any flow starts, so a mistake is one line (exit 2), not a Prefect traceback."""
-    from bcf.settings import PseudonymKeyError, pseudonym_key, settings
+    from core.settings import PseudonymKeyError, pseudonym_key, settings
 
     allow = settings()["pseudonymisation"]["allow_env_var"]
     if getattr(args, "allow_development_key", False):
@@ -699,7 +699,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE if exc.code not in (0, None) else EXIT_OK
     prefect_environment(args.verbose)
     from bcf.runlock import RunLockTimeout, data_dir_lock
-    from bcf.settings import PseudonymKeyError, settings
+    from core.settings import PseudonymKeyError, settings
 
     try:
         with ExitStack() as stack:

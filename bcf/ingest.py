@@ -15,8 +15,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from bcf.settings import TableContract, contracts, plan_contracts, supplier_for
 from bcf.sources import Landed, SourceObject
+from core.settings import TableContract, contracts, plan_contracts, supplier_for
 from transforms import nhs_number
 from transforms.findings import ERROR, WARNING, FileProblem, Finding
 from transforms.parse import ROW_HASH, ParsedTable, parse

@@ -14,8 +14,8 @@ from typing import Any
 
 from bcf.checks import duplicate_keys
 from bcf.ingest import FileResult, empty_source, ignored, not_fetched, record_source_findings, stage_file
-from bcf.settings import pseudonym_key
 from bcf.sources import FetchFailed, Landed, SourceObject, land, list_source, staging_key
+from core.settings import pseudonym_key
 from transforms.findings import Finding
 from transforms.validate import RowValidator
 from warehouse import db

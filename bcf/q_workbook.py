@@ -34,7 +34,7 @@ SIGNOFF_FIELDS = (("completed_by", "Completed by"), ("contact", "Contact (e-mail
 def signoff_rows(values: dict[str, str] | None) -> list[list[LayoutCell]]:
     """The Cover's hand-completed fields, from config/settings.toml [signoff] or the command line; blank ones are
     left as shaded input cells for the officer."""
-    from bcf.settings import settings
+    from core.settings import settings
 
     given = {**settings().get("signoff", {}), **{k: v for k, v in (values or {}).items() if v}}
     rows: list[list[LayoutCell]] = [[None], [Header("Completion and sign-off"), None]]

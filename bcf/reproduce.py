@@ -22,8 +22,8 @@ from bcf.audit import code_fingerprint, jsonable, pack_dir, sha256_file
 from bcf.fortnightly import Fortnight
 from bcf.ingest import stage_file
 from bcf.quarterly import Quarter
-from bcf.settings import pseudonym_key
 from bcf.sources import Landed, SourceObject, staging_key
+from core.settings import pseudonym_key
 from transforms.validate import RowValidator
 from transforms.workbook import cell_values, cells_hash
 from warehouse import db

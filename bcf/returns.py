@@ -17,7 +17,7 @@ from bcf.fortnightly import compute as compute_fortnightly
 from bcf.produce import Computed
 from bcf.quarterly import Quarter
 from bcf.quarterly import compute as compute_quarterly
-from bcf.settings import config_dir, settings
+from core.settings import config_dir, settings
 from transforms.template import fill_template, load_cell_map
 from transforms.workbook import write_workbook
 

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from bcf.settings import settings
+from core.settings import settings
 
 EXTENSIONS = (".csv", ".xlsx")
 # Attempts at fetching one S3 object whose GET fails or whose body does not match the listing, and the pauses

@@ -26,7 +26,7 @@ from typing import Any
 import duckdb
 
 from bcf.audit import pack_dir, sha256_file
-from bcf.settings import sql_dir
+from core.settings import sql_dir
 from transforms.nhs_number import mask
 
 CSV_COLUMNS = ["file", "row", "key", "table", "outcome", "figure_id", "contribution", "family", "reason_code",
@@ -187,8 +187,8 @@ def _macros(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any]) -> None:
 
 def _rebuilt(manifest: dict[str, Any]) -> Iterator[tuple[duckdb.DuckDBPyConnection, str]]:
     from bcf.ingest import stage_file
-    from bcf.settings import pseudonym_key
     from bcf.sources import Landed, SourceObject, staging_key
+    from core.settings import pseudonym_key
     from transforms.validate import RowValidator
     from warehouse import db
 
@@ -352,7 +352,7 @@ def _why_row(workbook: Path, manifest: dict[str, Any], con: duckdb.DuckDBPyConne
 
 @cache
 def _all_tables() -> tuple[str, ...]:
-    from bcf.settings import contracts
+    from core.settings import contracts
 
     return tuple(sorted({c.table for c in contracts().values()}))
 

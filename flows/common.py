@@ -23,8 +23,7 @@ from bcf.audit import RunInfo
 from bcf.intake import landing_path, warehouse_path
 from bcf.produce import ReturnOutcome
 from bcf.runlock import data_dir_lock, rename_holder
-from bcf.settings import code_version, key_kind, pseudonym_key
-from core.settings import env
+from core.settings import code_version, env, key_kind, pseudonym_key
 from transforms.figures import Figure, rounded
 from transforms.findings import Finding
 from warehouse import db

@@ -19,8 +19,8 @@ from prefect.events import emit_event
 from prefect.states import State
 
 from bcf.alerts import Alert, send
-from bcf.settings import hwb_reference
 from core.dates import Fortnight, Quarter, scheduled_period_end
+from core.settings import hwb_reference
 from flows import fortnightly, quarterly
 from flows.common import alert_on_failure, fanout_state, ledger_run, report_outcome, return_resource
 from flows.ingest import ingest

@@ -13,7 +13,7 @@ import pytest
 
 from bcf import sources
 from bcf.cli import main
-from bcf.settings import contracts
+from core.settings import contracts
 from flows.common import warehouse_path
 from flows.fortnightly import fortnightly_flow
 from flows.ingest import ingest_flow

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bcf.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT
 from tests.fixtures import HWB, write_df_fixture
 from tests.integration.conftest import free_port
 

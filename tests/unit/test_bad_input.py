@@ -17,8 +17,8 @@ import duckdb
 import pytest
 
 from bcf.ingest import FileResult, ignored, stage_file
-from bcf.settings import contracts
 from bcf.sources import SourceObject, kind_of, land
+from core.settings import contracts
 from tests.conftest import write_xlsx
 from transforms.validate import RowValidator
 from warehouse import db

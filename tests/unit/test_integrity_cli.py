@@ -12,7 +12,7 @@ import pytest
 
 from bcf.audit import csv_safe, write_findings
 from bcf.cli import main
-from bcf.settings import PseudonymKeyError, pseudonym_key
+from core.settings import PseudonymKeyError, pseudonym_key
 from tests.fixtures import HWB, write_df_fixture
 from transforms.findings import Finding
 

@@ -19,8 +19,8 @@ import pytest
 from bcf.checks import blocking, duplicate_keys
 from bcf.fortnightly import Fortnight, compute
 from bcf.ingest import FileResult, stage_file
-from bcf.settings import contracts
 from bcf.sources import FetchFailed, SourceObject, kind_of, land, list_source
+from core.settings import contracts
 from tests.conftest import write_xlsx
 from tests.fixtures import HWB, OTHER, plan_sheets
 from transforms.nhs_number import mask_text

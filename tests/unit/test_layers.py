@@ -44,7 +44,7 @@ def test_no_layer_imports_a_layer_above_it() -> None:
 @pytest.mark.parametrize(("layer", "line"), [
     ("core", "from transforms.figures import Figure"),
     ("transforms", "import warehouse.db"),
-    ("warehouse", "from bcf.settings import sql_dir"),
+    ("warehouse", "from bcf.audit import pack_dir"),
     ("bcf", "from flows.common import warehouse_path"),
     ("flows", "import nothing_of_ours; from flows import common"),
 ])

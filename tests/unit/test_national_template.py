@@ -21,7 +21,7 @@ from bcf.fortnightly import Fortnight
 from bcf.fortnightly import compute as compute_df
 from bcf.quarterly import Quarter
 from bcf.quarterly import compute as compute_q
-from bcf.settings import config_dir
+from core.settings import config_dir
 from tests.fixtures import HWB, write_df_fixture, write_q_fixture
 from tests.templates import fortnightly_template, quarterly_template
 from tests.unit.test_fortnightly import load

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bcf.settings import contracts, supplier_mappings
+from core.settings import contracts, supplier_mappings
 from tests.conftest import write_csv, write_xlsx
 from transforms.findings import FileProblem
 from transforms.parse import PERSON_KEY, parse

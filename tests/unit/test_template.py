@@ -109,7 +109,7 @@ def test_the_shipped_cell_map_fills_the_built_in_layout(tmp_path: Path, figures:
     """Round trip: the built-in workbook, emptied of values, is a template the shipped map fills again."""
     from bcf.q_workbook import layouts
     from bcf.quarterly import QuarterlyReturn
-    from bcf.settings import config_dir
+    from core.settings import config_dir
     from transforms.workbook import write_workbook
 
     quarter = Quarter.parse(HWB, "2022-23-Q4")

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pandas as pd
 
-from bcf.settings import contracts
+from core.settings import contracts
 from transforms.read import SOURCE_ROW
 from transforms.validate import RESULT_FORMAT, RowValidator, _findings, _prepare, code_parameters, suite_columns
 
