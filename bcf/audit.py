@@ -191,7 +191,7 @@ def template_inputs(staging: Path, params: dict[str, Any]) -> dict[str, Any] | N
     what was used even when the originals change or go."""
     if not params.get("template"):
         return None
-    from bcf.returns import default_cell_map
+    from core.settings import default_cell_map
 
     template = Path(params["template"])
     which = "quarterly" if params.get("quarter") else "fortnightly"  # each return has its own default map

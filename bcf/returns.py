@@ -17,7 +17,7 @@ from bcf.fortnightly import compute as compute_fortnightly
 from bcf.produce import Computed
 from bcf.quarterly import Quarter
 from bcf.quarterly import compute as compute_quarterly
-from core.settings import config_dir, settings
+from core.settings import default_cell_map
 from transforms.template import fill_template, load_cell_map
 from transforms.workbook import write_workbook
 
@@ -30,10 +30,6 @@ class TemplateOptions:
     cell_map: str | None = None
     lineage: bool = False  # add the Lineage sheet and a defined name per figure to the filled template
     accept_losses: bool = False  # fill even when openpyxl would drop part of the template
-
-
-def default_cell_map(which: str = "quarterly") -> Path:
-    return config_dir() / settings()[which]["cell_map"]
 
 
 def _writer(options: TemplateOptions, which: str, months: list[dt.date]):  # type: ignore[no-untyped-def]

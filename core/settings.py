@@ -280,3 +280,8 @@ def code_version() -> str:
             return version("bcf-returns")
         except PackageNotFoundError:
             return "unknown"
+
+
+def default_cell_map(which: str = "quarterly") -> Path:
+    """The cell map a template run uses when none is given (config/settings.toml [quarterly] / [fortnightly])."""
+    return config_dir() / settings()[which]["cell_map"]
