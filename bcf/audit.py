@@ -25,7 +25,6 @@ import datetime as dt
 import hashlib
 import json
 import os
-import re
 import shutil
 import sys
 import tempfile
@@ -40,26 +39,13 @@ from bcf import revisions
 from core.settings import PROJECT_ROOT, code_version, config_dir, expectations_dir, sql_dir, tree_hash
 from transforms.figures import Figure
 from transforms.findings import FINDING_COLUMNS, Finding
-from transforms.workbook import cells_hash
+from transforms.workbook import cells_hash, csv_safe
 
 READY = "READY"  # commit marker in a staging folder: both files are complete, publish may be rolled forward
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
 
 def pack_dir(workbook: Path) -> Path:
     return workbook.with_name(workbook.stem + ".audit")
-
-
-def csv_safe(value: object) -> object:
-    """A value as a CSV cell a spreadsheet will not run (OWASP CSV injection): text starting = + - @ tab or CR gets
-    a leading quote. Numbers stay numbers: -12.50 and +3 are left as they are. The one helper for findings.csv,
-    blocked-findings.csv, lineage.csv and `bcf trace --format csv`."""
-    if not isinstance(value, str) or not value.startswith(_FORMULA_START):
-        return value
-    if _NUMBER.fullmatch(value):
-        return value
-    return "'" + value
 
 
 def sql_literal(path: Path) -> str:

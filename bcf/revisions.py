@@ -8,6 +8,8 @@ import csv
 import json
 from pathlib import Path
 
+from transforms.workbook import csv_safe
+
 REVISION_COLUMNS = ["change", "what", "figure_id", "old", "new", "file", "key", "old_row", "new_row", "figures"]
 
 
@@ -51,4 +53,4 @@ def write(path: Path, revisions: list[dict[str, object]]) -> None:
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=REVISION_COLUMNS)
         writer.writeheader()
-        writer.writerows(revisions)
+        writer.writerows({k: csv_safe(v) for k, v in r.items()} for r in revisions)

@@ -8,7 +8,8 @@ import json
 import re
 from pathlib import Path
 
-from bcf.audit import csv_safe, pack_dir
+from bcf.audit import pack_dir
+from transforms.workbook import csv_safe
 from warehouse.db import sql_path
 
 CSV_COLUMNS = ["file", "row", "key", "contribution", "role", "figure_id", "query_id"]

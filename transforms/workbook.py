@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -82,11 +83,27 @@ class SheetLayout:
     notes: list[str] = field(default_factory=list)
 
 
+# What a spreadsheet may run as a formula when a cell's text starts with it (OWASP CSV injection)
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+
+
+def csv_safe(value: object) -> object:
+    """A value as a CSV cell a spreadsheet will not run (OWASP CSV injection): text starting = + - @ tab or CR gets
+    a leading quote. Numbers stay numbers: -12.50 and +3 are left as they are. The one helper for findings.csv,
+    blocked-findings.csv, lineage.csv, revisions.csv and `bcf trace --format csv`."""
+    if not isinstance(value, str) or not value.startswith(FORMULA_START):
+        return value
+    if _NUMBER.fullmatch(value):
+        return value
+    return "'" + value
+
+
 def safe_text(cell: object, text: str) -> None:
     """Write text as text: a string cell with the quote prefix, never a formula."""
     cell.value = text  # type: ignore[attr-defined]
     cell.data_type = "s"  # type: ignore[attr-defined]
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    if text.startswith(FORMULA_START):
         cell.quotePrefix = True  # type: ignore[attr-defined]
 
 

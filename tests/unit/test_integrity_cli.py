@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from bcf.audit import csv_safe, write_findings
+from bcf.audit import write_findings
 from bcf.cli import main
 from core.settings import PseudonymKeyError, pseudonym_key
 from tests.fixtures import HWB, write_df_fixture
 from transforms.findings import Finding
+from transforms.workbook import csv_safe
 
 
 def one_line_error(capsys: pytest.CaptureFixture[str], code: int, contains: str) -> str:
