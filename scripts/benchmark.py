@@ -98,7 +98,11 @@ def build_source(out: Path, scale: float) -> dict[str, int]:
     for start in range(0, target["csv"], chunk):  # in chunks: a 16M-a-year CSV is not held in memory at once
         part = _tile(canonical, min(chunk, target["csv"] - start), "spell_id", start)
         part.to_csv(csv_path, index=False, header=start == 0, mode="w" if start == 0 else "a")
-    trust = spells.assign(provider_code="RGN")
+    # the trust's patients are other people: a copy of the same stays would make every trust row a cross-provider
+    # duplicate spell (1.5M warnings at scale 1), which no real pair of extracts has
+    others = syn.valid_nhs_numbers(rng, len(spells))
+    trust = spells.assign(provider_code="RGN",
+                          nhs_number=np.where(spells["nhs_number"] == "", "", others[: len(spells)]))
     parts = range(0, target["xlsx"], XLSX_MAX_ROWS)
     for i, start in enumerate(parts, start=1):
         name = f"discharges_rgn_{TAG}.xlsx" if len(parts) == 1 else f"discharges_rgn_{i}_{TAG}.xlsx"
