@@ -9,6 +9,7 @@ import re
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 EXIT_OK, EXIT_BLOCKED, EXIT_USAGE = 0, 1, 2
 
@@ -81,10 +82,16 @@ def _print_ingest(report) -> None:  # type: ignore[no-untyped-def]
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from flows.ingest import ingest_flow
-
     data_dir = _data_dir(args)
-    report = ingest_flow(source=args.source, data_dir=str(data_dir))
+    if use_prefect():
+        from flows.ingest import ingest_flow
+
+        report = ingest_flow(source=args.source, data_dir=str(data_dir))
+    else:
+        from bcf import pipeline
+
+        pipeline.console_lines()
+        report = pipeline.ingest_run(args.source, str(data_dir))
     _print_ingest(report)
     print_landed(data_dir)
     return EXIT_BLOCKED if any(f.severity == "error" for r in report.files for f in r.findings) else EXIT_OK
@@ -93,9 +100,6 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from bcf.devtools.synthetic import generate
     from core.dates import latest_quarter_before, scheduled_period_end
-    from flows.common import run_flow
-    from flows.fortnightly import fortnightly_flow
-    from flows.quarterly import quarterly_flow
 
     out = Path(args.out)
     extracts, data_dir, returns = out / "extracts", out / "data", out / "returns"
@@ -103,15 +107,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     counts = generate(DEMO_HWB, DEMO_FROM, DEMO_TO, DEMO_SCALE, DEMO_SEED, extracts)
     _done(started, ", ".join(f"{k}: {v:,} rows" for k, v in counts.items()))
     period_end = scheduled_period_end(DEMO_TO + dt.timedelta(days=1))
-    started = _step(f"2/3 Prefect flow fortnightly-return for the fortnight ending {period_end:%d/%m/%Y} "
+    how = "Prefect flow" if use_prefect() else "run (in this process: no Prefect server configured)"
+    started = _step(f"2/3 fortnightly-return {how} for the fortnight ending {period_end:%d/%m/%Y} "
                     f"(ingest, validate, compute, write, audit pack)")
-    outcome = run_flow(fortnightly_flow, source=str(extracts), hwb=DEMO_HWB, period_end=period_end.isoformat(),
-                       out_dir=str(returns), data_dir=str(data_dir))
+    outcome = run_return("fortnightly", source=str(extracts), hwb=DEMO_HWB, period_end=period_end.isoformat(),
+                         out_dir=str(returns), data_dir=str(data_dir))
     _done(started)
     quarter = latest_quarter_before(DEMO_TO + dt.timedelta(days=1))
-    started = _step(f"3/3 Prefect flow quarterly-return for {quarter} (the extracts are already landed: no-op)")
-    quarterly = run_flow(quarterly_flow, source=str(extracts), hwb=DEMO_HWB, quarter=quarter, out_dir=str(returns),
-                         data_dir=str(data_dir))
+    started = _step(f"3/3 quarterly-return {how} for {quarter} (the extracts are already landed: no-op)")
+    quarterly = run_return("quarterly", source=str(extracts), hwb=DEMO_HWB, quarter=quarter, out_dir=str(returns),
+                           data_dir=str(data_dir))
     _done(started)
     print_landed(data_dir)
     _print_outcome(outcome)
@@ -139,19 +144,41 @@ def _print_outcome(outcome) -> None:  # type: ignore[no-untyped-def]
             print(f"  {f.id:<40} {'' if f.value is None else f.value}")
 
 
+def use_prefect() -> bool:
+    from core.settings import use_prefect as configured
+
+    try:
+        return configured()
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+
+
+def run_return(kind: str, **parameters: Any) -> Any:
+    """One return (kind fortnightly or quarterly): as a Prefect flow when a Prefect server is configured
+    (BCF_ORCHESTRATION), else the same steps plainly in this process (bcf/pipeline.py)."""
+    if use_prefect():
+        from flows.common import run_flow
+        from flows.fortnightly import fortnightly_flow
+        from flows.quarterly import quarterly_flow
+
+        return run_flow(fortnightly_flow if kind == "fortnightly" else quarterly_flow, **parameters)
+    from bcf import pipeline
+
+    run = pipeline.fortnightly_return if kind == "fortnightly" else pipeline.quarterly_return
+    return pipeline.run_here(run, **parameters)
+
+
 def cmd_run_fortnightly(args: argparse.Namespace) -> int:
-    from flows.common import run_flow
-    from flows.fortnightly import fortnightly_flow
     from transforms.template import TemplateError
 
     _check_hwb(args.hwb)
     if args.template and not Path(args.template).is_file():
         raise UsageError(f"template not found: {args.template}")
     try:
-        outcome = run_flow(fortnightly_flow, source=args.source, hwb=args.hwb, period_end=args.period_end.isoformat(),
-                           out_dir=args.out, data_dir=str(_data_dir(args)), template=args.template,
-                           cell_map=args.cell_map, template_lineage=args.template_lineage,
-                           accept_template_losses=args.accept_template_losses, signoff=_signoff(args))
+        outcome = run_return("fortnightly", source=args.source, hwb=args.hwb,
+                             period_end=args.period_end.isoformat(), out_dir=args.out, data_dir=str(_data_dir(args)),
+                             template=args.template, cell_map=args.cell_map, template_lineage=args.template_lineage,
+                             accept_template_losses=args.accept_template_losses, signoff=_signoff(args))
     except TemplateError as exc:
         raise UsageError(str(exc)) from exc
     _print_outcome(outcome)
@@ -160,8 +187,6 @@ def cmd_run_fortnightly(args: argparse.Namespace) -> int:
 
 def cmd_run_quarterly(args: argparse.Namespace) -> int:
     from bcf.quarterly import Quarter
-    from flows.common import run_flow
-    from flows.quarterly import quarterly_flow
     from transforms.template import TemplateError
 
     _check_hwb(args.hwb)
@@ -172,10 +197,10 @@ def cmd_run_quarterly(args: argparse.Namespace) -> int:
     if args.template and not Path(args.template).is_file():
         raise UsageError(f"template not found: {args.template}")
     try:
-        outcome = run_flow(quarterly_flow, source=args.source, hwb=args.hwb, quarter=args.quarter, out_dir=args.out,
-                           data_dir=str(_data_dir(args)), template=args.template, cell_map=args.cell_map,
-                           template_lineage=args.template_lineage,
-                           accept_template_losses=args.accept_template_losses, signoff=_signoff(args))
+        outcome = run_return("quarterly", source=args.source, hwb=args.hwb, quarter=args.quarter, out_dir=args.out,
+                             data_dir=str(_data_dir(args)), template=args.template, cell_map=args.cell_map,
+                             template_lineage=args.template_lineage,
+                             accept_template_losses=args.accept_template_losses, signoff=_signoff(args))
     except TemplateError as exc:
         raise UsageError(str(exc)) from exc
     _print_outcome(outcome)
@@ -230,14 +255,12 @@ def cmd_cellmap(args: argparse.Namespace) -> int:
 
 def cmd_backfill(args: argparse.Namespace) -> int:
     from core.dates import backfill_period_ends
-    from flows.common import run_flow
-    from flows.fortnightly import fortnightly_flow
 
     _check_hwb(args.hwb)
     status = EXIT_OK
     for end in backfill_period_ends(args.date_from, args.date_to):
-        outcome = run_flow(fortnightly_flow, source=args.source, hwb=args.hwb, period_end=end.isoformat(),
-                           out_dir=args.out, data_dir=str(_data_dir(args)))
+        outcome = run_return("fortnightly", source=args.source, hwb=args.hwb, period_end=end.isoformat(),
+                             out_dir=args.out, data_dir=str(_data_dir(args)))
         print(f"{end}: {outcome.status} {outcome.workbook}")
         if outcome.status != "written":
             status = EXIT_BLOCKED

@@ -39,6 +39,10 @@ ENV_VARS = {
     "BCF_LOCK_TIMEOUT": "seconds a run waits for another run's lock on the data dir (default in bcf/runlock.py)",
     "BCF_CONSOLE_PROGRESS": "1 (set by the bcf command itself): flows print our own progress lines plainly and "
                             "Prefect's console handler stays at WARNING",
+    "BCF_ORCHESTRATION": "auto (default): `bcf run`/`ingest`/`demo` run as Prefect flows when a Prefect server is "
+                         "configured (PREFECT_API_URL, in the environment or the active Prefect profile), else "
+                         "plainly in the bcf process; prefect: always as flows (Prefect starts a temporary server "
+                         "when none is configured); local: never",
     "BCF_SOURCE": "`bcf serve`: the source folder or s3:// prefix when --source is not given",
     "BCF_HWB": "`bcf serve`: the HWB code when --hwb is not given",
     "BCF_ALERT_WEBHOOK_URL": "alerts: POST a JSON alert here (a Teams/Slack incoming webhook, say)",
@@ -64,6 +68,7 @@ class Settings:
     allow_development_key: bool
     lock_timeout: str | None
     console_progress: bool
+    orchestration: str
     source: str | None
     hwb: str | None
     alert_webhook_url: str | None
@@ -92,6 +97,7 @@ def env(environ: Mapping[str, str] | None = None) -> Settings:
         allow_development_key=(get("BCF_ALLOW_DEVELOPMENT_KEY") or "").strip().lower() in ("1", "true", "yes"),
         lock_timeout=get("BCF_LOCK_TIMEOUT"),
         console_progress=get("BCF_CONSOLE_PROGRESS") == "1",
+        orchestration=(get("BCF_ORCHESTRATION") or "auto").strip().lower(),
         source=get("BCF_SOURCE"),
         hwb=get("BCF_HWB"),
         alert_webhook_url=get("BCF_ALERT_WEBHOOK_URL"),
@@ -103,6 +109,35 @@ def env(environ: Mapping[str, str] | None = None) -> Settings:
         alert_email_from=get("BCF_ALERT_EMAIL_FROM") or "bcf-pipeline@localhost",
         alert_email_to=get("BCF_ALERT_EMAIL_TO"),
     )
+
+
+ORCHESTRATIONS = ("auto", "prefect", "local")
+
+
+def use_prefect(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether a run goes through Prefect (BCF_ORCHESTRATION). auto: only when a Prefect server is configured, in
+    the environment or the active Prefect profile (read here without importing Prefect, ~2 s)."""
+    e = os.environ if environ is None else environ
+    choice = env(e).orchestration
+    if choice not in ORCHESTRATIONS:
+        raise ValueError(f"BCF_ORCHESTRATION must be one of {', '.join(ORCHESTRATIONS)}, not {choice!r}")
+    if choice != "auto":
+        return choice == "prefect"
+    return bool(e.get("PREFECT_API_URL")) or bool(_profile_api_url(e))
+
+
+def _profile_api_url(e: Mapping[str, str]) -> str | None:
+    """PREFECT_API_URL as `prefect config set` stores it: in the active profile of PREFECT_HOME/profiles.toml."""
+    home = Path(e.get("PREFECT_HOME") or Path.home() / ".prefect").expanduser()
+    path = Path(e.get("PREFECT_PROFILES_PATH") or home / "profiles.toml").expanduser()
+    try:
+        with open(path, "rb") as fh:
+            profiles = tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    active = e.get("PREFECT_PROFILE") or profiles.get("active") or "ephemeral"
+    url = profiles.get("profiles", {}).get(active, {}).get("PREFECT_API_URL")
+    return str(url) if url else None
 
 
 def config_dir() -> Path:

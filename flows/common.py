@@ -1,14 +1,12 @@
-"""What every flow does around its work: a run-ledger row, and artifacts the data team reads in the Prefect UI."""
+"""What every flow does around its work (bcf/pipeline.py): the artifacts, events and states the data team reads in
+the Prefect UI."""
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import socket
 import sys
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -19,64 +17,17 @@ from prefect.events import emit_event
 from prefect.states import Completed, Failed, State
 
 from bcf.alerts import Alert, send
-from bcf.audit import RunInfo
-from bcf.intake import landing_path, warehouse_path
+from bcf.pipeline import alert_if_blocked, finding_line
 from bcf.produce import ReturnOutcome
-from bcf.runlock import data_dir_lock, rename_holder
-from core.settings import code_version, env, key_kind, pseudonym_key
+from core.settings import env
 from transforms.figures import Figure, rounded
 from transforms.findings import Finding
-from warehouse import db
 
 
-class LedgerRun:
-    def __init__(self, run: RunInfo) -> None:
-        self.run = run
-        self.outcome = "done"
-        self.detail = ""
-
-
-_ACTIVE_RUNS: set[str] = set()  # run ids of this process's open ledger runs: never "stale"
-
-
-@contextmanager
-def ledger_run(data_dir: Path, flow: str, parameters: dict[str, Any]) -> Iterator[LedgerRun]:
-    """Record the run in the warehouse's run ledger: running, then done / blocked, or failed with the error.
-
-    The whole run holds the data dir's run lock (bcf/runlock.py): a second run waits. Holding it, any other
-    `running` row is a run that died without finishing: it is marked `crashed`, and the staging files a crash leaves
-    in the landing area are removed."""
+def current_flow_run_id() -> str | None:
+    """This flow run's id: the run ledger's run id, so a runs row and its Prefect run share one id."""
     flow_run_id = runtime.flow_run.get_id()
-    run = RunInfo(str(flow_run_id or uuid.uuid4()), flow, flow_run_id, parameters,
-                  dt.datetime.now(dt.UTC).isoformat())
-    _, development = pseudonym_key()
-    run.pseudonym_key = key_kind(development)
-    with data_dir_lock(data_dir, f"{run.run_id} ({flow})"):
-        rename_holder(data_dir, f"{run.run_id} ({flow})")
-        clean_crash_leftovers(data_dir)
-        with db.connect(warehouse_path(data_dir)) as con:
-            db.mark_crashed(con, _ACTIVE_RUNS, run.run_id)
-            db.start_run(con, run.run_id, flow, parameters, code_version(), development, flow_run_id)
-        _ACTIVE_RUNS.add(run.run_id)
-        ledger = LedgerRun(run)
-        try:
-            yield ledger
-        except BaseException as exc:
-            with db.connect(warehouse_path(data_dir)) as con:
-                db.finish_run(con, run.run_id, "failed", f"{type(exc).__name__}: {exc}")
-            raise
-        finally:
-            _ACTIVE_RUNS.discard(run.run_id)
-        with db.connect(warehouse_path(data_dir)) as con:
-            db.finish_run(con, run.run_id, ledger.outcome, ledger.detail)
-
-
-def clean_crash_leftovers(data_dir: Path) -> None:
-    """Half-copied files a killed run left in the landing area (`.incoming-*`); only called holding the lock."""
-    landing = landing_path(data_dir)
-    if landing.is_dir():
-        for leftover in landing.glob(".incoming-*"):
-            leftover.unlink(missing_ok=True)
+    return str(flow_run_id) if flow_run_id else None
 
 
 BLOCKED = "Blocked"  # the name of the Failed state a blocked return ends in: red in the UI, named for what happened
@@ -84,10 +35,6 @@ BLOCKED = "Blocked"  # the name of the Failed state a blocked return ends in: re
 
 def _key(text: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in text.lower()).strip("-")[:100]
-
-
-def finding_line(f: Finding) -> str:
-    return f"{f.file} row {f.row if f.row is not None else '-'} [{f.column or '-'}] {f.rule}: {f.message}"
 
 
 def _cell(text: str) -> str:
@@ -164,12 +111,6 @@ def return_artifacts(label: str, outcome: ReturnOutcome, headline: HeadlineFn) -
             f"# {label}: blocked", "", f"No workbook was written: {len(outcome.blocking)} error finding(s) block it.",
             "", f"All findings: `{outcome.findings_file.resolve()}` on **{socket.gethostname()}**"]),
             key=f"{key}-blocked", description="Blocked: the findings that stopped the return")
-
-
-def settle(ledger: LedgerRun, outcome: ReturnOutcome) -> None:
-    """The run ledger's outcome for a run that produced (or was refused) one return."""
-    ledger.outcome = "done" if outcome.status == "written" else "blocked"
-    ledger.detail = f"{outcome.workbook.name}: {outcome.status}, {len(outcome.blocking)} blocking finding(s)"
 
 
 def return_resource(kind: str, hwb: str, period: str, label: str) -> dict[str, str]:
@@ -253,15 +194,6 @@ def run_flow(flow_fn: Any, **parameters: Any) -> Any:
     if isinstance(result, BaseException):
         raise result
     return result
-
-
-def alert_if_blocked(flow: str, hwb: str, period: str, outcome: ReturnOutcome, flow_run_id: str | None) -> None:
-    """The fallback channel (bcf/alerts.py): only sends when BCF_ALERT_* is configured."""
-    if outcome.status != "blocked":
-        return
-    send(Alert("blocked", flow, hwb, period, f"{len(outcome.blocking)} error finding(s) block the return; "
-               "no workbook was written", str(outcome.findings_file), flow_run_id,
-               [finding_line(f) for f in outcome.blocking[:10]]))
 
 
 def alert_on_failure(flow: Any, flow_run: Any, state: Any) -> None:

@@ -10,23 +10,13 @@ from prefect import flow, runtime, task
 from prefect.cache_policies import NO_CACHE
 from prefect.states import State
 
-from bcf import returns
+from bcf import pipeline, returns
 from bcf.audit import RunInfo
-from bcf.produce import ReturnOutcome, produce
+from bcf.produce import ReturnOutcome
 from core.dates import Fortnight, scheduled_period_end
-from flows.common import (
-    alert_on_failure,
-    final_state,
-    ledger_run,
-    md_table,
-    report_outcome,
-    settle,
-    show,
-    warehouse_path,
-)
+from flows.common import alert_on_failure, current_flow_run_id, final_state, md_table, report_outcome, show
 from flows.ingest import ingest
 from transforms.figures import Figure
-from warehouse import db
 
 ACTIVITY = ["df.discharges.total", "df.discharges.usual_residence", "df.discharges.avg_delay_days",
             "df.packages.started", "df.packages.in_use"]
@@ -56,9 +46,7 @@ def run_name() -> str:
 def produce_task(data_dir: Path, period: Fortnight, out_dir: Path, run: RunInfo,
                  options: returns.TemplateOptions | None = None,
                  signoff: dict[str, str] | None = None) -> ReturnOutcome:
-    with db.connect(warehouse_path(data_dir)) as con:
-        return produce(con, period.hwb, period.params(), out_dir / period.file_name, run,
-                       returns.fortnightly(period, options, signoff))
+    return pipeline.produce_fortnightly(data_dir, period, out_dir, run, options, signoff)
 
 
 @flow(name="fortnightly-return", flow_run_name=run_name, log_prints=True, on_failure=[alert_on_failure])
@@ -66,24 +54,11 @@ def fortnightly_flow(source: str, hwb: str, period_end: str | None = None, out_d
                      data_dir: str = "bcf_data", template: str | None = None, cell_map: str | None = None,
                      template_lineage: bool = False, accept_template_losses: bool = False,
                      signoff: dict[str, str] | None = None) -> ReturnOutcome | State[Any]:
-    """period_end (yyyy-mm-dd) defaults to the day before the latest submission Friday (anchor 6 January 2023).
-    With `template`, the national template is filled through `cell_map` instead of the built-in layout.
-    A blocked return ends the run Failed, named Blocked (flows.common.final_state); the outcome is its data."""
-    end = dt.date.fromisoformat(period_end) if period_end else scheduled_period_end(dt.date.today())
-    period = Fortnight.ending(hwb, end)
-    params = {"source": source, **period.params(), "out_dir": out_dir, "data_dir": data_dir}
-    options = None
-    if template:
-        options = returns.TemplateOptions(template, cell_map, template_lineage, accept_template_losses)
-        params |= {"template": template, "cell_map": cell_map, "template_lineage": template_lineage,
-                   "accept_template_losses": accept_template_losses}
-    if signoff:
-        params["signoff"] = signoff
-    with ledger_run(Path(data_dir), "fortnightly-return", params) as ledger:
-        ingest(source, Path(data_dir), ledger.run.run_id)
-        outcome = produce_task(Path(data_dir), period, Path(out_dir), ledger.run, options, signoff)
-        settle(ledger, outcome)
-    report_outcome("fortnightly-return", f"df {hwb} {end.isoformat()}", hwb, end.isoformat(), outcome, headline,
-                   ledger.run.flow_run_id)
-    return final_state(outcome)
-
+    """bcf.pipeline.fortnightly_return with each step a Prefect task. period_end (yyyy-mm-dd) defaults to the day
+    before the latest submission Friday. A blocked return ends the run Failed, named Blocked
+    (flows.common.final_state); the outcome is its data."""
+    steps = pipeline.Steps(ingest=ingest, produce_fortnightly=produce_task, flow_run_id=current_flow_run_id())
+    ran = pipeline.fortnightly_return(source, hwb, period_end, out_dir, data_dir, template, cell_map,
+                                      template_lineage, accept_template_losses, signoff, steps)
+    report_outcome(ran.flow, ran.label, hwb, ran.period, ran.outcome, headline, ran.run.flow_run_id)
+    return final_state(ran.outcome)

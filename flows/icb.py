@@ -19,10 +19,11 @@ from prefect.events import emit_event
 from prefect.states import State
 
 from bcf.alerts import Alert, send
+from bcf.ledger import ledger_run
 from core.dates import Fortnight, Quarter, scheduled_period_end
 from core.settings import hwb_reference
 from flows import fortnightly, quarterly
-from flows.common import alert_on_failure, fanout_state, ledger_run, report_outcome, return_resource
+from flows.common import alert_on_failure, current_flow_run_id, fanout_state, report_outcome, return_resource
 from flows.ingest import ingest
 
 
@@ -54,7 +55,8 @@ def icb_flow(source: str, icb: str, period_end: str | None = None, quarter: str 
     period = quarter or end.isoformat()
     shown = Quarter.parse(icb, quarter).label if quarter else period  # as the HWB's own run names it
     status: dict[str, str] = {}
-    with ledger_run(data, "icb-returns", {"source": source, "icb": icb, "period": period}) as ledger:
+    with ledger_run(data, "icb-returns", {"source": source, "icb": icb, "period": period},
+                    current_flow_run_id()) as ledger:
         ingest(source, data, ledger.run.run_id)
         futures = {}
         for hwb in hwbs:

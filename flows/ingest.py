@@ -8,10 +8,11 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from bcf import pipeline
 from bcf.ingest import FileResult
 from bcf.intake import IngestReport, ingest_source, stage
 from bcf.sources import FetchFailed, Landed, SourceObject, land, list_source
-from flows.common import ledger_run
+from flows.common import current_flow_run_id
 from transforms.validate import RowValidator
 
 __all__ = ["IngestReport", "ingest", "ingest_flow"]
@@ -52,7 +53,4 @@ def _run_name() -> str:
 
 @flow(name="ingest-extracts", flow_run_name=_run_name, log_prints=True)
 def ingest_flow(source: str, data_dir: str) -> IngestReport:
-    with ledger_run(Path(data_dir), "ingest-extracts", {"source": source, "data_dir": data_dir}) as ledger:
-        report = ingest(source, Path(data_dir), ledger.run.run_id)
-        ledger.detail = f"{len(report.files)} file(s)"
-    return report
+    return pipeline.ingest_run(source, data_dir, pipeline.Steps(ingest=ingest, flow_run_id=current_flow_run_id()))

@@ -11,24 +11,14 @@ from prefect import flow, runtime, task
 from prefect.cache_policies import NO_CACHE
 from prefect.states import State
 
-from bcf import returns
+from bcf import pipeline, returns
 from bcf.audit import RunInfo
-from bcf.produce import ReturnOutcome, produce, recorded
+from bcf.produce import ReturnOutcome
 from bcf.quarterly import METRICS, Quarter
 from core.dates import latest_quarter_before
-from flows.common import (
-    alert_on_failure,
-    final_state,
-    ledger_run,
-    md_table,
-    report_outcome,
-    settle,
-    show,
-    warehouse_path,
-)
+from flows.common import alert_on_failure, current_flow_run_id, final_state, md_table, report_outcome, show
 from flows.ingest import ingest
 from transforms.figures import Figure
-from warehouse import db
 
 
 def headline(figures: dict[str, Figure]) -> list[str]:
@@ -55,27 +45,12 @@ def run_name() -> str:
 def produce_task(data_dir: Path, quarter: Quarter, out_dir: Path, run: RunInfo,
                  options: returns.TemplateOptions | None = None,
                  signoff: dict[str, str] | None = None) -> ReturnOutcome:
-    with db.connect(warehouse_path(data_dir)) as con:
-        return produce(con, quarter.hwb, quarter.params(), out_dir / quarter.file_name, run,
-                       returns.quarterly(quarter, options=options, signoff=signoff))
+    return pipeline.produce_quarterly(data_dir, quarter, out_dir, run, options, signoff)
 
 
 @task(name="board-briefing", cache_policy=NO_CACHE)
 def briefing_task(data_dir: Path, quarter: Quarter, out_dir: Path) -> None:
-    """The fund year's board briefing, refreshed after each quarterly return (bcf/briefing.py). A failure here is
-    logged as an error and leaves the return, already published, in place."""
-    from prefect.logging import get_run_logger
-
-    from bcf import briefing
-
-    if not briefing.enabled():
-        return
-    try:
-        xlsx, pdf = briefing.write(quarter.hwb, quarter.fund_year, out_dir, data_dir, until=quarter.q_end,
-                                   compute_fortnights=briefing.compute_fortnights_in_flow())
-        print(f"board briefing: {xlsx.name}, {pdf.name}")
-    except Exception as exc:  # the return is written; the briefing is a by-product
-        get_run_logger().error("board briefing not written: %s", exc)
+    pipeline.write_briefing(data_dir, quarter, out_dir)
 
 
 @flow(name="quarterly-return", flow_run_name=run_name, log_prints=True, on_failure=[alert_on_failure])
@@ -84,21 +59,11 @@ def quarterly_flow(source: str, hwb: str, quarter: str | None = None, out_dir: s
                    cell_map: str | None = None, template_lineage: bool = False,
                    accept_template_losses: bool = False,
                    signoff: dict[str, str] | None = None) -> ReturnOutcome | State[Any]:
-    """quarter like 2023-24-Q3; defaults to the last quarter that ended before today."""
-    q = Quarter.parse(hwb, quarter or latest_quarter_before(dt.date.today()))
-    params = {"source": source, **recorded(q.params()),
-              "out_dir": out_dir, "data_dir": data_dir, "template": template, "cell_map": cell_map}
-    options = returns.TemplateOptions(template, cell_map, template_lineage, accept_template_losses)
-    if template:
-        params |= {"template_lineage": template_lineage, "accept_template_losses": accept_template_losses}
-    if signoff:
-        params["signoff"] = signoff
-    with ledger_run(Path(data_dir), "quarterly-return", params) as ledger:
-        ingest(source, Path(data_dir), ledger.run.run_id)
-        outcome = produce_task(Path(data_dir), q, Path(out_dir), ledger.run, options, signoff)
-        settle(ledger, outcome)
-    if outcome.status == "written":
-        briefing_task(Path(data_dir), q, Path(out_dir))
-    report_outcome("quarterly-return", f"bcf {hwb} {q.label}", hwb, q.label, outcome, headline,
-                   ledger.run.flow_run_id)
-    return final_state(outcome)
+    """bcf.pipeline.quarterly_return with each step a Prefect task. quarter like 2023-24-Q3; defaults to the last
+    quarter that ended before today."""
+    steps = pipeline.Steps(ingest=ingest, produce_quarterly=produce_task, briefing=briefing_task,
+                           flow_run_id=current_flow_run_id())
+    ran = pipeline.quarterly_return(source, hwb, quarter, out_dir, data_dir, template, cell_map, template_lineage,
+                                    accept_template_losses, signoff, steps)
+    report_outcome(ran.flow, ran.label, hwb, ran.period, ran.outcome, headline, ran.run.flow_run_id)
+    return final_state(ran.outcome)

@@ -13,8 +13,17 @@ import pytest
 def prefect_harness() -> Iterator[None]:
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=120):
-        yield
+    # the harness configures its server in Prefect's settings, not PREFECT_API_URL: tell `bcf` to run as flows
+    saved = os.environ.get("BCF_ORCHESTRATION")
+    os.environ["BCF_ORCHESTRATION"] = "prefect"
+    try:
+        with prefect_test_harness(server_startup_timeout=120):
+            yield
+    finally:
+        if saved is None:
+            os.environ.pop("BCF_ORCHESTRATION", None)
+        else:
+            os.environ["BCF_ORCHESTRATION"] = saved
 
 
 def free_port() -> int:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import boto3
 
-from flows.common import warehouse_path
+from bcf.intake import warehouse_path
 from flows.ingest import ingest_flow
 from warehouse import db
 

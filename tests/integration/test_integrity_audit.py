@@ -182,7 +182,7 @@ def test_a_template_run_keeps_its_template_and_cell_map_and_names_them(
 HOLDER = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from flows.common import ledger_run
+    from bcf.ledger import ledger_run
     with ledger_run(Path(sys.argv[1]), "holder", {}) as run:
         print(run.run.run_id, flush=True)
         time.sleep(float(sys.argv[2]))

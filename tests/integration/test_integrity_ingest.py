@@ -13,8 +13,8 @@ import pytest
 
 from bcf import sources
 from bcf.cli import main
+from bcf.intake import warehouse_path
 from core.settings import contracts
-from flows.common import warehouse_path
 from flows.fortnightly import fortnightly_flow
 from flows.ingest import ingest_flow
 from tests.conftest import write_csv

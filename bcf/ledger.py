@@ -1,0 +1,74 @@
+"""The run ledger around a run: a `runs` row (running, then done / blocked / failed) under the data dir's run lock.
+Plain: the flows pass their Prefect flow-run id in; a run made without Prefect has none."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from bcf.audit import RunInfo
+from bcf.intake import landing_path, warehouse_path
+from bcf.produce import ReturnOutcome
+from bcf.runlock import data_dir_lock, rename_holder
+from core.settings import code_version, key_kind, pseudonym_key
+from warehouse import db
+
+
+class LedgerRun:
+    def __init__(self, run: RunInfo) -> None:
+        self.run = run
+        self.outcome = "done"
+        self.detail = ""
+
+
+_ACTIVE_RUNS: set[str] = set()  # run ids of this process's open ledger runs: never "stale"
+
+
+@contextmanager
+def ledger_run(data_dir: Path, flow: str, parameters: dict[str, Any],
+               flow_run_id: str | None = None) -> Iterator[LedgerRun]:
+    """Record the run in the warehouse's run ledger: running, then done / blocked, or failed with the error.
+
+    The whole run holds the data dir's run lock (bcf/runlock.py): a second run waits. Holding it, any other
+    `running` row is a run that died without finishing: it is marked `crashed`, and the staging files a crash leaves
+    in the landing area are removed."""
+    run = RunInfo(str(flow_run_id or uuid.uuid4()), flow, flow_run_id, parameters,
+                  dt.datetime.now(dt.UTC).isoformat())
+    _, development = pseudonym_key()
+    run.pseudonym_key = key_kind(development)
+    with data_dir_lock(data_dir, f"{run.run_id} ({flow})"):
+        rename_holder(data_dir, f"{run.run_id} ({flow})")
+        clean_crash_leftovers(data_dir)
+        with db.connect(warehouse_path(data_dir)) as con:
+            db.mark_crashed(con, _ACTIVE_RUNS, run.run_id)
+            db.start_run(con, run.run_id, flow, parameters, code_version(), development, flow_run_id)
+        _ACTIVE_RUNS.add(run.run_id)
+        ledger = LedgerRun(run)
+        try:
+            yield ledger
+        except BaseException as exc:
+            with db.connect(warehouse_path(data_dir)) as con:
+                db.finish_run(con, run.run_id, "failed", f"{type(exc).__name__}: {exc}")
+            raise
+        finally:
+            _ACTIVE_RUNS.discard(run.run_id)
+        with db.connect(warehouse_path(data_dir)) as con:
+            db.finish_run(con, run.run_id, ledger.outcome, ledger.detail)
+
+
+def clean_crash_leftovers(data_dir: Path) -> None:
+    """Half-copied files a killed run left in the landing area (`.incoming-*`); only called holding the lock."""
+    landing = landing_path(data_dir)
+    if landing.is_dir():
+        for leftover in landing.glob(".incoming-*"):
+            leftover.unlink(missing_ok=True)
+
+
+def settle(ledger: LedgerRun, outcome: ReturnOutcome) -> None:
+    """The run ledger's outcome for a run that produced (or was refused) one return."""
+    ledger.outcome = "done" if outcome.status == "written" else "blocked"
+    ledger.detail = f"{outcome.workbook.name}: {outcome.status}, {len(outcome.blocking)} blocking finding(s)"
