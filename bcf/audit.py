@@ -40,6 +40,7 @@ from core.settings import PROJECT_ROOT, code_version, config_dir, expectations_d
 from transforms.figures import Figure
 from transforms.findings import FINDING_COLUMNS, Finding
 from transforms.workbook import cells_hash, csv_safe
+from warehouse import db
 
 READY = "READY"  # commit marker in a staging folder: both files are complete, publish may be rolled forward
 
@@ -61,14 +62,13 @@ def write_findings(path: Path, findings: list[Finding]) -> None:
 
 
 def _write_lineage_csv(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    """lineage.csv from the lineage table, text neutralised (row keys and file names come from suppliers)."""
-    cur = con.execute("SELECT * FROM lineage")
-    columns = [d[0] for d in cur.description]
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(columns)
-        while batch := cur.fetchmany(50_000):
-            writer.writerows(["" if v is None else csv_safe(v) for v in r] for r in batch)
+    """lineage.csv from the lineage table, written by DuckDB, its text neutralised (row keys and file names come from
+    suppliers) by the csv_safe macro (warehouse/sql/exports), the same rule as transforms.workbook.csv_safe."""
+    con.execute(db.sql("csv_safe_macro"))
+    columns = con.execute("SELECT column_name, column_type FROM (DESCRIBE lineage)").fetchall()
+    cells = ", ".join(f'csv_safe("{name}") AS "{name}"' if kind == "VARCHAR" else f'"{name}"'
+                      for name, kind in columns)
+    con.execute(f"COPY (SELECT {cells} FROM lineage) TO {sql_literal(path)} (FORMAT CSV, HEADER)")
 
 
 def sha256_file(path: Path) -> str:

@@ -85,7 +85,7 @@ class SheetLayout:
 
 # What a spreadsheet may run as a formula when a cell's text starts with it (OWASP CSV injection)
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", re.ASCII)  # as a spreadsheet reads one
 
 
 def csv_safe(value: object) -> object:

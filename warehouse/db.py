@@ -24,7 +24,8 @@ if TYPE_CHECKING:  # pandas is imported where frames are built: producing a retu
     import pandas as pd
 
 
-SQL_LAYERS = ("staging", "intermediate", "figures", "checks")  # warehouse/sql/<layer>/<name>.sql, as dbt lays it out
+# warehouse/sql/<layer>/<name>.sql, as dbt lays it out
+SQL_LAYERS = ("staging", "intermediate", "figures", "checks", "exports")
 
 
 def sql_path(name: str) -> Path:

@@ -1,0 +1,42 @@
+"""lineage.csv is written by DuckDB (COPY with the csv_safe macro), not row by row in Python: read back, every cell
+must be what Python's csv writer with transforms.workbook.csv_safe wrote, whatever a supplier put in a key. (The
+files differ in one byte pattern only: DuckDB also quotes a field holding a carriage return, which Python's writer
+left bare and its own reader then splits.)"""
+
+from __future__ import annotations
+
+import csv
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+
+from bcf.audit import _write_lineage_csv
+from transforms.workbook import csv_safe
+
+AWKWARD = ["S1", "=HYPERLINK(\"x\")", "+44 20", "-12.50", "+3", "1e5", "-1e-5", "-.5", "@SUM(A1)", "\tTAB", "\rCR",
+           "a,b", 'say "hi"', "two\nlines", "", None, "-", "+", "-١٢", "Zoë's ward", "-12.", " -1", "=1", "--1"]
+
+
+def python_cells(con: duckdb.DuckDBPyConnection) -> list[list[str]]:
+    """The cells the Python writer this replaced wrote: csv_safe on every value, None as an empty cell."""
+    cur = con.execute("SELECT * FROM lineage")
+    header = [d[0] for d in cur.description]
+    return [header, *(["" if v is None else str(csv_safe(v)) for v in r] for r in cur.fetchall())]
+
+
+def test_duckdb_writes_the_same_lineage_csv_as_the_python_writer(tmp_path: Path) -> None:
+    con = duckdb.connect()
+    con.execute("CREATE TEMP TABLE lineage (figure_id VARCHAR, role VARCHAR, query_id VARCHAR, file VARCHAR, "
+                "\"row\" BIGINT, \"key\" VARCHAR, contribution DECIMAL(18, 2), file_id VARCHAR, row_hash VARCHAR)")
+    rows = [("df.spend.to_date", "counted", "df_schemes", f"=evil{i}.csv" if i % 3 == 0 else "spend,x.csv",
+             None if i % 7 == 0 else i + 2, key, None if i % 5 == 0 else Decimal(i) - Decimal("20.05"),
+             "f" * 8, "ab" * 16) for i, key in enumerate(AWKWARD)]
+    con.executemany("INSERT INTO lineage VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    _write_lineage_csv(con, tmp_path / "duckdb.csv")
+    with open(tmp_path / "duckdb.csv", newline="", encoding="utf-8") as fh:
+        assert list(csv.reader(fh)) == python_cells(con)
+    with open(tmp_path / "duckdb.csv", newline="", encoding="utf-8") as fh:
+        keys = [r["key"] for r in csv.DictReader(fh)]
+    assert keys[1] == "'=HYPERLINK(\"x\")" and keys[3] == "-12.50" and keys[13] == "two\nlines"
+    assert keys[10] == "'\rCR" and keys[18] == "'-١٢"  # not a number a spreadsheet reads (not ASCII digits): quoted
