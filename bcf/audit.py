@@ -64,7 +64,7 @@ def write_findings(path: Path, findings: list[Finding]) -> None:
 def _write_lineage_csv(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     """lineage.csv from the lineage table, written by DuckDB, its text neutralised (row keys and file names come from
     suppliers) by the csv_safe macro (warehouse/sql/exports), the same rule as transforms.workbook.csv_safe."""
-    con.execute(db.sql("csv_safe_macro"))
+    con.execute(db.sql("csv_macros"))
     columns = con.execute("SELECT column_name, column_type FROM (DESCRIBE lineage)").fetchall()
     cells = ", ".join(f'csv_safe("{name}") AS "{name}"' if kind == "VARCHAR" else f'"{name}"'
                       for name, kind in columns)
