@@ -206,10 +206,13 @@ def step_pandas(work: Path, rep: Path) -> None:
     book.save(rep / "pandas_fortnightly.xlsx")
 
 
-def _bcf(work: Path, args: list[str], data: Path, out: Path) -> None:
-    argv = [str(BIN / "bcf"), "run", *args, "--source", str(_src(work)), "--hwb", HWB, "--out", str(out),
+def _bcf(work: Path, args: list[str], data: Path, out: Path, source: Path | None = None,
+         prefect: bool = False) -> None:
+    argv = [str(BIN / "bcf"), "run", *args, "--source", str(source or _src(work)), "--hwb", HWB, "--out", str(out),
             "--data-dir", str(data)]
     env = child_env(work / "prefect-home")
+    if prefect:  # as a Prefect flow: with no server configured, Prefect starts (and stops) a temporary one
+        env["BCF_ORCHESTRATION"] = "prefect"
     result = subprocess.run(argv, capture_output=True, text=True, env=env)
     if result.returncode != 0 and "attempting to connect to ephemeral" in result.stderr:
         # a loaded machine can miss Prefect's temporary-server start timeout; the retry is part of the timing
@@ -242,6 +245,33 @@ def _trace(rep: Path, largest: bool) -> None:
                    stdout=subprocess.DEVNULL, env=child_env(rep / "prefect-home"))
 
 
+def _hwb_source(work: Path) -> Path:
+    """One HWB's demo source (what `bcf demo` generates: Rutland, a year, 10,000 spells), made once, untimed."""
+    from bcf.cli import DEMO_FROM, DEMO_HWB, DEMO_SCALE, DEMO_SEED
+    from bcf.devtools.synthetic import generate
+
+    src = work / "hwb-source"
+    if not (src / ".built").exists():
+        shutil.rmtree(src, ignore_errors=True)
+        generate(DEMO_HWB, DEMO_FROM, DEMO_FROM + dt.timedelta(days=364), DEMO_SCALE, DEMO_SEED, src)
+        (src / ".built").write_text("ok")
+    return src
+
+
+def step_hwb_run(work: Path, rep: Path) -> None:
+    _bcf(work, ["fortnightly", "--period-end", "2023-03-30"], rep / "data", rep / "returns", _hwb_source(work))
+
+
+def step_hwb_run_prefect(work: Path, rep: Path) -> None:
+    _bcf(work, ["fortnightly", "--period-end", "2023-03-30"], rep / "data", rep / "returns", _hwb_source(work),
+         prefect=True)
+
+
+def step_hwb_validate(work: Path, rep: Path) -> None:
+    subprocess.run([str(BIN / "bcf"), "validate", "--source", str(_hwb_source(work))], check=True,
+                   stdout=subprocess.DEVNULL, env=child_env(work / "prefect-home"))
+
+
 def step_trace_largest(work: Path, rep: Path) -> None:
     _trace(rep, True)
 
@@ -254,6 +284,7 @@ STEPS: dict[str, Callable[[Path, Path], None]] = {
     "floor": step_floor, "pandas": step_pandas, "bcf_fortnightly_empty": step_bcf_fortnightly_empty,
     "bcf_fortnightly_next": step_bcf_fortnightly_next, "bcf_quarterly_empty": step_bcf_quarterly_empty,
     "trace_largest": step_trace_largest, "trace_cover": step_trace_cover,
+    "hwb_run": step_hwb_run, "hwb_run_prefect": step_hwb_run_prefect, "hwb_validate": step_hwb_validate,
 }
 LABELS = {
     "floor": "floor: bare DuckDB SQL + python-calamine (df.* figures)",
@@ -263,11 +294,15 @@ LABELS = {
     "bcf_quarterly_empty": "`bcf run quarterly`, empty warehouse",
     "trace_largest": "`bcf trace`, the quarterly figure with the most source rows (whole process)",
     "trace_cover": "`bcf trace`, a cover figure (whole process)",
+    "hwb_run": "one HWB's demo source: `bcf run fortnightly`, empty warehouse",
+    "hwb_run_prefect": "one HWB's demo source: the same as a Prefect flow (temporary server)",
+    "hwb_validate": "one HWB's demo source: `bcf validate`",
 }
 
 
 def _prepare_round(step: str, work: Path, rep: Path) -> None:
-    """Untimed set-up: the next-fortnight run starts from a copy of a warehouse the empty run left."""
+    """Untimed set-up: the next-fortnight run starts from a copy of a warehouse the empty run left; the trace steps
+    read a quarterly run's pack; the one-HWB steps need the demo source."""
     shutil.rmtree(rep, ignore_errors=True)
     rep.mkdir(parents=True)
     if step == "bcf_fortnightly_next":
@@ -287,17 +322,21 @@ def _prepare_round(step: str, work: Path, rep: Path) -> None:
             step_bcf_quarterly_empty(work, seed)
             (seed / ".done").touch()
         shutil.copytree(seed / "returns", rep / "returns")
+    if step.startswith("hwb_"):
+        _hwb_source(work)
 
 
 def child_env(prefect_home: Path) -> dict[str, str]:
-    """No PREFECT_API_URL (so `bcf run` starts its temporary server, as an officer's laptop would); a Prefect home
-    of the benchmark's own (engineers sharing ~/.prefect's SQLite file slow each other down); and a longer
-    temporary-server start timeout than Prefect's 20 s, which a loaded shared machine can miss; leave to use the
-    development pseudonym key, as the source is synthetic."""
+    """No PREFECT_API_URL and no BCF_ORCHESTRATION (so `bcf run` runs in its own process, as on an officer's laptop
+    with no Prefect server; the *_prefect steps ask for a flow run, and Prefect then starts its temporary server); a
+    Prefect home of the benchmark's own (engineers sharing ~/.prefect's SQLite file slow each other down); and a
+    longer temporary-server start timeout than Prefect's 20 s, which a loaded shared machine can miss; leave to use
+    the development pseudonym key, as the source is synthetic."""
     env = {**os.environ, "PREFECT_LOGGING_LEVEL": "WARNING", "DO_NOT_TRACK": "1",
            "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_HOME": str(prefect_home),
            "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
            "BCF_ALLOW_DEVELOPMENT_KEY": "1"}  # synthetic data only: the documented development key is allowed
+    env.pop("BCF_ORCHESTRATION", None)
     env.pop("PREFECT_API_URL", None)
     return env
 
