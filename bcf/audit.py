@@ -61,14 +61,20 @@ def write_findings(path: Path, findings: list[Finding]) -> None:
         writer.writerows({k: csv_safe(v) for k, v in f.as_dict().items()} for f in findings)
 
 
-def _write_lineage_csv(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    """lineage.csv from the lineage table, written by DuckDB, its text neutralised (row keys and file names come from
-    suppliers) by the csv_safe macro (warehouse/sql/exports), the same rule as transforms.workbook.csv_safe."""
+def _write_lineage_csv(con: duckdb.DuckDBPyConnection, lineage: str, path: Path) -> None:
+    """lineage.csv from the lineage rows (`lineage`: a table or read_parquet(...), read in order), written by DuckDB,
+    its text neutralised (row keys and file names come from suppliers) by the csv_safe macro (warehouse/sql/exports),
+    the same rule as transforms.workbook.csv_safe."""
     con.execute(db.sql("csv_macros"))
-    columns = con.execute("SELECT column_name, column_type FROM (DESCRIBE lineage)").fetchall()
+    columns = con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {lineage})").fetchall()
     cells = ", ".join(f'csv_safe("{name}") AS "{name}"' if kind == "VARCHAR" else f'"{name}"'
                       for name, kind in columns)
-    con.execute(f"COPY (SELECT {cells} FROM lineage) TO {sql_literal(path)} (FORMAT CSV, HEADER)")
+    # one thread: DuckDB's parallel CSV writer does not keep the rows in the order they are read (figure by figure)
+    con.execute("SET threads = 1")
+    try:
+        con.execute(f"COPY (SELECT {cells} FROM {lineage}) TO {sql_literal(path)} (FORMAT CSV, HEADER)")
+    finally:
+        con.execute("RESET threads")
 
 
 def sha256_file(path: Path) -> str:
@@ -124,16 +130,16 @@ def write_pack(con: duckdb.DuckDBPyConnection, workbook_tmp: Path, workbook_name
     """Write the pack into `staging` (a fresh folder); the caller moves it into place with the workbook.
     With `previous` (the pack of the last run for the same return) it adds revisions.csv."""
     staging.mkdir(parents=True)
-    lineage_csv = staging / "lineage.csv"
-    # one join of the contribution rows with the staged rows' hashes, exported twice
+    lineage_csv, lineage_parquet = staging / "lineage.csv", staging / "lineage.parquet"
+    # one join of the contribution rows with the staged rows' hashes, sorted by figure (trace reads one figure's row
+    # groups) straight into the Parquet copy, and the CSV from that: no in-memory table of millions of rows
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE lineage AS SELECT c.figure_id, c.role, c.query_id, c.file_name AS file, "
+        "COPY (SELECT c.figure_id, c.role, c.query_id, c.file_name AS file, "
         "c.source_row AS \"row\", c.row_key AS \"key\", c.contribution, c.file_id, h.row_hash FROM contrib c "
         "LEFT JOIN all_row_hashes h ON h.file_id = c.file_id AND h.source_row = c.source_row "
         "AND (h.sheet IS NULL OR starts_with(c.row_key, h.sheet || ':')) "
-        "ORDER BY c.figure_id, c.file_name, c.source_row, c.role")
-    _write_lineage_csv(con, lineage_csv)
-    con.execute(f"COPY lineage TO {sql_literal(staging / 'lineage.parquet')} (FORMAT PARQUET)")
+        f"ORDER BY c.figure_id, c.file_name, c.source_row, c.role) TO {sql_literal(lineage_parquet)} (FORMAT PARQUET)")
+    _write_lineage_csv(con, f"read_parquet({sql_literal(lineage_parquet)})", lineage_csv)
     write_findings(staging / "findings.csv", findings)
     template = template_inputs(staging, {**run.parameters, **(return_params or {})})
     revision: dict[str, object] | None = None

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from core.settings import sql_dir
+from core.settings import settings, sql_dir
 from transforms.findings import FINDING_COLUMNS, Finding
 
 if TYPE_CHECKING:  # pandas is imported where frames are built: producing a return does not need it
@@ -37,6 +37,11 @@ def sql_path(name: str) -> Path:
     raise FileNotFoundError(f"no SQL file {name}.sql under {sql_dir()} ({', '.join(SQL_LAYERS)})")
 
 
+def memory_limit() -> str:
+    """settings.toml [warehouse] memory_limit, e.g. "1GB" (DuckDB spills to disk beyond it)."""
+    return str(settings().get("warehouse", {}).get("memory_limit", "1GB"))
+
+
 def sql(name: str) -> str:
     return sql_path(name).read_text(encoding="utf-8")
 
@@ -46,7 +51,7 @@ def connect(path: Path | str, read_only: bool = False) -> Iterator[duckdb.DuckDB
     path = Path(path)
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), read_only=read_only)
+    con = duckdb.connect(str(path), read_only=read_only, config={"memory_limit": memory_limit()})
     try:
         if not read_only:
             _ensure_schema(con)

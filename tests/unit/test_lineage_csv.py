@@ -33,10 +33,25 @@ def test_duckdb_writes_the_same_lineage_csv_as_the_python_writer(tmp_path: Path)
              None if i % 7 == 0 else i + 2, key, None if i % 5 == 0 else Decimal(i) - Decimal("20.05"),
              "f" * 8, "ab" * 16) for i, key in enumerate(AWKWARD)]
     con.executemany("INSERT INTO lineage VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-    _write_lineage_csv(con, tmp_path / "duckdb.csv")
+    _write_lineage_csv(con, "lineage", tmp_path / "duckdb.csv")
     with open(tmp_path / "duckdb.csv", newline="", encoding="utf-8") as fh:
         assert list(csv.reader(fh)) == python_cells(con)
     with open(tmp_path / "duckdb.csv", newline="", encoding="utf-8") as fh:
         keys = [r["key"] for r in csv.DictReader(fh)]
     assert keys[1] == "'=HYPERLINK(\"x\")" and keys[3] == "-12.50" and keys[13] == "two\nlines"
     assert keys[10] == "'\rCR" and keys[18] == "'-١٢"  # not a number a spreadsheet reads (not ASCII digits): quoted
+
+
+def test_lineage_csv_keeps_the_parquet_copys_order_figure_by_figure(tmp_path: Path) -> None:
+    """DuckDB's parallel CSV writer reorders rows read from a multi-row-group Parquet file; the pack's CSV must list
+    each figure's rows together, in the sorted order of the Parquet copy."""
+    con = duckdb.connect()
+    parquet = tmp_path / "lineage.parquet"
+    con.execute(f"COPY (SELECT 'fig.' || lpad(CAST(i // 10000 AS VARCHAR), 3, '0') AS figure_id, 'counted' AS role, "
+                f"'q' AS query_id, 'f.csv' AS file, i AS \"row\", 'K' || i AS \"key\", CAST(1 AS DECIMAL(18, 4)) "
+                f"AS contribution, 'id' AS file_id, md5(CAST(i AS VARCHAR)) AS row_hash FROM range(400000) t(i) "
+                f"ORDER BY figure_id, \"row\") TO '{parquet}' (FORMAT PARQUET, ROW_GROUP_SIZE 20000)")
+    _write_lineage_csv(con, f"read_parquet('{parquet}')", tmp_path / "lineage.csv")
+    with open(tmp_path / "lineage.csv", newline="", encoding="utf-8") as fh:
+        rows = [int(r["row"]) for r in csv.DictReader(fh)]
+    assert rows == list(range(400000))
