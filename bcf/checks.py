@@ -38,9 +38,10 @@ def cross_source(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> list
     return out
 
 
-def blocking(con: duckdb.DuckDBPyConnection, hwb: str) -> list[Finding]:
-    """Error findings that block the HWB's return, a key counted twice across files in force among them."""
-    return (_findings(con, "blocking_findings", {"hwb": hwb, "kinds": RETURN_KINDS})
+def blocking(con: duckdb.DuckDBPyConnection, hwb: str, run_id: str = "") -> list[Finding]:
+    """Error findings that block the HWB's return, a key counted twice across files in force among them, and the
+    run's own source-level errors (run_id: the run that listed and fetched the source)."""
+    return (_findings(con, "blocking_findings", {"hwb": hwb, "kinds": RETURN_KINDS, "run_id": run_id})
             + _findings(con, "check_duplicate_keys", {"hwb": hwb}))
 
 
@@ -49,13 +50,12 @@ def duplicate_keys(con: duckdb.DuckDBPyConnection) -> list[Finding]:
     return _findings(con, "check_duplicate_keys", {"hwb": "*"})
 
 
-def file_findings(con: duckdb.DuckDBPyConnection) -> list[Finding]:
-    """Every finding recorded against a file not superseded: what the audit pack and `bcf validate` show."""
+def file_findings(con: duckdb.DuckDBPyConnection, run_id: str = "") -> list[Finding]:
+    """Every finding recorded against a file not superseded, and the run's own source-level findings (an empty
+    source, a file not fetched: no file was landed for them): what the audit pack and `bcf validate` show."""
     rows = con.execute(
         "SELECT f.severity, f.file, f.\"row\", f.\"column\", f.\"value\", f.rule, f.message FROM findings f "
         "LEFT JOIN files x USING (file_id) WHERE x.status IN ('loaded', 'rejected') "
-        # the running run's source-level findings (empty source, a file not fetched): no file was landed for them
-        "OR (f.file_id IS NULL AND (f.rule LIKE 'source.%' OR f.rule LIKE 'file.%') AND f.run_id = "
-        "(SELECT run_id FROM runs WHERE outcome = 'running' ORDER BY started_at DESC LIMIT 1)) "
-        "ORDER BY f.file, f.\"row\" NULLS FIRST, f.\"column\"").fetchall()
+        "OR (f.file_id IS NULL AND (f.rule LIKE 'source.%' OR f.rule LIKE 'file.%') AND f.run_id = ?) "
+        "ORDER BY f.file, f.\"row\" NULLS FIRST, f.\"column\"", [run_id]).fetchall()
     return [Finding(r[0], r[1], None if r[2] is None else int(r[2]), r[3], r[4], r[5], r[6]) for r in rows]

@@ -1,8 +1,8 @@
 -- Error findings that block a return: on a file not superseded, of a kind the return reads, for a row that
 -- belongs to the run's HWB (its hwb_code as received is the HWB, or blank) or for the whole file; and the run's
 -- own source-level errors found while listing and fetching (an empty source, a file that could not be read or
--- fetched whole: file_id is NULL as no file was landed), recorded under the run now running.
--- Reads findings, files, rejected_rows, runs ($hwb, $kinds).
+-- fetched whole: file_id is NULL as no file was landed), recorded under this run ($run_id).
+-- Reads findings, files, rejected_rows ($hwb, $kinds, $run_id).
 SELECT * FROM (
     SELECT DISTINCT f.severity, f.file, f."row", f."column", f."value", f.rule, f.message
     FROM findings f
@@ -14,6 +14,6 @@ SELECT * FROM (
     SELECT f.severity, f.file, f."row", f."column", f."value", f.rule, f.message
     FROM findings f
     WHERE f.file_id IS NULL AND f.severity = 'error' AND (f.rule LIKE 'source.%' OR f.rule LIKE 'file.%')
-      AND f.run_id = (SELECT run_id FROM runs WHERE outcome = 'running' ORDER BY started_at DESC LIMIT 1)
+      AND f.run_id = $run_id
 )
 ORDER BY file, "row" NULLS FIRST, "column"
