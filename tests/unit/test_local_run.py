@@ -90,3 +90,13 @@ def test_an_unknown_orchestration_is_a_usage_error(tmp_path: Path, capsys: pytes
                  str(tmp_path / "out"), "--data-dir", str(tmp_path / "data")])
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("bcf: BCF_ORCHESTRATION must be one of auto, prefect, local"), err
+
+
+def test_an_ingest_without_a_server_is_recorded_in_the_run_ledger(tmp_path: Path) -> None:
+    src = write_df_fixture(tmp_path / "src")
+    proc = bcf_here(tmp_path, "ingest", "--source", str(src), "--data-dir", str(tmp_path / "data"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "PREFECT IMPORTED: False" in proc.stdout and "discharges_rwe.csv" in proc.stdout
+    with duckdb.connect(str(tmp_path / "data" / "warehouse.duckdb"), read_only=True) as con:
+        assert con.execute("SELECT flow, outcome, detail FROM runs").fetchall() == [
+            ("ingest-extracts", "done", "5 file(s)")]
