@@ -16,7 +16,11 @@ from dataclasses import dataclass, field
 from itertools import repeat
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 
 from core.settings import SupplierMapping
 from transforms.findings import ERROR, WARNING, FileProblem, Finding
@@ -29,6 +33,7 @@ _OTHER_DELIMITERS = (";", "\t", "|")
 # real extract (100,000 rows x 20 columns is 2 million cells, some 60 MB of XML).
 MAX_XLSX_UNCOMPRESSED = 512 * 1024 * 1024
 MAX_XLSX_CELLS = 20_000_000
+_STR = pd.StringDtype("pyarrow", na_value=np.nan)  # what astype("str") gives: the frame's text dtype
 _CELL_REF = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')
 
 
@@ -70,6 +75,9 @@ def _check_header(file_name: str, header: list[str]) -> None:
 
 def read_csv(path: Path, file_name: str, mapping: SupplierMapping | None = None) -> RawTable:
     data = path.read_bytes()
+    plain = _read_plain_csv(data, file_name, mapping)
+    if plain is not None:
+        return plain
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -102,6 +110,96 @@ def read_csv(path: Path, file_name: str, mapping: SupplierMapping | None = None)
         return RawTable(file_name, None, header, original, fast, [])
     rows, numbers, problems = _read_records(text, file_name, len(header))
     return RawTable(file_name, None, header, original, _frame(header, rows, numbers), problems)
+
+
+def _read_plain_csv(data: bytes, file_name: str, mapping: SupplierMapping | None) -> RawTable | None:
+    """The fast path for the common extract, read by Arrow's CSV parser straight from the bytes: no quote character
+    and no NUL anywhere (so a record is a line and a comma always separates), and every line exactly the header's
+    width (Arrow refuses any other, a blank line included, so its row i is record i + 2). None for anything else,
+    and the exact reader below reads the file, so a fault is reported exactly as before (the encoding first)."""
+    if b'"' in data or b"\0" in data:
+        return None
+    try:
+        original = _first_line(data).decode("utf-8-sig").split(",")
+    except UnicodeDecodeError:
+        return None
+    header = _apply_mapping(original, mapping)
+    if len(header) < 2 or len(set(header)) != len(header):
+        return None  # one column (a wrong delimiter?) or a repeated name: the exact reader says which
+    try:
+        _check_header(file_name, header)
+    except FileProblem:
+        return None
+    table = _arrow_plain_csv(data, len(header))
+    if table is None:
+        return None
+    columns = {name: _stripped(table.column(i)) for i, name in enumerate(header)}
+    frame = pd.DataFrame({name: _text_array(col) for name, col in columns.items()})
+    frame[SOURCE_ROW] = np.arange(2, len(frame) + 2, dtype=np.int64)
+    blank = _all_blank(list(columns.values()))
+    if blank.any():  # a row of empty values is not a received row (its record number is kept by the others)
+        frame = frame[~blank].reset_index(drop=True)
+    return RawTable(file_name, None, header, original, frame, [])
+
+
+def _first_line(data: bytes) -> bytes:
+    ends = [i for i in (data.find(b"\n"), data.find(b"\r")) if i >= 0]
+    return data[: min(ends)] if ends else data
+
+
+def _arrow_plain_csv(data: bytes, width: int) -> pa.Table | None:
+    """Every field as text, nothing turned into null; None when any line is not `width` fields or not UTF-8."""
+    names = [f"c{i}" for i in range(width)]
+    try:
+        return pa_csv.read_csv(
+            pa.py_buffer(data),
+            read_options=pa_csv.ReadOptions(skip_rows=1, column_names=names, block_size=1 << 24),
+            parse_options=pa_csv.ParseOptions(quote_char=False, double_quote=False, escape_char=False,
+                                              newlines_in_values=False, ignore_empty_lines=False),
+            convert_options=pa_csv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()), null_values=[],
+                                                  strings_can_be_null=False, quoted_strings_can_be_null=False,
+                                                  check_utf8=True),
+        )
+    except pa.ArrowInvalid:
+        return None
+
+
+# What str.strip() removes: Python's whitespace, which is more than Arrow's own (U+001C..U+001F, U+0085).
+_WHITESPACE = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
+# The bytes a value may start or end with for the strip to have nothing to do: ASCII that is not whitespace
+# (a byte >= 0x80 may begin or end a multi-byte space such as U+00A0).
+_NEEDS_STRIP = np.array([chr(b).isspace() or b >= 0x80 for b in range(256)], dtype=bool)
+
+
+def _stripped(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """str.strip() of every value, exactly; skipped (it costs more than the read) when no value starts or ends
+    with a byte that could be whitespace, which is every column of a typical extract."""
+    if not any(_edge_may_strip(chunk) for chunk in column.chunks):
+        return column
+    return pc.utf8_trim(column, characters=_WHITESPACE)
+
+
+def _edge_may_strip(chunk: pa.Array) -> bool:
+    offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32, count=len(chunk) + 1, offset=chunk.offset * 4)
+    data = chunk.buffers()[2]
+    if data is None:
+        return False
+    raw = np.frombuffer(data, dtype=np.uint8)
+    starts, ends = offsets[:-1], offsets[1:]
+    filled = ends > starts
+    return bool(_NEEDS_STRIP[raw[starts[filled]]].any() or _NEEDS_STRIP[raw[ends[filled] - 1]].any())
+
+
+def _all_blank(columns: list[pa.ChunkedArray]) -> np.ndarray:
+    blank = pc.equal(columns[0], "")
+    for col in columns[1:]:
+        blank = pc.and_(blank, pc.equal(col, ""))
+    return np.asarray(blank.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _text_array(column: pa.ChunkedArray) -> pd.api.extensions.ExtensionArray:
+    """An Arrow column as pandas' own text dtype ("str", Arrow-backed), without a copy."""
+    return pd.array(column, dtype=_STR)
 
 
 def _open_quote(text: str) -> tuple[int, str] | None:
