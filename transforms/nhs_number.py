@@ -132,15 +132,30 @@ def row_hashes(columns: list[object], key: bytes):  # type: ignore[no-untyped-de
 
 def valid_mask(values: list[str]) -> list[bool]:
     """is_valid for many values at once (vectorised Modulus 11)."""
-    import numpy as np
+    import pyarrow as pa
 
-    cleaned = [v.replace(" ", "") for v in values]
-    shaped = np.array([len(v) == 10 and v.isdigit() for v in cleaned], dtype=bool)
-    out = np.zeros(len(values), dtype=bool)
+    return valid_array(pa.array(values, type=pa.string())).tolist()
+
+
+def valid_array(values: object):  # type: ignore[no-untyped-def]
+    """valid_mask of a text column (pandas or Arrow) as a numpy bool array, computed on Arrow's buffers: spaces
+    removed, exactly ten ASCII digits, Modulus 11 over a digits matrix; no Python string per value."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arrow = values if isinstance(values, pa.Array | pa.ChunkedArray) else pa.array(values)
+    cleaned = pc.replace_substring(arrow, " ", "")
+    shaped = np.asarray(pc.match_substring_regex(cleaned, "^[0-9]{10}$").to_numpy(zero_copy_only=False),
+                        dtype=bool)
+    out = np.zeros(len(shaped), dtype=bool)
     if shaped.any():
-        digits = np.frombuffer("".join(v for v, ok in zip(cleaned, shaped, strict=True) if ok).encode(),
-                               dtype=np.uint8).reshape(-1, 10).astype(np.int64) - 48
+        ten = pc.filter(cleaned, pa.array(shaped))
+        ten = ten.combine_chunks() if isinstance(ten, pa.ChunkedArray) else ten
+        start = int(np.frombuffer(ten.buffers()[1], dtype=np.int32, count=1, offset=ten.offset * 4)[0])
+        raw = np.frombuffer(ten.buffers()[2], dtype=np.uint8, count=10 * len(ten), offset=start)
+        digits = raw.reshape(-1, 10).astype(np.int64) - 48
         check = 11 - (digits[:, :9] @ np.array(_WEIGHTS)) % 11
         check[check == 11] = 0
         out[shaped] = (check != 10) & (check == digits[:, 9])
-    return out.tolist()
+    return out
