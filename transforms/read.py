@@ -12,9 +12,11 @@ import datetime as dt
 import io
 import re
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -171,10 +173,14 @@ _WHITESPACE = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
 _NEEDS_STRIP = np.array([chr(b).isspace() or b >= 0x80 for b in range(256)], dtype=bool)
 
 
-def _stripped(column: pa.ChunkedArray) -> pa.ChunkedArray:
+_Text = TypeVar("_Text", pa.Array, pa.ChunkedArray)
+
+
+def _stripped(column: _Text) -> _Text:
     """str.strip() of every value, exactly; skipped (it costs more than the read) when no value starts or ends
     with a byte that could be whitespace, which is every column of a typical extract."""
-    if not any(_edge_may_strip(chunk) for chunk in column.chunks):
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    if not any(_edge_may_strip(chunk) for chunk in chunks):
         return column
     return pc.utf8_trim(column, characters=_WHITESPACE)
 
@@ -432,21 +438,67 @@ def read_xlsx(path: Path, file_name: str, sheet: str | None = None, mapping: Sup
     header = _apply_mapping(original, mapping)
     _check_header(file_name, header)
     width = len(header)
-    rows: list[list[str]] = []
-    numbers: list[int] = []
-    problems: list[Finding] = []
-    for index, raw in enumerate(grid[1:], start=2):
-        values = [cell_text(v) for v in raw]
-        if not any(values):
-            continue
-        extra = [v for v in values[width:] if v]
-        if extra:
-            problems.append(
-                Finding(
-                    ERROR, file_name, index, None, extra[0][:80], "row.field_count",
-                    f"Row has values beyond the last header column ({width} columns).",
-                )
-            )
-        rows.append((values + [""] * width)[:width])
-        numbers.append(index)
-    return RawTable(file_name, name, header, original, _frame(header, rows, numbers), problems)
+    columns = _grid_columns(grid[1:], width)
+    del grid  # the cells as Python objects are the largest thing held: free them before the text frame is built
+    filled = [np.asarray(pc.not_equal(c, "").to_numpy(zero_copy_only=False), dtype=bool) for c in columns]
+    keep = np.logical_or.reduce(filled) if filled else np.zeros(0, dtype=bool)  # a blank row is not a row
+    problems = _beyond_header(file_name, width, columns[width:], filled[width:])
+    if not keep.all():
+        columns = [pc.filter(c, keep) for c in columns[:width]]
+    frame = pd.DataFrame({name: _text_array(col) for name, col in zip(header, columns, strict=False)})
+    frame[SOURCE_ROW] = np.flatnonzero(keep).astype(np.int64) + 2
+    return RawTable(file_name, name, header, original, frame, problems)
+
+
+def _grid_columns(rows: Sequence[Sequence[object]], width: int) -> list[pa.Array]:
+    """cell_text of every cell, one Arrow text column per sheet column (at least the header's width), converted
+    column by column and type by type rather than cell by cell."""
+    lengths = set(map(len, rows))
+    columns = max(width, *lengths) if lengths else width
+    if lengths - {columns}:  # a ragged grid: the missing cells are empty
+        rows = [[*r, *([None] * (columns - len(r)))] for r in rows]
+    if not rows:
+        return [pa.array([], type=pa.string()) for _ in range(columns)]
+    return [_cell_texts(cells) for cells in zip(*rows, strict=True)]
+
+
+def _cell_texts(cells: tuple[object, ...]) -> pa.Array:
+    """One sheet column as text. A column of one cell type (the usual case) converts in one go; a mixed one (codes
+    typed as numbers in some rows, as text in others) converts each type's cells apart, so 1, 1.0 and True, equal
+    to Python, keep their own texts, and puts them back in row order."""
+    kinds = set(map(type, cells))
+    if len(kinds) == 1:
+        return _texts_of(kinds.pop(), cells)
+    values = np.fromiter(cells, dtype=object, count=len(cells))
+    types = np.fromiter(map(type, cells), dtype=object, count=len(cells))
+    picked = [np.flatnonzero(types == kind) for kind in kinds]
+    texts = pa.concat_arrays([_texts_of(kind, values[rows]) for kind, rows in zip(kinds, picked, strict=True)])
+    order = np.concatenate(picked)
+    back = np.empty_like(order)
+    back[order] = np.arange(len(order))
+    return texts.take(pa.array(back))
+
+
+def _texts_of(kind: type, values: Sequence[object] | np.ndarray) -> pa.Array:
+    """cell_text of cells of one type: text stripped and whole floats printed as integers in bulk; any other
+    type (dates, fractions, booleans, times) by cell_text once per distinct value, spread back by position."""
+    if kind is str:
+        return _stripped(pa.array(values, type=pa.string()))
+    if kind is float:
+        floats = np.asarray(values, dtype=np.float64)
+        if (np.isfinite(floats) & (np.trunc(floats) == floats) & (np.abs(floats) < 2.0**62)).all():
+            return pa.array(floats.astype(np.int64)).cast(pa.string())  # what str(int(v)) gives
+    codes, distinct = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=False)
+    return pa.array([cell_text(v) for v in distinct], type=pa.string()).take(pa.array(codes))
+
+
+def _beyond_header(file_name: str, width: int, columns: list[pa.Array], filled: list[np.ndarray]) -> list[Finding]:
+    """A row finding for each row with a value right of the last header column, showing the first such value."""
+    if not columns:
+        return []
+    problems = []
+    for index in np.flatnonzero(np.logical_or.reduce(filled)):
+        value = next(str(c[index].as_py()) for c, f in zip(columns, filled, strict=True) if f[index])
+        problems.append(Finding(ERROR, file_name, int(index) + 2, None, value[:80], "row.field_count",
+                                f"Row has values beyond the last header column ({width} columns)."))
+    return problems
