@@ -117,7 +117,7 @@ def _convert(kind: str, values: pd.Series, blank: np.ndarray) -> tuple[object, n
                 "Not a valid NHS number (10 digits with a Modulus 11 check digit); leave it blank if unknown.",
                 "nhs_number")
     if kind in ("text", "code"):  # kept as written, blank becomes missing
-        return values.where(~blank), np.zeros(len(values), dtype=bool), "", ""
+        return _blank_missing(values, blank), np.zeros(len(values), dtype=bool), "", ""
     codes, distinct = pd.factorize(values)
     distinct = pd.Series(distinct, dtype=values.dtype)
     if kind == "date":
@@ -131,9 +131,14 @@ def _convert(kind: str, values: pd.Series, blank: np.ndarray) -> tuple[object, n
                 "Not a whole number of at most 9 digits (ASCII digits 0-9 only).", "integer")
     if kind == "decimal":  # the text as sent: DuckDB casts it to DECIMAL exactly on load
         ok = _matches(distinct, _DECIMAL, _DECIMAL_FITS)[codes]
-        return (values.where(ok & ~blank), ~ok, ("Not a number (ASCII digits, at most 13 before the point, an "
-                                                  "optional '.' and sign; no £ or commas)."), "number")
+        message = "Not a number (ASCII digits, at most 13 before the point, an optional '.' and sign; no £ or commas)."
+        return _blank_missing(values, blank | ~ok), ~ok, message, "number"
     raise ValueError(f"unknown column type {kind!r}")
+
+
+def _blank_missing(values: pd.Series, missing: np.ndarray) -> pd.Series:
+    """The values with missing where asked; a column with nothing missing is kept as it is (no copy)."""
+    return values.where(~missing) if missing.any() else values
 
 
 def _matches(distinct: pd.Series, *patterns: str) -> np.ndarray:
@@ -182,7 +187,7 @@ def _pseudonymise(values: pd.Series, drop: np.ndarray, key: bytes) -> pd.Series:
     """One keyed hash per distinct person (in bulk), spread to the rows by position; dropped rows get None."""
     codes, distinct = pd.factorize(values.where(~drop))  # dropped rows become missing: code -1
     keys = np.empty(len(distinct) + 1, dtype=object)  # the last slot (None) is what code -1 picks
-    keys[:-1] = nhs_number.pseudonyms([str(v) for v in distinct], key)
+    keys[:-1] = nhs_number.pseudonyms(pa.array(distinct).to_pylist(), key)
     return pd.Series(keys[codes], index=values.index, dtype="object")
 
 
