@@ -117,8 +117,9 @@ def read_csv(path: Path, file_name: str, mapping: SupplierMapping | None = None)
 def _read_plain_csv(data: bytes, file_name: str, mapping: SupplierMapping | None) -> RawTable | None:
     """The fast path for the common extract, read by Arrow's CSV parser straight from the bytes: no quote character
     and no NUL anywhere (so a record is a line and a comma always separates), and every line exactly the header's
-    width (Arrow refuses any other, a blank line included, so its row i is record i + 2). None for anything else,
-    and the exact reader below reads the file, so a fault is reported exactly as before (the encoding first)."""
+    width (Arrow refuses any other; it reads an empty line as a row of empty values, dropped below as the exact
+    reader drops it, so Arrow's row i is record i + 2). None for anything else, and the exact reader below reads
+    the file, so a fault is reported exactly as before (the encoding first)."""
     if b'"' in data or b"\0" in data:
         return None
     try:
