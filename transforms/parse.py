@@ -34,6 +34,7 @@ _INT_FITS = rf"[+-]?0*{_D}{{1,9}}"
 _DECIMAL = rf"[+-]?(?:{_D}+(?:\.{_D}*)?|\.{_D}+)"
 _DECIMAL_FITS = rf"[+-]?0*(?:{_D}{{1,13}}(?:\.{_D}*)?|\.{_D}+)"
 # key columns are kept as sent (masking one could make two keys equal); every other text value is masked
+_NHS_MESSAGE = "Not a valid NHS number (10 digits with a Modulus 11 check digit); leave it blank if unknown."
 _KEYS = {"spell_id", "provider_code", "episode_id", "transaction_id", "scheme_id"}
 
 
@@ -83,13 +84,13 @@ def parse(raw: RawTable, contract: TableContract, key: bytes) -> ParsedTable:
                                           f"{col.name} is required but is blank."))
         if col.type in ("text", "code") and col.name not in _KEYS:
             values = _masked(values)
-        parsed, bad, message, rule = _convert(col.type, values, blank)
-        findings.extend(_row_findings(raw.file_name, rows, bad, col.name, values, rule, message,
-                                      mask=col.type == "nhs_number"))
         if col.type == "nhs_number":
-            out[PERSON_KEY] = _pseudonymise(values, blank | bad, key)
-        else:
-            out[col.name] = parsed
+            out[PERSON_KEY], bad = _nhs_numbers(values, key)
+            findings.extend(_row_findings(raw.file_name, rows, bad, col.name, values, "nhs_number", _NHS_MESSAGE,
+                                          mask=True))
+            continue
+        out[col.name], bad, message, rule = _convert(col.type, values, blank)
+        findings.extend(_row_findings(raw.file_name, rows, bad, col.name, values, rule, message))
     out[ROW_HASH] = _row_hashes(src, raw.header, key)
     return ParsedTable(out, findings)
 
@@ -111,11 +112,6 @@ def _convert(kind: str, values: pd.Series, blank: np.ndarray) -> tuple[object, n
 
     Dates and numbers are checked and converted once per distinct value, then spread to the rows by position:
     an extract repeats the same few hundred dates and ages across a million rows."""
-    if kind == "nhs_number":
-        valid = nhs_number.valid_array(values.array)
-        return (None, ~blank & ~valid,
-                "Not a valid NHS number (10 digits with a Modulus 11 check digit); leave it blank if unknown.",
-                "nhs_number")
     if kind in ("text", "code"):  # kept as written, blank becomes missing
         return _blank_missing(values, blank), np.zeros(len(values), dtype=bool), "", ""
     codes, distinct = pd.factorize(values)
@@ -183,12 +179,15 @@ def _row_findings(file_name: str, rows: np.ndarray, bad: np.ndarray, column: str
             for r, v in zip(rows[bad], shown, strict=True)]
 
 
-def _pseudonymise(values: pd.Series, drop: np.ndarray, key: bytes) -> pd.Series:
-    """One keyed hash per distinct person (in bulk), spread to the rows by position; dropped rows get None."""
-    codes, distinct = pd.factorize(values.where(~drop))  # dropped rows become missing: code -1
-    keys = np.empty(len(distinct) + 1, dtype=object)  # the last slot (None) is what code -1 picks
-    keys[:-1] = nhs_number.pseudonyms(pa.array(distinct).to_pylist(), key)
-    return pd.Series(keys[codes], index=values.index, dtype="object")
+def _nhs_numbers(values: pd.Series, key: bytes) -> tuple[pd.Series, np.ndarray]:
+    """(person keys, bad mask). Each distinct number is checked and given its keyed hash once (a person recurs
+    across rows), then spread to the rows by position; a blank or invalid number gets no key (None)."""
+    codes, distinct = pd.factorize(values)
+    valid = nhs_number.valid_array(distinct)
+    keys = np.full(len(distinct), None, dtype=object)
+    keys[valid] = nhs_number.pseudonyms(pa.array(distinct[valid]).to_pylist(), key)
+    blank = np.asarray(pc.equal(pa.array(distinct), "").to_numpy(zero_copy_only=False), dtype=bool)
+    return pd.Series(keys[codes], index=values.index, dtype="object"), (~valid & ~blank)[codes]
 
 
 def _row_hashes(src: pd.DataFrame, header: list[str], key: bytes):  # type: ignore[no-untyped-def]
