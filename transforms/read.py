@@ -460,27 +460,27 @@ def _grid_columns(rows: Sequence[Sequence[object]], width: int) -> list[pa.Array
         rows = [[*r, *([None] * (columns - len(r)))] for r in rows]
     if not rows:
         return [pa.array([], type=pa.string()) for _ in range(columns)]
-    return [_cell_texts(cells) for cells in zip(*rows, strict=True)]
+    cells = np.array(rows, dtype=object)  # one pass in C; a sheet column is then a view
+    return [_cell_texts(cells[:, j]) for j in range(columns)]
 
 
-def _cell_texts(cells: tuple[object, ...]) -> pa.Array:
+def _cell_texts(cells: np.ndarray) -> pa.Array:
     """One sheet column as text. A column of one cell type (the usual case) converts in one go; a mixed one (codes
     typed as numbers in some rows, as text in others) converts each type's cells apart, so 1, 1.0 and True, equal
     to Python, keep their own texts, and puts them back in row order."""
     kinds = set(map(type, cells))
     if len(kinds) == 1:
         return _texts_of(kinds.pop(), cells)
-    values = np.fromiter(cells, dtype=object, count=len(cells))
     types = np.fromiter(map(type, cells), dtype=object, count=len(cells))
     picked = [np.flatnonzero(types == kind) for kind in kinds]
-    texts = pa.concat_arrays([_texts_of(kind, values[rows]) for kind, rows in zip(kinds, picked, strict=True)])
+    texts = pa.concat_arrays([_texts_of(kind, cells[rows]) for kind, rows in zip(kinds, picked, strict=True)])
     order = np.concatenate(picked)
     back = np.empty_like(order)
     back[order] = np.arange(len(order))
     return texts.take(pa.array(back))
 
 
-def _texts_of(kind: type, values: Sequence[object] | np.ndarray) -> pa.Array:
+def _texts_of(kind: type, values: np.ndarray) -> pa.Array:
     """cell_text of cells of one type: text stripped and whole floats printed as integers in bulk; any other
     type (dates, fractions, booleans, times) by cell_text once per distinct value, spread back by position."""
     if kind is str:
