@@ -187,14 +187,16 @@ def _stripped(column: _Text) -> _Text:
 
 
 def _edge_may_strip(chunk: pa.Array) -> bool:
-    offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32, count=len(chunk) + 1, offset=chunk.offset * 4)
+    """Whether some value's first or last byte may be whitespace. An empty value reads its neighbour's byte
+    instead: at worst a needless (exact) strip, never a missed one."""
     data = chunk.buffers()[2]
-    if data is None:
+    if data is None or data.size == 0:  # no value has a byte at all
         return False
+    offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32, count=len(chunk) + 1, offset=chunk.offset * 4)
     raw = np.frombuffer(data, dtype=np.uint8)
-    starts, ends = offsets[:-1], offsets[1:]
-    filled = ends > starts
-    return bool(_NEEDS_STRIP[raw[starts[filled]]].any() or _NEEDS_STRIP[raw[ends[filled] - 1]].any())
+    last = len(raw) - 1
+    return bool(_NEEDS_STRIP[raw[np.minimum(offsets[:-1], last)]].any()
+                or _NEEDS_STRIP[raw[np.maximum(offsets[1:] - 1, 0)]].any())
 
 
 def _all_blank(columns: list[pa.ChunkedArray]) -> np.ndarray:

@@ -20,6 +20,8 @@ TRICKY_CSV = {
     "old Mac line ends": f"{HEADER}\rS1,RWE,80\rS2,RWE,81\r",
     "no final newline": f"{HEADER}\nS1,RWE,80",
     "spaces at the edges": f"{HEADER}\n S1 ,\tRWE,80\u00a0\nS2,\u3000RWE\x1f,\x1c81\n",
+    "a column with no value at all": f"{HEADER}\nS1,,80 \nS2,,\u00a081\n",
+    "empty values beside spaces": f"{HEADER}\n,RWE ,\n S2,,81\n",
     "a row of empty values": f"{HEADER}\nS1,RWE,80\n,,\nS3,RWE,82\n",
     "a blank line": f"{HEADER}\nS1,RWE,80\n\nS3,RWE,82\n",
     "a trailing blank line": f"{HEADER}\nS1,RWE,80\n\n",
