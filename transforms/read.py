@@ -192,7 +192,9 @@ def _edge_may_strip(chunk: pa.Array) -> bool:
     data = chunk.buffers()[2]
     if data is None or data.size == 0:  # no value has a byte at all
         return False
-    offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32, count=len(chunk) + 1, offset=chunk.offset * 4)
+    width = 8 if chunk.type == pa.large_string() else 4
+    offsets = np.frombuffer(chunk.buffers()[1], dtype=f"<i{width}", count=len(chunk) + 1,
+                            offset=chunk.offset * width)
     raw = np.frombuffer(data, dtype=np.uint8)
     last = len(raw) - 1
     return bool(_NEEDS_STRIP[raw[np.minimum(offsets[:-1], last)]].any()
@@ -326,7 +328,8 @@ def _read_regular_csv(text: str, header: list[str]) -> pd.DataFrame | None:
     blank = missing.all(axis=1)
     if missing[~blank].any(axis=None):
         return None  # a short record: report it exactly
-    frame = frame.astype("str").apply(lambda col: col.str.strip())
+    frame = pd.DataFrame({name: _text_array(_stripped(pa.chunked_array(pa.array(frame[name].astype("str").array))))
+                          for name in header})
     frame[SOURCE_ROW] = pd.array(frame.index.to_numpy() + 2, dtype="int64")
     keep = ~blank & (frame[header] != "").any(axis=1)
     return frame[keep].reset_index(drop=True)
