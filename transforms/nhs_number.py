@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import Any
 
 _WEIGHTS = (10, 9, 8, 7, 6, 5, 4, 3, 2)
 
@@ -95,52 +96,83 @@ def row_hasher(key: bytes):  # type: ignore[no-untyped-def]
     return digest
 
 
+_HASH_BATCH = 1 << 16  # rows joined and hashed at a time: the joined text of a whole table is never held
+
+
 def row_hashes(columns: list[object], key: bytes):  # type: ignore[no-untyped-def]
     """row_hash of every row of a table given as its columns (pandas text Series or Arrow arrays), in bulk.
 
-    Arrow joins each row's values with the separator in C; Python then only copies the keyed state, feeds it one
-    slice of that buffer and collects 16 raw bytes per row; the hex text is made once for the whole table and handed
-    back as an Arrow-backed pandas string array, so no per-row Python string is built. Byte for byte the same digest
-    as row_hash: BLAKE2b keyed with sha256(key), person b"bcf-row", 16 bytes, values UTF-8 joined by U+001F.
+    Batch by batch, Arrow joins each row's values with the separator in C; each row's slice of that buffer is
+    hashed through a chain of built-in maps (no Python bytecode per row) into 16 raw bytes, hex-encoded per batch;
+    the result is one Arrow-backed pandas string array, so no per-row Python string is built. Byte for byte the
+    same digest as row_hash: BLAKE2b keyed with sha256(key), person b"bcf-row", 16 bytes, values UTF-8 joined by
+    U+001F.
     """
+    import binascii
+    import functools
+
     import numpy as np
     import pandas as pd
     import pyarrow as pa
+
+    arrays = [c if isinstance(c, pa.Array | pa.ChunkedArray) else pa.array(getattr(c, "array", c)) for c in columns]
+    keyed = functools.partial(hashlib.blake2b, key=_key(key), person=b"bcf-row", digest_size=16)
+    n = max(len(a) for a in arrays)
+    hexed = []
+    for start in range(0, n, _HASH_BATCH):
+        joined = _joined([a.slice(start, _HASH_BATCH) for a in arrays])
+        for chunk in joined.chunks if isinstance(joined, pa.ChunkedArray) else [joined]:
+            _, offsets_buf, data_buf = chunk.buffers()
+            width = 4 if chunk.type == pa.string() else 8
+            offsets = np.frombuffer(offsets_buf, dtype=f"<i{width}", count=len(chunk) + 1,
+                                    offset=chunk.offset * width).tolist()
+            data = data_buf.to_pybytes() if data_buf is not None else b""
+            rows = map(data.__getitem__, map(slice, offsets, offsets[1:]))
+            hexed.append(binascii.hexlify(b"".join(map(hashlib.blake2b.digest, map(keyed, rows)))))
+    text = pa.py_buffer(b"".join(hexed))
+    fixed = pa.py_buffer(np.arange(0, 32 * (n + 1), 32, dtype=np.int32).tobytes())
+    return pd.array(pa.StringArray.from_buffers(n, fixed, text), dtype=pd.StringDtype("pyarrow", na_value=np.nan))
+
+
+def _joined(arrays: list[Any]) -> Any:
+    """A batch's values joined per row by U+001F, in 32-bit Arrow text unless it would not fit."""
+    import pyarrow as pa
     import pyarrow.compute as pc
 
-    text = pa.large_string()
-    arrays = [pa.array(c, type=text) if not isinstance(c, pa.Array) else c.cast(text) for c in columns]
-    joined = pc.binary_join_element_wise(*arrays, pa.scalar("\x1f", text))
-    if isinstance(joined, pa.ChunkedArray):
-        joined = joined.combine_chunks()
+    size = sum(a.nbytes for a in arrays) + len(arrays) * max(len(a) for a in arrays)
+    text = pa.string() if size < 1 << 30 else pa.large_string()
+    joined = pc.binary_join_element_wise(*[a.cast(text) for a in arrays], pa.scalar("\x1f", text))
     if joined.null_count:
         raise ValueError("row_hashes: a value is missing (read gives text, blank is '')")
-    _, offsets_buf, data_buf = joined.buffers()
-    n = len(joined)
-    offsets = np.frombuffer(offsets_buf, dtype=np.int64, count=n + 1, offset=joined.offset * 8).tolist()
-    data = memoryview(data_buf) if data_buf is not None else memoryview(b"")
-    copy = hashlib.blake2b(key=_key(key), person=b"bcf-row", digest_size=16).copy
-    digests = []
-    for start, end in zip(offsets, offsets[1:], strict=False):
-        h = copy()
-        h.update(data[start:end])
-        digests.append(h.digest())
-    hexed = pa.py_buffer(b"".join(digests).hex().encode("ascii"))
-    fixed = pa.py_buffer(np.arange(0, 32 * (n + 1), 32, dtype=np.int32).tobytes())
-    return pd.array(pa.StringArray.from_buffers(n, fixed, hexed), dtype=pd.StringDtype("pyarrow", na_value=np.nan))
+    return joined
 
 
 def valid_mask(values: list[str]) -> list[bool]:
     """is_valid for many values at once (vectorised Modulus 11)."""
-    import numpy as np
+    import pyarrow as pa
 
-    cleaned = [v.replace(" ", "") for v in values]
-    shaped = np.array([len(v) == 10 and v.isdigit() for v in cleaned], dtype=bool)
-    out = np.zeros(len(values), dtype=bool)
+    return valid_array(pa.array(values, type=pa.string())).tolist()
+
+
+def valid_array(values: object):  # type: ignore[no-untyped-def]
+    """valid_mask of a text column (pandas or Arrow) as a numpy bool array, computed on Arrow's buffers: spaces
+    removed, exactly ten ASCII digits, Modulus 11 over a digits matrix; no Python string per value."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arrow = values if isinstance(values, pa.Array | pa.ChunkedArray) else pa.array(values)
+    cleaned = pc.replace_substring(arrow, " ", "")
+    shaped = np.asarray(pc.match_substring_regex(cleaned, "^[0-9]{10}$").to_numpy(zero_copy_only=False),
+                        dtype=bool)
+    out = np.zeros(len(shaped), dtype=bool)
     if shaped.any():
-        digits = np.frombuffer("".join(v for v, ok in zip(cleaned, shaped, strict=True) if ok).encode(),
-                               dtype=np.uint8).reshape(-1, 10).astype(np.int64) - 48
+        ten = pc.filter(cleaned, pa.array(shaped))
+        ten = ten.combine_chunks() if isinstance(ten, pa.ChunkedArray) else ten
+        start = int(np.frombuffer(ten.buffers()[1], dtype=np.int32, count=1, offset=ten.offset * 4)[0])
+        raw = np.frombuffer(ten.buffers()[2], dtype=np.uint8, count=10 * len(ten), offset=start)
+        digits = raw.reshape(-1, 10).astype(np.int64) - 48
         check = 11 - (digits[:, :9] @ np.array(_WEIGHTS)) % 11
         check[check == 11] = 0
         out[shaped] = (check != 10) & (check == digits[:, 9])
-    return out.tolist()
+    return out

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from core.settings import TableContract
 from transforms import nhs_number
@@ -32,6 +34,7 @@ _INT_FITS = rf"[+-]?0*{_D}{{1,9}}"
 _DECIMAL = rf"[+-]?(?:{_D}+(?:\.{_D}*)?|\.{_D}+)"
 _DECIMAL_FITS = rf"[+-]?0*(?:{_D}{{1,13}}(?:\.{_D}*)?|\.{_D}+)"
 # key columns are kept as sent (masking one could make two keys equal); every other text value is masked
+_NHS_MESSAGE = "Not a valid NHS number (10 digits with a Modulus 11 check digit); leave it blank if unknown."
 _KEYS = {"spell_id", "provider_code", "episode_id", "transaction_id", "scheme_id"}
 
 
@@ -69,86 +72,122 @@ def parse(raw: RawTable, contract: TableContract, key: bytes) -> ParsedTable:
     findings = check_columns(raw, contract)
     findings.extend(raw.problems)
     src = raw.frame
-    rows = src[SOURCE_ROW]
-    out = pd.DataFrame({SOURCE_ROW: rows})
+    rows = src[SOURCE_ROW].to_numpy()
+    out = pd.DataFrame({SOURCE_ROW: src[SOURCE_ROW]})
     for col in contract.columns:
         values = src[col.name] if col.name in src.columns else pd.Series([""] * len(src), dtype="str")
-        blank = values == ""
-        long = values.str.len() > MAX_FIELD_CHARS
-        findings.extend(_row_findings(raw.file_name, rows, long, col.name, values, "value.too_long",
+        blank = (values == "").to_numpy(dtype=bool)
+        findings.extend(_row_findings(raw.file_name, rows, _too_long(values), col.name, values, "value.too_long",
                                       f"Value is longer than {MAX_FIELD_CHARS} characters."))
         if not col.nullable:
             findings.extend(_row_findings(raw.file_name, rows, blank, col.name, values, "required",
                                           f"{col.name} is required but is blank."))
         if col.type in ("text", "code") and col.name not in _KEYS:
             values = _masked(values)
-        parsed, bad, message, rule = _convert(col.type, values, blank)
-        findings.extend(_row_findings(raw.file_name, rows, bad, col.name, values, rule, message,
-                                      mask=col.type == "nhs_number"))
         if col.type == "nhs_number":
-            out[PERSON_KEY] = _pseudonymise(values, blank | bad, key)
-        else:
-            out[col.name] = parsed
+            out[PERSON_KEY], bad = _nhs_numbers(values, key)
+            findings.extend(_row_findings(raw.file_name, rows, bad, col.name, values, "nhs_number", _NHS_MESSAGE,
+                                          mask=True))
+            continue
+        out[col.name], bad, message, rule = _convert(col.type, values, blank)
+        findings.extend(_row_findings(raw.file_name, rows, bad, col.name, values, rule, message))
     out[ROW_HASH] = _row_hashes(src, raw.header, key)
     return ParsedTable(out, findings)
 
 
-def _convert(kind: str, values: pd.Series, blank: pd.Series) -> tuple[pd.Series, pd.Series, str, str]:
-    """(typed values, bad mask, message, rule). Blank is never bad here: `required` handles blanks."""
+def _too_long(values: pd.Series) -> np.ndarray:
+    """Longer than MAX_FIELD_CHARS characters; the byte length (free from Arrow's offsets) rules out almost all."""
+    if _longest_bytes(values) <= MAX_FIELD_CHARS:
+        return np.zeros(len(values), dtype=bool)
+    return (values.str.len() > MAX_FIELD_CHARS).to_numpy(dtype=bool)
+
+
+def _longest_bytes(values: pd.Series) -> int:
+    longest = pc.max(pc.binary_length(pa.array(values.array))).as_py()
+    return int(longest or 0)
+
+
+def _convert(kind: str, values: pd.Series, blank: np.ndarray) -> tuple[object, np.ndarray, str, str]:
+    """(typed values, bad mask, message, rule). Blank is never bad here: `required` handles blanks.
+
+    Dates and numbers are checked and converted once per distinct value, then spread to the rows by position:
+    an extract repeats the same few hundred dates and ages across a million rows."""
+    if kind in ("text", "code"):  # kept as written, blank becomes missing
+        return _blank_missing(values, blank), np.zeros(len(values), dtype=bool), "", ""
+    codes, distinct = pd.factorize(values)
+    distinct = pd.Series(distinct, dtype=values.dtype)
     if kind == "date":
-        iso = values.str.fullmatch(_ISO)
-        uk = values.str.fullmatch(_UK)
-        parsed = pd.to_datetime(values.where(iso).str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
-        parsed_uk = pd.to_datetime(values.where(uk), format="%d/%m/%Y", errors="coerce")
-        typed = parsed.fillna(parsed_uk).dt.date.astype("object").where(lambda s: s.notna(), None)
-        bad = ~blank & typed.isna()
-        return typed, bad, "Not a real date: write dates as yyyy-mm-dd (or dd/mm/yyyy).", "date"
+        dates, ok = _dates(distinct)
+        return (pd.Series(dates[codes], index=values.index, dtype="object"), ~ok[codes],
+                "Not a real date: write dates as yyyy-mm-dd (or dd/mm/yyyy).", "date")
     if kind == "int":
-        ok = values.str.fullmatch(_INT) & values.str.fullmatch(_INT_FITS)
-        typed = pd.to_numeric(values.where(ok), errors="coerce").astype("Int64")
-        return (typed, ~blank & ~ok, "Not a whole number of at most 9 digits (ASCII digits 0-9 only).",
-                "integer")
-    if kind == "decimal":
-        ok = values.str.fullmatch(_DECIMAL) & values.str.fullmatch(_DECIMAL_FITS)
-        typed = values.where(ok & ~blank, None).astype("object")
-        return typed, ~blank & ~ok, ("Not a number (ASCII digits, at most 13 before the point, an optional '.' "
-                                     "and sign; no £ or commas)."), "number"
-    if kind == "nhs_number":
-        valid = pd.Series(nhs_number.valid_mask(values.tolist()), index=values.index)
-        return (pd.Series([None] * len(values), dtype="object"), ~blank & ~valid,
-                "Not a valid NHS number (10 digits with a Modulus 11 check digit); leave it blank if unknown.",
-                "nhs_number")
-    # text and code: kept as written, blank becomes missing
-    typed = values.where(~blank, None).astype("object")
-    return typed, pd.Series(np.zeros(len(values), dtype=bool), index=values.index), "", ""
+        ok = _matches(distinct, _INT, _INT_FITS)
+        ints = pd.to_numeric(distinct.where(ok), errors="coerce").astype("Int64").array
+        return (pd.Series(ints.take(codes), index=values.index), ~ok[codes],
+                "Not a whole number of at most 9 digits (ASCII digits 0-9 only).", "integer")
+    if kind == "decimal":  # the text as sent: DuckDB casts it to DECIMAL exactly on load
+        ok = _matches(distinct, _DECIMAL, _DECIMAL_FITS)[codes]
+        message = "Not a number (ASCII digits, at most 13 before the point, an optional '.' and sign; no £ or commas)."
+        return _blank_missing(values, blank | ~ok), ~ok, message, "number"
+    raise ValueError(f"unknown column type {kind!r}")
+
+
+def _blank_missing(values: pd.Series, missing: np.ndarray) -> pd.Series:
+    """The values with missing where asked; a column with nothing missing is kept as it is (no copy)."""
+    return values.where(~missing) if missing.any() else values
+
+
+def _matches(distinct: pd.Series, *patterns: str) -> np.ndarray:
+    """Each distinct value matches every pattern in full; blank counts as matching (it is not a type fault)."""
+    ok = distinct == ""
+    hit = pd.Series(True, index=distinct.index)
+    for pattern in patterns:
+        hit &= distinct.str.fullmatch(pattern)
+    return (ok | hit).to_numpy(dtype=bool)
+
+
+def _dates(distinct: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(dt.date or None, parsed-or-blank) for each distinct text: yyyy-mm-dd (a time part ignored) or dd/mm/yyyy."""
+    iso = distinct.str.fullmatch(_ISO)
+    uk = distinct.str.fullmatch(_UK)
+    parsed = pd.to_datetime(distinct.where(iso).str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+    parsed_uk = pd.to_datetime(distinct.where(uk), format="%d/%m/%Y", errors="coerce")
+    both = parsed.fillna(parsed_uk)
+    dates = np.array([None if pd.isna(d) else d.date() for d in both], dtype=object)
+    ok = (distinct == "").to_numpy(dtype=bool) | both.notna().to_numpy(dtype=bool)
+    return dates, ok
 
 
 def _masked(values: pd.Series) -> pd.Series:
     """NHS-number-like values masked in a free-text or code column (a diagnosis, a description, an age typed
-    into the wrong column): only ten digits in a row can be one, so most values skip the regex."""
+    into the wrong column): only ten digits in a row can be one, so a column of shorter values is skipped whole
+    and most values of the others skip the regex."""
+    if _longest_bytes(values) < 10:
+        return values
     hits = values.str.contains(r"[0-9]{3}[ -]?[0-9]{3}[ -]?[0-9]{4}", regex=True)
     if not hits.any():
         return values
     return values.where(~hits, values[hits].map(nhs_number.mask_text))
 
 
-def _row_findings(file_name: str, rows: pd.Series, bad: pd.Series, column: str, values: pd.Series,
+def _row_findings(file_name: str, rows: np.ndarray, bad: np.ndarray, column: str, values: pd.Series,
                   rule: str, message: str, mask: bool = False) -> list[Finding]:
     if not bad.any():
         return []
-    hits = bad.to_numpy(dtype=bool)
-    shown = values[hits].map(nhs_number.mask) if mask else values[hits].str.slice(0, 80)
+    shown = values[bad].map(nhs_number.mask) if mask else values[bad].str.slice(0, 80)
     return [Finding(ERROR, file_name, int(r), column, str(v), rule, message)
-            for r, v in zip(rows[hits], shown, strict=True)]
+            for r, v in zip(rows[bad], shown, strict=True)]
 
 
-def _pseudonymise(values: pd.Series, drop: pd.Series, key: bytes) -> pd.Series:
-    """One keyed hash per distinct person (in bulk), spread to the rows by position; dropped rows get None."""
-    keep = ~drop.to_numpy(dtype=bool)
-    codes, distinct = pd.factorize(values.where(keep))  # dropped rows become missing: code -1
-    keys = np.empty(len(distinct) + 1, dtype=object)  # the last slot (None) is what code -1 picks
-    keys[:-1] = nhs_number.pseudonyms([str(v) for v in distinct], key)
-    return pd.Series(keys[codes], index=values.index, dtype="object")
+def _nhs_numbers(values: pd.Series, key: bytes) -> tuple[pd.Series, np.ndarray]:
+    """(person keys, bad mask). Each distinct number is checked and given its keyed hash once (a person recurs
+    across rows), then spread to the rows by position; a blank or invalid number gets no key (None)."""
+    codes, distinct = pd.factorize(values)
+    valid = nhs_number.valid_array(distinct)
+    keys = np.full(len(distinct), None, dtype=object)
+    keys[valid] = nhs_number.pseudonyms(pa.array(distinct[valid]).to_pylist(), key)
+    blank = np.asarray(pc.equal(pa.array(distinct), "").to_numpy(zero_copy_only=False), dtype=bool)
+    return pd.Series(keys[codes], index=values.index, dtype="object"), (~valid & ~blank)[codes]
 
 
 def _row_hashes(src: pd.DataFrame, header: list[str], key: bytes):  # type: ignore[no-untyped-def]

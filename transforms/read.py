@@ -12,11 +12,17 @@ import datetime as dt
 import io
 import re
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 from pathlib import Path
+from typing import TypeVar
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 
 from core.settings import SupplierMapping
 from transforms.findings import ERROR, WARNING, FileProblem, Finding
@@ -29,6 +35,7 @@ _OTHER_DELIMITERS = (";", "\t", "|")
 # real extract (100,000 rows x 20 columns is 2 million cells, some 60 MB of XML).
 MAX_XLSX_UNCOMPRESSED = 512 * 1024 * 1024
 MAX_XLSX_CELLS = 20_000_000
+_STR = pd.StringDtype("pyarrow", na_value=np.nan)  # what astype("str") gives: the frame's text dtype
 _CELL_REF = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')
 
 
@@ -70,6 +77,9 @@ def _check_header(file_name: str, header: list[str]) -> None:
 
 def read_csv(path: Path, file_name: str, mapping: SupplierMapping | None = None) -> RawTable:
     data = path.read_bytes()
+    plain = _read_plain_csv(data, file_name, mapping)
+    if plain is not None:
+        return plain
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -102,6 +112,105 @@ def read_csv(path: Path, file_name: str, mapping: SupplierMapping | None = None)
         return RawTable(file_name, None, header, original, fast, [])
     rows, numbers, problems = _read_records(text, file_name, len(header))
     return RawTable(file_name, None, header, original, _frame(header, rows, numbers), problems)
+
+
+def _read_plain_csv(data: bytes, file_name: str, mapping: SupplierMapping | None) -> RawTable | None:
+    """The fast path for the common extract, read by Arrow's CSV parser straight from the bytes: no quote character
+    and no NUL anywhere (so a record is a line and a comma always separates), and every line exactly the header's
+    width (Arrow refuses any other; it reads an empty line as a row of empty values, dropped below as the exact
+    reader drops it, so Arrow's row i is record i + 2). None for anything else, and the exact reader below reads
+    the file, so a fault is reported exactly as before (the encoding first)."""
+    if b'"' in data or b"\0" in data:
+        return None
+    try:
+        original = _first_line(data).decode("utf-8-sig").split(",")
+    except UnicodeDecodeError:
+        return None
+    header = _apply_mapping(original, mapping)
+    if len(header) < 2 or len(set(header)) != len(header):
+        return None  # one column (a wrong delimiter?) or a repeated name: the exact reader says which
+    try:
+        _check_header(file_name, header)
+    except FileProblem:
+        return None
+    table = _arrow_plain_csv(data, len(header))
+    if table is None:
+        return None
+    columns = {name: _stripped(table.column(i)) for i, name in enumerate(header)}
+    frame = pd.DataFrame({name: _text_array(col) for name, col in columns.items()})
+    frame[SOURCE_ROW] = np.arange(2, len(frame) + 2, dtype=np.int64)
+    blank = _all_blank(list(columns.values()))
+    if blank.any():  # a row of empty values is not a received row (its record number is kept by the others)
+        frame = frame[~blank].reset_index(drop=True)
+    return RawTable(file_name, None, header, original, frame, [])
+
+
+def _first_line(data: bytes) -> bytes:
+    ends = [i for i in (data.find(b"\n"), data.find(b"\r")) if i >= 0]
+    return data[: min(ends)] if ends else data
+
+
+def _arrow_plain_csv(data: bytes, width: int) -> pa.Table | None:
+    """Every field as text, nothing turned into null; None when any line is not `width` fields or not UTF-8."""
+    names = [f"c{i}" for i in range(width)]
+    try:
+        return pa_csv.read_csv(
+            pa.py_buffer(data),
+            read_options=pa_csv.ReadOptions(skip_rows=1, column_names=names, block_size=1 << 24),
+            parse_options=pa_csv.ParseOptions(quote_char=False, double_quote=False, escape_char=False,
+                                              newlines_in_values=False, ignore_empty_lines=False),
+            convert_options=pa_csv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()), null_values=[],
+                                                  strings_can_be_null=False, quoted_strings_can_be_null=False,
+                                                  check_utf8=True),
+        )
+    except pa.ArrowInvalid:
+        return None
+
+
+# What str.strip() removes: Python's whitespace, which is more than Arrow's own (U+001C..U+001F, U+0085).
+_WHITESPACE = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
+# The bytes a value may start or end with for the strip to have nothing to do: ASCII that is not whitespace
+# (a byte >= 0x80 may begin or end a multi-byte space such as U+00A0).
+_NEEDS_STRIP = np.array([chr(b).isspace() or b >= 0x80 for b in range(256)], dtype=bool)
+
+
+_Text = TypeVar("_Text", pa.Array, pa.ChunkedArray)
+
+
+def _stripped(column: _Text) -> _Text:
+    """str.strip() of every value, exactly; skipped (it costs more than the read) when no value starts or ends
+    with a byte that could be whitespace, which is every column of a typical extract."""
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    if not any(_edge_may_strip(chunk) for chunk in chunks):
+        return column
+    return pc.utf8_trim(column, characters=_WHITESPACE)
+
+
+def _edge_may_strip(chunk: pa.Array) -> bool:
+    """Whether some value's first or last byte may be whitespace. An empty value reads its neighbour's byte
+    instead: at worst a needless (exact) strip, never a missed one."""
+    data = chunk.buffers()[2]
+    if data is None or data.size == 0:  # no value has a byte at all
+        return False
+    width = 8 if chunk.type == pa.large_string() else 4
+    offsets = np.frombuffer(chunk.buffers()[1], dtype=f"<i{width}", count=len(chunk) + 1,
+                            offset=chunk.offset * width)
+    raw = np.frombuffer(data, dtype=np.uint8)
+    last = len(raw) - 1
+    return bool(_NEEDS_STRIP[raw[np.minimum(offsets[:-1], last)]].any()
+                or _NEEDS_STRIP[raw[np.maximum(offsets[1:] - 1, 0)]].any())
+
+
+def _all_blank(columns: list[pa.ChunkedArray]) -> np.ndarray:
+    blank = pc.equal(columns[0], "")
+    for col in columns[1:]:
+        blank = pc.and_(blank, pc.equal(col, ""))
+    return np.asarray(blank.to_numpy(zero_copy_only=False), dtype=bool)
+
+
+def _text_array(column: pa.ChunkedArray) -> pd.api.extensions.ExtensionArray:
+    """An Arrow column as pandas' own text dtype ("str", Arrow-backed), without a copy."""
+    return pd.array(column, dtype=_STR)
 
 
 def _open_quote(text: str) -> tuple[int, str] | None:
@@ -219,7 +328,8 @@ def _read_regular_csv(text: str, header: list[str]) -> pd.DataFrame | None:
     blank = missing.all(axis=1)
     if missing[~blank].any(axis=None):
         return None  # a short record: report it exactly
-    frame = frame.astype("str").apply(lambda col: col.str.strip())
+    frame = pd.DataFrame({name: _text_array(_stripped(pa.chunked_array(pa.array(frame[name].astype("str").array))))
+                          for name in header})
     frame[SOURCE_ROW] = pd.array(frame.index.to_numpy() + 2, dtype="int64")
     keep = ~blank & (frame[header] != "").any(axis=1)
     return frame[keep].reset_index(drop=True)
@@ -334,21 +444,67 @@ def read_xlsx(path: Path, file_name: str, sheet: str | None = None, mapping: Sup
     header = _apply_mapping(original, mapping)
     _check_header(file_name, header)
     width = len(header)
-    rows: list[list[str]] = []
-    numbers: list[int] = []
-    problems: list[Finding] = []
-    for index, raw in enumerate(grid[1:], start=2):
-        values = [cell_text(v) for v in raw]
-        if not any(values):
-            continue
-        extra = [v for v in values[width:] if v]
-        if extra:
-            problems.append(
-                Finding(
-                    ERROR, file_name, index, None, extra[0][:80], "row.field_count",
-                    f"Row has values beyond the last header column ({width} columns).",
-                )
-            )
-        rows.append((values + [""] * width)[:width])
-        numbers.append(index)
-    return RawTable(file_name, name, header, original, _frame(header, rows, numbers), problems)
+    columns = _grid_columns(grid[1:], width)
+    del grid  # the cells as Python objects are the largest thing held: free them before the text frame is built
+    filled = [np.asarray(pc.not_equal(c, "").to_numpy(zero_copy_only=False), dtype=bool) for c in columns]
+    keep = np.logical_or.reduce(filled) if filled else np.zeros(0, dtype=bool)  # a blank row is not a row
+    problems = _beyond_header(file_name, width, columns[width:], filled[width:])
+    if not keep.all():
+        columns = [pc.filter(c, keep) for c in columns[:width]]
+    frame = pd.DataFrame({name: _text_array(col) for name, col in zip(header, columns, strict=False)})
+    frame[SOURCE_ROW] = np.flatnonzero(keep).astype(np.int64) + 2
+    return RawTable(file_name, name, header, original, frame, problems)
+
+
+def _grid_columns(rows: Sequence[Sequence[object]], width: int) -> list[pa.Array]:
+    """cell_text of every cell, one Arrow text column per sheet column (at least the header's width), converted
+    column by column and type by type rather than cell by cell."""
+    lengths = set(map(len, rows))
+    columns = max(width, *lengths) if lengths else width
+    if lengths - {columns}:  # a ragged grid: the missing cells are empty
+        rows = [[*r, *([None] * (columns - len(r)))] for r in rows]
+    if not rows:
+        return [pa.array([], type=pa.string()) for _ in range(columns)]
+    cells = np.array(rows, dtype=object)  # one pass in C; a sheet column is then a view
+    return [_cell_texts(cells[:, j]) for j in range(columns)]
+
+
+def _cell_texts(cells: np.ndarray) -> pa.Array:
+    """One sheet column as text. A column of one cell type (the usual case) converts in one go; a mixed one (codes
+    typed as numbers in some rows, as text in others) converts each type's cells apart, so 1, 1.0 and True, equal
+    to Python, keep their own texts, and puts them back in row order."""
+    kinds = set(map(type, cells))
+    if len(kinds) == 1:
+        return _texts_of(kinds.pop(), cells)
+    types = np.fromiter(map(type, cells), dtype=object, count=len(cells))
+    picked = [np.flatnonzero(types == kind) for kind in kinds]
+    texts = pa.concat_arrays([_texts_of(kind, cells[rows]) for kind, rows in zip(kinds, picked, strict=True)])
+    order = np.concatenate(picked)
+    back = np.empty_like(order)
+    back[order] = np.arange(len(order))
+    return texts.take(pa.array(back))
+
+
+def _texts_of(kind: type, values: np.ndarray) -> pa.Array:
+    """cell_text of cells of one type: text stripped and whole floats printed as integers in bulk; any other
+    type (dates, fractions, booleans, times) by cell_text once per distinct value, spread back by position."""
+    if kind is str:
+        return _stripped(pa.array(values, type=pa.string()))
+    if kind is float:
+        floats = np.asarray(values, dtype=np.float64)
+        if (np.isfinite(floats) & (np.trunc(floats) == floats) & (np.abs(floats) < 2.0**62)).all():
+            return pa.array(floats.astype(np.int64)).cast(pa.string())  # what str(int(v)) gives
+    codes, distinct = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=False)
+    return pa.array([cell_text(v) for v in distinct], type=pa.string()).take(pa.array(codes))
+
+
+def _beyond_header(file_name: str, width: int, columns: list[pa.Array], filled: list[np.ndarray]) -> list[Finding]:
+    """A row finding for each row with a value right of the last header column, showing the first such value."""
+    if not columns:
+        return []
+    problems = []
+    for index in np.flatnonzero(np.logical_or.reduce(filled)):
+        value = next(str(c[index].as_py()) for c, f in zip(columns, filled, strict=True) if f[index])
+        problems.append(Finding(ERROR, file_name, int(index) + 2, None, value[:80], "row.field_count",
+                                f"Row has values beyond the last header column ({width} columns)."))
+    return problems

@@ -22,6 +22,7 @@ from transforms.findings import FINDING_COLUMNS, Finding
 
 if TYPE_CHECKING:  # pandas is imported where frames are built: producing a return does not need it
     import pandas as pd
+    import pyarrow as pa
 
 
 # warehouse/sql/<layer>/<name>.sql, as dbt lays it out
@@ -140,9 +141,10 @@ def insert_delivery(con: duckdb.DuckDBPyConnection, run_id: str, file_id: str, o
                 [run_id, file_id, origin_uri, etag, version_id, now(), outcome])
 
 
-def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
-    """Append a typed frame by column name; DuckDB casts text to DECIMAL exactly (no float on the way)."""
-    if frame.empty:
+def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame | pa.Table) -> None:
+    """Append a typed frame (pandas, or an Arrow table: scanned without a Python object per value) by column
+    name; DuckDB casts text to DECIMAL exactly (no float on the way)."""
+    if len(frame) == 0:
         return
     con.register("_incoming", frame)
     try:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from transforms import nhs_number
-from transforms.parse import _pseudonymise, _row_hashes
+from transforms.parse import _nhs_numbers, _row_hashes
 
 KEY = b"test-key"
 
@@ -29,17 +28,18 @@ def test_row_hashes_of_a_sliced_frame() -> None:
     assert list(got) == [nhs_number.row_hash([str(i), "x"], KEY) for i in range(3, 7)]
 
 
-def test_pseudonymise_matches_pseudonym_and_drops() -> None:
-    values = pd.Series(["943 476 5919", "9434765919", "", "4010232137", "9434765919"], index=[5, 6, 7, 8, 9])
-    drop = pd.Series([False, False, True, True, False], index=values.index)
-    got = _pseudonymise(values, drop, KEY)
+def test_nhs_numbers_match_pseudonym_and_drop_blank_and_invalid() -> None:
+    values = pd.Series(["943 476 5919", "9434765919", "", "4010232138", "9434765919", "4010232137"],
+                       index=[5, 6, 7, 8, 9, 10])
+    keys, bad = _nhs_numbers(values, KEY)
     p = nhs_number.pseudonym("9434765919", KEY)
-    assert got.tolist() == [p, p, None, None, p]
-    assert list(got.index) == [5, 6, 7, 8, 9]
+    assert keys.tolist() == [p, p, None, None, p, nhs_number.pseudonym("4010232137", KEY)]
+    assert list(keys.index) == [5, 6, 7, 8, 9, 10]
+    assert bad.tolist() == [False, False, False, True, False, False]  # blank is not bad: `required` says so
     assert nhs_number.pseudonyms(["401 023 2137"], KEY) == [nhs_number.pseudonym("4010232137", KEY)]
 
 
-def test_pseudonymise_all_dropped() -> None:
-    values = pd.Series(["", "x"])
-    got = _pseudonymise(values, pd.Series(np.array([True, True])), KEY)
-    assert got.tolist() == [None, None]
+def test_nhs_numbers_all_blank_or_bad() -> None:
+    keys, bad = _nhs_numbers(pd.Series(["", "x"]), KEY)
+    assert keys.tolist() == [None, None]
+    assert bad.tolist() == [False, True]
