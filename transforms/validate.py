@@ -11,15 +11,16 @@ our row key, to name every failing row. Same rules, same findings, a fraction of
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import json
 import logging
 import os
 import re
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from core.settings import TableContract, codes, expectations_dir
@@ -52,15 +53,18 @@ def suite_document(table: str) -> dict[str, Any]:
 
 
 def suite_columns(table: str) -> set[str]:
-    """Every name a suite's rules may read: their columns, and any name in a row condition (matched against the
-    frame's columns by the caller, so a word of the condition that is not a column costs nothing)."""
-    names: set[str] = set()
-    for e in suite_document(table)["expectations"]:
-        kwargs = e["kwargs"]
-        names.update(str(kwargs[k]) for k in ("column", "column_A", "column_B") if k in kwargs)
-        names.update(kwargs.get("column_list", []))
-        names.update(_NAME.findall(str(kwargs.get("row_condition") or "")))
-    return names
+    """Every name a suite's rules may read."""
+    return set().union(*(_names_read(e["kwargs"]) for e in suite_document(table)["expectations"]))
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """One expectation of a suite, validated on its own narrow batch: only the columns it reads, plus our row key."""
+
+    index: int  # its position in the suite
+    suite: Any  # a GX suite holding this one expectation
+    columns: tuple[str, ...]
+    ordered: bool  # compares values by order (between, a >= b): given numbers, GX compares whole columns at once
 
 
 class RowValidator:
@@ -83,52 +87,110 @@ class RowValidator:
         self._context = gx.get_context(mode="ephemeral")
         self._context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
         self._source = self._context.data_sources.add_pandas("bcf_extracts")
-        self._suites: dict[str, Any] = {}
+        self._rules: dict[str, list[_Rule]] = {}
         self._batches: dict[str, Any] = {}
 
-    def _suite(self, table: str) -> Any:
-        if table not in self._suites:
+    def _suite(self, table: str) -> list[_Rule]:
+        """The suite's rules in the order GX reports a whole suite's results (findings keep that order)."""
+        if table not in self._rules:
             doc = suite_document(table)
-            # a position per rule in its meta, so a second pass over the failing rules maps back to the first
-            expectations = [self._config(**{**e, "meta": {**e.get("meta", {}), RULE_INDEX: i}}).to_domain_obj()
-                            for i, e in enumerate(doc["expectations"])]
-            self._suites[table] = self._gx.ExpectationSuite(name=doc["name"], expectations=expectations)
+            rules = []
+            for i, e in enumerate(doc["expectations"]):
+                expectation = self._config(**{**e, "meta": {**e.get("meta", {}), RULE_INDEX: i}}).to_domain_obj()
+                suite = self._gx.ExpectationSuite(name=f"{doc['name']}.{i}", expectations=[expectation])
+                rules.append(_Rule(i, suite, tuple(sorted(_names_read(e["kwargs"]))), e["type"] in _ORDERED))
+            self._rules[table] = _gx_result_order(rules, doc["expectations"])
             asset = self._source.add_dataframe_asset(table)
             self._batches[table] = asset.add_batch_definition_whole_dataframe(f"{table}_whole")
-        return self._suites[table]
+        return self._rules[table]
 
     def check(self, frame: pd.DataFrame, contract: TableContract, file_name: str,
               parameters: dict[str, Any]) -> list[Finding]:
+        """Every rule runs on a batch of only the columns it reads: GX copies a rule's whole batch as it drops nulls
+        or applies a condition, so one wide batch cost (rules x columns) copies of the frame. Each rule runs first
+        with BOOLEAN_ONLY results (clean files, the common case, stop there); a failing rule runs again with COMPLETE
+        results and our row key, to name every failing row."""
         if frame.empty:
             return []
-        suite = self._suite(contract.table)
+        rules = self._suite(contract.table)
         frame = _prepare(frame, contract.table, parameters)
-        needed = suite_columns(contract.table) | {SOURCE_ROW}
-        frame = frame[[c for c in frame.columns if c in needed]]
-        batch = self._batches[contract.table].get_batch(batch_parameters={"dataframe": frame})
-        expectation_parameters = {**code_parameters(), **parameters}
-        first = batch.validate(suite, result_format=CHEAP_FORMAT, expectation_parameters=expectation_parameters)
-        failed = [_index(r) for r in _checked(first.results, contract.table) if not r.success]
-        if not failed:
-            return []
-        # the failing rules again, now naming every failing row by our row key
-        again = self._gx.ExpectationSuite(name=f"{suite.name}.failed", expectations=[
-            copy.copy(e) for e in suite.expectations if e.meta[RULE_INDEX] in failed])
-        second = batch.validate(again, result_format=RESULT_FORMAT, expectation_parameters=expectation_parameters)
-        by_id = {_index(r): r for r in _checked(second.results, contract.table)}
+        dates = {c.name for c in contract.columns if c.type == "date"}
+        as_given = {**code_parameters(), **parameters}
+        as_numbers = {k: _day_number(v) if isinstance(v, dt.date) else v for k, v in as_given.items()}
+        numbers: dict[str, pd.Series] = {}  # columns as numbers for the ordered rules, made once per check
         findings: list[Finding] = []
-        for expectation_id in failed:  # GX's own result order for the whole suite, as a one-pass run gave it
-            item = by_id[expectation_id]
+        for rule in rules:
+            columns = [c for c in rule.columns if c in frame.columns]
+            if rule.ordered:
+                for c in columns:
+                    if c not in numbers:
+                        numbers[c] = _as_number(frame[c], c in dates)
+                narrow = pd.DataFrame({SOURCE_ROW: frame[SOURCE_ROW], **{c: numbers[c] for c in columns}})
+            else:
+                narrow = frame[[SOURCE_ROW, *columns]]
+            batch = self._batches[contract.table].get_batch(batch_parameters={"dataframe": narrow})
+            expectation_parameters = as_numbers if rule.ordered else as_given
+            first = batch.validate(rule.suite, result_format=CHEAP_FORMAT,
+                                   expectation_parameters=expectation_parameters)
+            if _checked(first.results, contract.table)[0].success:
+                continue
+            # the failing rule again, now naming every failing row by our row key
+            second = batch.validate(rule.suite, result_format=RESULT_FORMAT,
+                                    expectation_parameters=expectation_parameters)
+            item = _checked(second.results, contract.table)[0]
             if item.success:
                 continue
-            config = item.expectation_config
-            findings.extend(_findings(file_name, config.kwargs, config.meta or {},
-                                      item.result.get("unexpected_index_list") or []))
+            rows = [int(hit[SOURCE_ROW]) for hit in item.result.get("unexpected_index_list") or []]
+            findings.extend(_findings(file_name, item.expectation_config.kwargs, item.expectation_config.meta or {},
+                                      frame, rows))
         return findings
 
 
-def _index(result: Any) -> int:
-    return int(result.expectation_config.meta[RULE_INDEX])
+_ORDERED = {"expect_column_values_to_be_between", "expect_column_pair_values_a_to_be_greater_than_b"}
+
+
+def _names_read(kwargs: dict[str, Any]) -> set[str]:
+    """The names a rule may read: its columns, and any name in its row condition (matched against the frame's
+    columns by the caller, so a word of the condition that is not a column costs nothing)."""
+    names = {str(kwargs[k]) for k in ("column", "column_A", "column_B") if k in kwargs}
+    names.update(kwargs.get("column_list", []))
+    names.update(_NAME.findall(str(kwargs.get("row_condition") or "")))
+    return names
+
+
+def _gx_result_order(rules: list[_Rule], expectations: list[dict[str, Any]]) -> list[_Rule]:
+    """GX reports a suite's results grouped by their `column` (rules without one, such as pairs and compound keys,
+    form one group), groups in order of first appearance; validating rule by rule, we keep that order."""
+    groups: dict[str, list[_Rule]] = {}
+    for rule, e in zip(rules, expectations, strict=True):
+        column = e["kwargs"].get("column")
+        groups.setdefault(column if isinstance(column, str) else "", []).append(rule)
+    return [rule for group in groups.values() for rule in group]
+
+
+def _day_number(day: dt.date) -> int:
+    return day.toordinal()
+
+
+_ORDINAL_1970 = dt.date(1970, 1, 1).toordinal()
+
+
+def _as_number(values: pd.Series, is_date: bool) -> pd.Series:
+    """A column for an ordered rule, as float64 numbers with NaN for a blank: dates as day numbers (GX compares date
+    objects one by one in Python, but numbers a whole column at once), nullable integers as floats (exact to 2**53).
+    The order of the values, and which are blank, is exactly as given; findings quote the frame's own values."""
+    if is_date and values.dtype.kind == "M":  # datetime64
+        days = values.to_numpy().astype("datetime64[D]")
+        number = days.astype("int64").astype("float64") + _ORDINAL_1970
+        number[np.isnat(days)] = np.nan
+        return pd.Series(number, index=values.index)
+    if is_date:  # date objects, None for a blank (anything else fails loudly)
+        blank = values.isna().to_numpy()
+        return pd.Series([np.nan if b else d.toordinal() for d, b in zip(values.to_numpy(), blank, strict=True)],
+                         index=values.index, dtype="float64")
+    if pd.api.types.is_integer_dtype(values.dtype) and not isinstance(values.dtype, np.dtype):
+        return values.astype("float64")
+    return values
 
 
 def _checked(results: list[Any], table: str) -> list[Any]:
@@ -164,13 +226,16 @@ def _text(value: object) -> str:
     return str(value)[:80]
 
 
-def _findings(file_name: str, kwargs: dict[str, Any], meta: dict[str, Any],
-              unexpected: list[dict[str, Any]]) -> list[Finding]:
+def _findings(file_name: str, kwargs: dict[str, Any], meta: dict[str, Any], frame: pd.DataFrame,
+              rows: list[int]) -> list[Finding]:
+    """One finding per failing row GX named, quoting the row's values as the frame holds them."""
     column = _column_of(kwargs)
     names = column.split("+")
+    at = pd.Index(frame[SOURCE_ROW]).get_indexer(rows)  # raises if a row key were not unique
+    values = [frame[n].to_numpy(dtype=object)[at] for n in names]
     out = []
-    for hit in unexpected:
-        value = "/".join(_text(hit.get(n)) for n in names)
-        out.append(Finding(str(meta.get("severity", "error")), file_name, int(hit[SOURCE_ROW]), column, value,
+    for i, row in enumerate(rows):
+        value = "/".join(_text(v[i]) for v in values)
+        out.append(Finding(str(meta.get("severity", "error")), file_name, row, column, value,
                            str(meta.get("rule", "rule")), str(meta.get("message", "Value breaks a rule."))))
     return sorted(out, key=lambda f: f.row or 0)
