@@ -184,10 +184,10 @@ def _as_number(values: pd.Series, is_date: bool) -> pd.Series:
         number = days.astype("int64").astype("float64") + _ORDINAL_1970
         number[np.isnat(days)] = np.nan
         return pd.Series(number, index=values.index)
-    if is_date:  # date objects, None for a blank (anything else fails loudly)
-        blank = values.isna().to_numpy()
-        return pd.Series([np.nan if b else d.toordinal() for d, b in zip(values.to_numpy(), blank, strict=True)],
-                         index=values.index, dtype="float64")
+    if is_date:  # date objects, None for a blank (anything else fails loudly); an extract holds few distinct days
+        codes, days = pd.factorize(values)
+        number = np.array([d.toordinal() for d in days] + [np.nan], dtype="float64")[codes]  # code -1 (blank): NaN
+        return pd.Series(number, index=values.index)
     if pd.api.types.is_integer_dtype(values.dtype) and not isinstance(values.dtype, np.dtype):
         return values.astype("float64")
     return values
