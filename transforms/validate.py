@@ -4,9 +4,9 @@ The suites are the rule source: each expectation's meta carries its severity, a 
 officer reads. Code sets are suite parameters filled from config/codes.toml, so each list lives in one place.
 GX imports slowly (~4 s), so it is imported when a validator is first made, never at module import.
 
-At the speed of the data: each suite runs first with BOOLEAN_ONLY results over only the columns its rules read
-(clean files, the common case, stop there); only the expectations that failed run again with COMPLETE results and
-our row key, to name every failing row. Same rules, same findings, a fraction of the work.
+At the speed of the data: every expectation runs on a batch of only the columns it reads, first with BOOLEAN_ONLY
+results (clean files, the common case, stop there); one that failed runs again with COMPLETE results, to name every
+failing row. Same rules, same rows, same findings, a fraction of the work (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ from core.settings import TableContract, codes, expectations_dir
 from transforms.findings import Finding
 from transforms.read import SOURCE_ROW
 
-RESULT_FORMAT = {"result_format": "COMPLETE", "unexpected_index_column_names": [SOURCE_ROW]}
+# GX names failing rows by the frame's index (positions here): naming them by a column looks its value up row by row
+RESULT_FORMAT = {"result_format": "COMPLETE"}
 CHEAP_FORMAT = {"result_format": "BOOLEAN_ONLY"}
 RULE_INDEX = "bcf_rule_index"
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -59,7 +60,7 @@ def suite_columns(table: str) -> set[str]:
 
 @dataclass(frozen=True)
 class _Rule:
-    """One expectation of a suite, validated on its own narrow batch: only the columns it reads, plus our row key."""
+    """One expectation of a suite, validated on its own narrow batch: only the columns it reads."""
 
     index: int  # its position in the suite
     suite: Any  # a GX suite holding this one expectation
@@ -107,13 +108,13 @@ class RowValidator:
     def check(self, frame: pd.DataFrame, contract: TableContract, file_name: str,
               parameters: dict[str, Any]) -> list[Finding]:
         """Every rule runs on a batch of only the columns it reads: GX copies a rule's whole batch as it drops nulls
-        or applies a condition, so one wide batch cost (rules x columns) copies of the frame. Each rule runs first
-        with BOOLEAN_ONLY results (clean files, the common case, stop there); a failing rule runs again with COMPLETE
-        results and our row key, to name every failing row."""
+        or applies a condition, so one wide batch cost (rules x columns) column copies. Each rule runs first with
+        BOOLEAN_ONLY results (clean files, the common case, stop there); a failing rule runs again with COMPLETE
+        results, to name every failing row by position, hence by its source row."""
         if frame.empty:
             return []
         rules = self._suite(contract.table)
-        frame = _prepare(frame, contract.table, parameters)
+        frame = _prepare(frame, contract.table, parameters).reset_index(drop=True)
         dates = {c.name for c in contract.columns if c.type == "date"}
         as_given = {**code_parameters(), **parameters}
         as_numbers = {k: _day_number(v) if isinstance(v, dt.date) else v for k, v in as_given.items()}
@@ -125,24 +126,23 @@ class RowValidator:
                 for c in columns:
                     if c not in numbers:
                         numbers[c] = _as_number(frame[c], c in dates)
-                narrow = pd.DataFrame({SOURCE_ROW: frame[SOURCE_ROW], **{c: numbers[c] for c in columns}})
+                narrow = pd.DataFrame({c: numbers[c] for c in columns}, index=frame.index)
             else:
-                narrow = frame[[SOURCE_ROW, *columns]]
+                narrow = frame[columns]
             batch = self._batches[contract.table].get_batch(batch_parameters={"dataframe": narrow})
             expectation_parameters = as_numbers if rule.ordered else as_given
             first = batch.validate(rule.suite, result_format=CHEAP_FORMAT,
                                    expectation_parameters=expectation_parameters)
             if _checked(first.results, contract.table)[0].success:
                 continue
-            # the failing rule again, now naming every failing row by our row key
+            # the failing rule again, now naming every failing row
             second = batch.validate(rule.suite, result_format=RESULT_FORMAT,
                                     expectation_parameters=expectation_parameters)
             item = _checked(second.results, contract.table)[0]
             if item.success:
                 continue
-            rows = [int(hit[SOURCE_ROW]) for hit in item.result.get("unexpected_index_list") or []]
             findings.extend(_findings(file_name, item.expectation_config.kwargs, item.expectation_config.meta or {},
-                                      frame, rows))
+                                      frame, item.result.get("unexpected_index_list") or []))
         return findings
 
 
@@ -227,15 +227,17 @@ def _text(value: object) -> str:
 
 
 def _findings(file_name: str, kwargs: dict[str, Any], meta: dict[str, Any], frame: pd.DataFrame,
-              rows: list[int]) -> list[Finding]:
-    """One finding per failing row GX named, quoting the row's values as the frame holds them."""
+              positions: list[int]) -> list[Finding]:
+    """One finding per failing row GX named (by position), with its source row and its values as the frame holds
+    them."""
     column = _column_of(kwargs)
     names = column.split("+")
-    at = pd.Index(frame[SOURCE_ROW]).get_indexer(rows)  # raises if a row key were not unique
+    at = np.asarray(positions, dtype="int64")
+    rows = frame[SOURCE_ROW].to_numpy()[at]
     values = [frame[n].to_numpy(dtype=object)[at] for n in names]
     out = []
     for i, row in enumerate(rows):
         value = "/".join(_text(v[i]) for v in values)
-        out.append(Finding(str(meta.get("severity", "error")), file_name, row, column, value,
+        out.append(Finding(str(meta.get("severity", "error")), file_name, int(row), column, value,
                            str(meta.get("rule", "rule")), str(meta.get("message", "Value breaks a rule."))))
     return sorted(out, key=lambda f: f.row or 0)

@@ -10,7 +10,6 @@ from core.settings import contracts
 from transforms.findings import Finding
 from transforms.read import SOURCE_ROW
 from transforms.validate import (
-    RESULT_FORMAT,
     RULE_INDEX,
     RowValidator,
     _column_of,
@@ -21,6 +20,7 @@ from transforms.validate import (
     suite_document,
 )
 
+ONE_PASS_FORMAT = {"result_format": "COMPLETE", "unexpected_index_column_names": [SOURCE_ROW]}
 PARAMS = {"today": dt.date(2023, 4, 1), "plan_scheme_ids": ["DF01"], "plan_scheme_units": {"DF01": "bed nights"}}
 
 
@@ -33,7 +33,8 @@ def _one_pass(v: RowValidator, frame: pd.DataFrame, table: str) -> list[Finding]
         for i, e in enumerate(doc["expectations"])])
     v._suite(table)
     batch = v._batches[table].get_batch(batch_parameters={"dataframe": _prepare(frame, table, PARAMS)})
-    result = batch.validate(suite, result_format=RESULT_FORMAT, expectation_parameters={**code_parameters(), **PARAMS})
+    result = batch.validate(suite, result_format=ONE_PASS_FORMAT,
+                            expectation_parameters={**code_parameters(), **PARAMS})
     out = []
     for item in result.results:
         if not item.success:
