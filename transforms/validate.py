@@ -11,6 +11,7 @@ failing row. Same rules, same rows, same findings, a fraction of the work (docs/
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import logging
@@ -58,12 +59,16 @@ def suite_columns(table: str) -> set[str]:
     return set().union(*(_names_read(e["kwargs"]) for e in suite_document(table)["expectations"]))
 
 
+# Below this many rows GX's fixed cost per batch (~8 ms) outweighs copying columns: a table's rules share two batches
+SMALL_TABLE = 20_000
+
+
 @dataclass(frozen=True)
 class _Rule:
-    """One expectation of a suite, validated on its own narrow batch: only the columns it reads."""
+    """One expectation of a suite, with what its batch must hold."""
 
     index: int  # its position in the suite
-    suite: Any  # a GX suite holding this one expectation
+    expectation: Any
     columns: tuple[str, ...]
     ordered: bool  # compares values by order (between, a >= b): given numbers, GX compares whole columns at once
 
@@ -90,6 +95,7 @@ class RowValidator:
         self._source = self._context.data_sources.add_pandas("bcf_extracts")
         self._rules: dict[str, list[_Rule]] = {}
         self._batches: dict[str, Any] = {}
+        self._suites: dict[tuple[str, tuple[int, ...]], Any] = {}
 
     def _suite(self, table: str) -> list[_Rule]:
         """The suite's rules in the order GX reports a whole suite's results (findings keep that order)."""
@@ -98,19 +104,25 @@ class RowValidator:
             rules = []
             for i, e in enumerate(doc["expectations"]):
                 expectation = self._config(**{**e, "meta": {**e.get("meta", {}), RULE_INDEX: i}}).to_domain_obj()
-                suite = self._gx.ExpectationSuite(name=f"{doc['name']}.{i}", expectations=[expectation])
-                rules.append(_Rule(i, suite, tuple(sorted(_names_read(e["kwargs"]))), e["type"] in _ORDERED))
+                rules.append(_Rule(i, expectation, tuple(sorted(_names_read(e["kwargs"]))), e["type"] in _ORDERED))
             self._rules[table] = _gx_result_order(rules, doc["expectations"])
             asset = self._source.add_dataframe_asset(table)
             self._batches[table] = asset.add_batch_definition_whole_dataframe(f"{table}_whole")
         return self._rules[table]
 
+    def _suite_of(self, table: str, rules: list[_Rule]) -> Any:
+        key = (table, tuple(r.index for r in rules))
+        if key not in self._suites:
+            self._suites[key] = self._gx.ExpectationSuite(
+                name=f"{table}.{'.'.join(map(str, key[1]))}", expectations=[copy.copy(r.expectation) for r in rules])
+        return self._suites[key]
+
     def check(self, frame: pd.DataFrame, contract: TableContract, file_name: str,
               parameters: dict[str, Any]) -> list[Finding]:
-        """Every rule runs on a batch of only the columns it reads: GX copies a rule's whole batch as it drops nulls
-        or applies a condition, so one wide batch cost (rules x columns) column copies. Each rule runs first with
-        BOOLEAN_ONLY results (clean files, the common case, stop there); a failing rule runs again with COMPLETE
-        results, to name every failing row by position, hence by its source row."""
+        """On a large table every rule runs on a batch of only the columns it reads: GX copies a rule's whole batch
+        as it drops nulls or applies a condition, so one wide batch cost (rules x columns) column copies. A batch's
+        rules run first with BOOLEAN_ONLY results (clean files, the common case, stop there); the failing ones run
+        again with COMPLETE results, to name every failing row by position, hence by its source row."""
         if frame.empty:
             return []
         rules = self._suite(contract.table)
@@ -119,10 +131,14 @@ class RowValidator:
         as_given = {**code_parameters(), **parameters}
         as_numbers = {k: _day_number(v) if isinstance(v, dt.date) else v for k, v in as_given.items()}
         numbers: dict[str, pd.Series] = {}  # columns as numbers for the ordered rules, made once per check
-        findings: list[Finding] = []
-        for rule in rules:
-            columns = [c for c in rule.columns if c in frame.columns]
-            if rule.ordered:
+        if len(frame) >= SMALL_TABLE:
+            groups = [[r] for r in rules]
+        else:
+            groups = [g for g in ([r for r in rules if not r.ordered], [r for r in rules if r.ordered]) if g]
+        by_rule: dict[int, list[Finding]] = {}
+        for group in groups:
+            columns = sorted({c for r in group for c in r.columns if c in frame.columns})
+            if group[0].ordered:
                 for c in columns:
                     if c not in numbers:
                         numbers[c] = _as_number(frame[c], c in dates)
@@ -130,20 +146,25 @@ class RowValidator:
             else:
                 narrow = frame[columns]
             batch = self._batches[contract.table].get_batch(batch_parameters={"dataframe": narrow})
-            expectation_parameters = as_numbers if rule.ordered else as_given
-            first = batch.validate(rule.suite, result_format=CHEAP_FORMAT,
+            expectation_parameters = as_numbers if group[0].ordered else as_given
+            first = batch.validate(self._suite_of(contract.table, group), result_format=CHEAP_FORMAT,
                                    expectation_parameters=expectation_parameters)
-            if _checked(first.results, contract.table)[0].success:
+            failed = {_index(r) for r in _checked(first.results, contract.table) if not r.success}
+            if not failed:
                 continue
-            # the failing rule again, now naming every failing row
-            second = batch.validate(rule.suite, result_format=RESULT_FORMAT,
-                                    expectation_parameters=expectation_parameters)
-            item = _checked(second.results, contract.table)[0]
-            if item.success:
-                continue
-            findings.extend(_findings(file_name, item.expectation_config.kwargs, item.expectation_config.meta or {},
-                                      frame, item.result.get("unexpected_index_list") or []))
-        return findings
+            # the failing rules again, now naming every failing row
+            again = self._suite_of(contract.table, [r for r in group if r.index in failed])
+            second = batch.validate(again, result_format=RESULT_FORMAT, expectation_parameters=expectation_parameters)
+            for item in _checked(second.results, contract.table):
+                if not item.success:
+                    config = item.expectation_config
+                    by_rule[_index(item)] = _findings(file_name, config.kwargs, config.meta or {}, frame,
+                                                      item.result.get("unexpected_index_list") or [])
+        return [f for r in rules for f in by_rule.get(r.index, [])]
+
+
+def _index(result: Any) -> int:
+    return int(result.expectation_config.meta[RULE_INDEX])
 
 
 _ORDERED = {"expect_column_values_to_be_between", "expect_column_pair_values_a_to_be_greater_than_b"}

@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
+import pytest
 
 from core.settings import contracts
+from transforms import validate
 from transforms.findings import Finding
 from transforms.read import SOURCE_ROW
 from transforms.validate import (
@@ -65,7 +67,9 @@ def _spend(rows: int, dirty: bool) -> pd.DataFrame:
     return frame
 
 
-def test_two_pass_findings_equal_one_pass() -> None:
+@pytest.mark.parametrize("small_table", [20_000, 0])
+def test_two_pass_findings_equal_one_pass(monkeypatch: pytest.MonkeyPatch, small_table: int) -> None:
+    monkeypatch.setattr(validate, "SMALL_TABLE", small_table)
     v = RowValidator()
     contract = contracts()["spend"]
     dirty = _spend(8, True)
@@ -94,8 +98,10 @@ def _discharges(rows: int) -> pd.DataFrame:
     return frame
 
 
-def test_rule_by_rule_on_numbers_finds_what_one_pass_finds() -> None:
+@pytest.mark.parametrize("small_table", [20_000, 0])  # rules sharing two batches; a batch per rule
+def test_rule_by_rule_on_numbers_finds_what_one_pass_finds(monkeypatch: pytest.MonkeyPatch, small_table: int) -> None:
     """Dates and nullable ages go to the ordered rules as numbers; the findings, values included, stay the same."""
+    monkeypatch.setattr(validate, "SMALL_TABLE", small_table)
     v = RowValidator()
     frame = _discharges(9)
     got = v.check(frame, contracts()["discharges"], "f.csv", PARAMS)
