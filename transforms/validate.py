@@ -4,9 +4,9 @@ The suites are the rule source: each expectation's meta carries its severity, a 
 officer reads. Code sets are suite parameters filled from config/codes.toml, so each list lives in one place.
 GX imports slowly (~4 s), so it is imported when a validator is first made, never at module import.
 
-At the speed of the data: each suite runs first with BOOLEAN_ONLY results over only the columns its rules read
-(clean files, the common case, stop there); only the expectations that failed run again with COMPLETE results and
-our row key, to name every failing row. Same rules, same findings, a fraction of the work.
+At the speed of the data: every expectation runs on a batch of only the columns it reads, first with BOOLEAN_ONLY
+results (clean files, the common case, stop there); one that failed runs again with COMPLETE results, to name every
+failing row. Same rules, same rows, same findings, a fraction of the work (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -17,16 +17,19 @@ import json
 import logging
 import os
 import re
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from core.settings import TableContract, codes, expectations_dir
 from transforms.findings import Finding
 from transforms.read import SOURCE_ROW
 
-RESULT_FORMAT = {"result_format": "COMPLETE", "unexpected_index_column_names": [SOURCE_ROW]}
+# GX names failing rows by the frame's index (positions here): naming them by a column looks its value up row by row
+RESULT_FORMAT = {"result_format": "COMPLETE"}
 CHEAP_FORMAT = {"result_format": "BOOLEAN_ONLY"}
 RULE_INDEX = "bcf_rule_index"
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -52,15 +55,22 @@ def suite_document(table: str) -> dict[str, Any]:
 
 
 def suite_columns(table: str) -> set[str]:
-    """Every name a suite's rules may read: their columns, and any name in a row condition (matched against the
-    frame's columns by the caller, so a word of the condition that is not a column costs nothing)."""
-    names: set[str] = set()
-    for e in suite_document(table)["expectations"]:
-        kwargs = e["kwargs"]
-        names.update(str(kwargs[k]) for k in ("column", "column_A", "column_B") if k in kwargs)
-        names.update(kwargs.get("column_list", []))
-        names.update(_NAME.findall(str(kwargs.get("row_condition") or "")))
-    return names
+    """Every name a suite's rules may read."""
+    return set().union(*(_names_read(e["kwargs"]) for e in suite_document(table)["expectations"]))
+
+
+# Below this many rows GX's fixed cost per batch (~8 ms) outweighs copying columns: a table's rules share two batches
+SMALL_TABLE = 20_000
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """One expectation of a suite, with what its batch must hold."""
+
+    index: int  # its position in the suite
+    expectation: Any
+    columns: tuple[str, ...]
+    ordered: bool  # compares values by order (between, a >= b): given numbers, GX compares whole columns at once
 
 
 class RowValidator:
@@ -72,59 +82,136 @@ class RowValidator:
         logging.getLogger("great_expectations").setLevel(logging.WARNING)
         import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig
+        from great_expectations.execution_engine import pandas_execution_engine
         from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
 
+        # GX fingerprints a batch by hashing the whole frame, on get_batch and again inside validate (~3 s each on
+        # 1.5M rows); the fingerprint is a batch marker nothing reads, so frames are never "small enough" to hash
+        pandas_execution_engine.HASH_THRESHOLD = 0
         self._gx = gx
         self._config = ExpectationConfiguration
         self._context = gx.get_context(mode="ephemeral")
         self._context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
         self._source = self._context.data_sources.add_pandas("bcf_extracts")
-        self._suites: dict[str, Any] = {}
+        self._rules: dict[str, list[_Rule]] = {}
         self._batches: dict[str, Any] = {}
+        self._suites: dict[tuple[str, tuple[int, ...]], Any] = {}
 
-    def _suite(self, table: str) -> Any:
-        if table not in self._suites:
+    def _suite(self, table: str) -> list[_Rule]:
+        """The suite's rules in the order GX reports a whole suite's results (findings keep that order)."""
+        if table not in self._rules:
             doc = suite_document(table)
-            # a position per rule in its meta, so a second pass over the failing rules maps back to the first
-            expectations = [self._config(**{**e, "meta": {**e.get("meta", {}), RULE_INDEX: i}}).to_domain_obj()
-                            for i, e in enumerate(doc["expectations"])]
-            self._suites[table] = self._gx.ExpectationSuite(name=doc["name"], expectations=expectations)
+            rules = []
+            for i, e in enumerate(doc["expectations"]):
+                expectation = self._config(**{**e, "meta": {**e.get("meta", {}), RULE_INDEX: i}}).to_domain_obj()
+                rules.append(_Rule(i, expectation, tuple(sorted(_names_read(e["kwargs"]))), e["type"] in _ORDERED))
+            self._rules[table] = _gx_result_order(rules, doc["expectations"])
             asset = self._source.add_dataframe_asset(table)
             self._batches[table] = asset.add_batch_definition_whole_dataframe(f"{table}_whole")
-        return self._suites[table]
+        return self._rules[table]
+
+    def _suite_of(self, table: str, rules: list[_Rule]) -> Any:
+        key = (table, tuple(r.index for r in rules))
+        if key not in self._suites:
+            self._suites[key] = self._gx.ExpectationSuite(
+                name=f"{table}.{'.'.join(map(str, key[1]))}", expectations=[copy.copy(r.expectation) for r in rules])
+        return self._suites[key]
 
     def check(self, frame: pd.DataFrame, contract: TableContract, file_name: str,
               parameters: dict[str, Any]) -> list[Finding]:
+        """On a large table every rule runs on a batch of only the columns it reads: GX copies a rule's whole batch
+        as it drops nulls or applies a condition, so one wide batch cost (rules x columns) column copies. A batch's
+        rules run first with BOOLEAN_ONLY results (clean files, the common case, stop there); the failing ones run
+        again with COMPLETE results, to name every failing row by position, hence by its source row."""
         if frame.empty:
             return []
-        suite = self._suite(contract.table)
-        frame = _prepare(frame, contract.table, parameters)
-        needed = suite_columns(contract.table) | {SOURCE_ROW}
-        frame = frame[[c for c in frame.columns if c in needed]]
-        batch = self._batches[contract.table].get_batch(batch_parameters={"dataframe": frame})
-        expectation_parameters = {**code_parameters(), **parameters}
-        first = batch.validate(suite, result_format=CHEAP_FORMAT, expectation_parameters=expectation_parameters)
-        failed = [_index(r) for r in _checked(first.results, contract.table) if not r.success]
-        if not failed:
-            return []
-        # the failing rules again, now naming every failing row by our row key
-        again = self._gx.ExpectationSuite(name=f"{suite.name}.failed", expectations=[
-            copy.copy(e) for e in suite.expectations if e.meta[RULE_INDEX] in failed])
-        second = batch.validate(again, result_format=RESULT_FORMAT, expectation_parameters=expectation_parameters)
-        by_id = {_index(r): r for r in _checked(second.results, contract.table)}
-        findings: list[Finding] = []
-        for expectation_id in failed:  # GX's own result order for the whole suite, as a one-pass run gave it
-            item = by_id[expectation_id]
-            if item.success:
+        rules = self._suite(contract.table)
+        frame = _prepare(frame, contract.table, parameters).reset_index(drop=True)
+        dates = {c.name for c in contract.columns if c.type == "date"}
+        as_given = {**code_parameters(), **parameters}
+        as_numbers = {k: _day_number(v) if isinstance(v, dt.date) else v for k, v in as_given.items()}
+        numbers: dict[str, pd.Series] = {}  # columns as numbers for the ordered rules, made once per check
+        if len(frame) >= SMALL_TABLE:
+            groups = [[r] for r in rules]
+        else:
+            groups = [g for g in ([r for r in rules if not r.ordered], [r for r in rules if r.ordered]) if g]
+        by_rule: dict[int, list[Finding]] = {}
+        for group in groups:
+            columns = sorted({c for r in group for c in r.columns if c in frame.columns})
+            if group[0].ordered:
+                for c in columns:
+                    if c not in numbers:
+                        numbers[c] = _as_number(frame[c], c in dates)
+                narrow = pd.DataFrame({c: numbers[c] for c in columns}, index=frame.index)
+            else:
+                narrow = frame[columns]
+            batch = self._batches[contract.table].get_batch(batch_parameters={"dataframe": narrow})
+            expectation_parameters = as_numbers if group[0].ordered else as_given
+            first = batch.validate(self._suite_of(contract.table, group), result_format=CHEAP_FORMAT,
+                                   expectation_parameters=expectation_parameters)
+            failed = {_index(r) for r in _checked(first.results, contract.table) if not r.success}
+            if not failed:
                 continue
-            config = item.expectation_config
-            findings.extend(_findings(file_name, config.kwargs, config.meta or {},
-                                      item.result.get("unexpected_index_list") or []))
-        return findings
+            # the failing rules again, now naming every failing row
+            again = self._suite_of(contract.table, [r for r in group if r.index in failed])
+            second = batch.validate(again, result_format=RESULT_FORMAT, expectation_parameters=expectation_parameters)
+            for item in _checked(second.results, contract.table):
+                if not item.success:
+                    config = item.expectation_config
+                    by_rule[_index(item)] = _findings(file_name, config.kwargs, config.meta or {}, frame,
+                                                      item.result.get("unexpected_index_list") or [])
+        return [f for r in rules for f in by_rule.get(r.index, [])]
 
 
 def _index(result: Any) -> int:
     return int(result.expectation_config.meta[RULE_INDEX])
+
+
+_ORDERED = {"expect_column_values_to_be_between", "expect_column_pair_values_a_to_be_greater_than_b"}
+
+
+def _names_read(kwargs: dict[str, Any]) -> set[str]:
+    """The names a rule may read: its columns, and any name in its row condition (matched against the frame's
+    columns by the caller, so a word of the condition that is not a column costs nothing)."""
+    names = {str(kwargs[k]) for k in ("column", "column_A", "column_B") if k in kwargs}
+    names.update(kwargs.get("column_list", []))
+    names.update(_NAME.findall(str(kwargs.get("row_condition") or "")))
+    return names
+
+
+def _gx_result_order(rules: list[_Rule], expectations: list[dict[str, Any]]) -> list[_Rule]:
+    """GX reports a suite's results grouped by their `column` (rules without one, such as pairs and compound keys,
+    form one group), groups in order of first appearance; validating rule by rule, we keep that order."""
+    groups: dict[str, list[_Rule]] = {}
+    for rule, e in zip(rules, expectations, strict=True):
+        column = e["kwargs"].get("column")
+        groups.setdefault(column if isinstance(column, str) else "", []).append(rule)
+    return [rule for group in groups.values() for rule in group]
+
+
+def _day_number(day: dt.date) -> int:
+    return day.toordinal()
+
+
+_ORDINAL_1970 = dt.date(1970, 1, 1).toordinal()
+
+
+def _as_number(values: pd.Series, is_date: bool) -> pd.Series:
+    """A column for an ordered rule, as float64 numbers with NaN for a blank: dates as day numbers (GX compares date
+    objects one by one in Python, but numbers a whole column at once), nullable integers as floats (exact to 2**53).
+    The order of the values, and which are blank, is exactly as given; findings quote the frame's own values."""
+    if is_date and values.dtype.kind == "M":  # datetime64
+        days = values.to_numpy().astype("datetime64[D]")
+        number = days.astype("int64").astype("float64") + _ORDINAL_1970
+        number[np.isnat(days)] = np.nan
+        return pd.Series(number, index=values.index)
+    if is_date:  # date objects, None for a blank (anything else fails loudly); an extract holds few distinct days
+        codes, days = pd.factorize(values)
+        number = np.array([d.toordinal() for d in days] + [np.nan], dtype="float64")[codes]  # code -1 (blank): NaN
+        return pd.Series(number, index=values.index)
+    if pd.api.types.is_integer_dtype(values.dtype) and not isinstance(values.dtype, np.dtype):
+        return values.astype("float64")
+    return values
 
 
 def _checked(results: list[Any], table: str) -> list[Any]:
@@ -160,13 +247,18 @@ def _text(value: object) -> str:
     return str(value)[:80]
 
 
-def _findings(file_name: str, kwargs: dict[str, Any], meta: dict[str, Any],
-              unexpected: list[dict[str, Any]]) -> list[Finding]:
+def _findings(file_name: str, kwargs: dict[str, Any], meta: dict[str, Any], frame: pd.DataFrame,
+              positions: list[int]) -> list[Finding]:
+    """One finding per failing row GX named (by position), with its source row and its values as the frame holds
+    them."""
     column = _column_of(kwargs)
     names = column.split("+")
+    at = np.asarray(positions, dtype="int64")
+    rows = frame[SOURCE_ROW].to_numpy()[at]
+    values = [frame[n].to_numpy(dtype=object)[at] for n in names]
     out = []
-    for hit in unexpected:
-        value = "/".join(_text(hit.get(n)) for n in names)
-        out.append(Finding(str(meta.get("severity", "error")), file_name, int(hit[SOURCE_ROW]), column, value,
+    for i, row in enumerate(rows):
+        value = "/".join(_text(v[i]) for v in values)
+        out.append(Finding(str(meta.get("severity", "error")), file_name, int(row), column, value,
                            str(meta.get("rule", "rule")), str(meta.get("message", "Value breaks a rule."))))
     return sorted(out, key=lambda f: f.row or 0)
