@@ -77,6 +77,15 @@ class RowValidator:
     """One GX ephemeral context per run; validates one parsed table at a time."""
 
     def __init__(self) -> None:
+        self._started = False
+        self._rules: dict[str, list[_Rule]] = {}
+        self._batches: dict[str, Any] = {}
+        self._suites: dict[tuple[str, tuple[int, ...]], Any] = {}
+
+    def _start(self) -> None:
+        """GX is imported (~4 s) and its context made when the first table is validated, not before: a run whose
+        files were all received already (the next fortnight) validates nothing and never pays for it."""
+        self._started = True
         os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
         # GX narrates its ephemeral context at INFO; our own findings are what an officer needs to read
         logging.getLogger("great_expectations").setLevel(logging.WARNING)
@@ -93,12 +102,11 @@ class RowValidator:
         self._context = gx.get_context(mode="ephemeral")
         self._context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
         self._source = self._context.data_sources.add_pandas("bcf_extracts")
-        self._rules: dict[str, list[_Rule]] = {}
-        self._batches: dict[str, Any] = {}
-        self._suites: dict[tuple[str, tuple[int, ...]], Any] = {}
 
     def _suite(self, table: str) -> list[_Rule]:
         """The suite's rules in the order GX reports a whole suite's results (findings keep that order)."""
+        if not self._started:
+            self._start()
         if table not in self._rules:
             doc = suite_document(table)
             rules = []
