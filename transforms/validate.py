@@ -2,7 +2,7 @@
 
 The suites are the rule source: each expectation's meta carries its severity, a short rule id and the words an
 officer reads. Code sets are suite parameters filled from config/codes.toml, so each list lives in one place.
-GX imports slowly (~4 s), so it is imported when a validator is first made, never at module import.
+GX imports slowly (~4 s), so it is imported when a validator first validates a table, never at module import.
 
 At the speed of the data: every expectation runs on a batch of only the columns it reads, first with BOOLEAN_ONLY
 results (clean files, the common case, stop there); one that failed runs again with COMPLETE results, to name every
