@@ -104,11 +104,9 @@ def fortnightly_return(source: str, hwb: str, period_end: str | None = None, out
                    "accept_template_losses": accept_template_losses}
     if signoff:
         params["signoff"] = signoff
-    with ledger_run(Path(data_dir), "fortnightly-return", params, steps.flow_run_id) as ledger:
-        steps.ingest(source, Path(data_dir), ledger.run.run_id)
-        outcome = steps.produce_fortnightly(Path(data_dir), period, Path(out_dir), ledger.run, options, signoff)
-        settle(ledger, outcome)
-    return Ran(outcome, ledger.run, "fortnightly-return", f"df {hwb} {end.isoformat()}", hwb, end.isoformat())
+    outcome, run = _ingest_and_produce("fortnightly-return", source, data_dir, params, steps, lambda run: (
+        steps.produce_fortnightly(Path(data_dir), period, Path(out_dir), run, options, signoff)))
+    return Ran(outcome, run, "fortnightly-return", f"df {hwb} {end.isoformat()}", hwb, end.isoformat())
 
 
 def quarterly_return(source: str, hwb: str, quarter: str | None = None, out_dir: str = "returns",
@@ -126,13 +124,21 @@ def quarterly_return(source: str, hwb: str, quarter: str | None = None, out_dir:
         params |= {"template_lineage": template_lineage, "accept_template_losses": accept_template_losses}
     if signoff:
         params["signoff"] = signoff
-    with ledger_run(Path(data_dir), "quarterly-return", params, steps.flow_run_id) as ledger:
-        steps.ingest(source, Path(data_dir), ledger.run.run_id)
-        outcome = steps.produce_quarterly(Path(data_dir), q, Path(out_dir), ledger.run, options, signoff)
-        settle(ledger, outcome)
+    outcome, run = _ingest_and_produce("quarterly-return", source, data_dir, params, steps, lambda run: (
+        steps.produce_quarterly(Path(data_dir), q, Path(out_dir), run, options, signoff)))
     if outcome.status == "written":
         steps.briefing(Path(data_dir), q, Path(out_dir))
-    return Ran(outcome, ledger.run, "quarterly-return", f"bcf {hwb} {q.label}", hwb, q.label)
+    return Ran(outcome, run, "quarterly-return", f"bcf {hwb} {q.label}", hwb, q.label)
+
+
+def _ingest_and_produce(flow: str, source: str, data_dir: str, params: dict[str, Any], steps: Steps,
+                        produce_one: Callable[[RunInfo], ReturnOutcome]) -> tuple[ReturnOutcome, RunInfo]:
+    """What every return run does inside its run-ledger row: ingest the source, then produce the return."""
+    with ledger_run(Path(data_dir), flow, params, steps.flow_run_id) as ledger:
+        steps.ingest(source, Path(data_dir), ledger.run.run_id)
+        outcome = produce_one(ledger.run)
+        settle(ledger, outcome)
+    return outcome, ledger.run
 
 
 def ingest_run(source: str, data_dir: str, steps: Steps | None = None) -> IngestReport:
