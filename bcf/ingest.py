@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import duckdb
@@ -21,9 +21,9 @@ from bcf.sources import Landed, SourceObject
 from core.settings import TableContract, contracts, plan_contracts, supplier_for
 from transforms import nhs_number
 from transforms.findings import ERROR, WARNING, FileProblem, Finding
-from transforms.parse import ROW_HASH, ParsedTable, parse
+from transforms.parse import ROW_HASH, ParsedTable, parse, typed_columns
 from transforms.read import SOURCE_ROW, RawTable, read_csv, read_xlsx, xlsx_sheet_names
-from transforms.validate import RowValidator
+from transforms.validate import RowValidator, whole_file_columns
 from warehouse import db
 
 
@@ -107,7 +107,6 @@ def stage_file(con: duckdb.DuckDBPyConnection, obj: SourceObject, landed: Landed
         return FileResult(obj.name, kind, landed.sha256, "already_received")
 
     result = FileResult(obj.name, kind, landed.sha256, "new")
-    staged: list[tuple[str, pd.DataFrame, pd.DataFrame]] = []  # (table, loaded rows, rejected rows)
     file_fault = False
     try:
         tables = _tables_of(kind, landed.path, obj.name)
@@ -115,39 +114,21 @@ def stage_file(con: duckdb.DuckDBPyConnection, obj: SourceObject, landed: Landed
         result.findings.append(problem.finding(obj.name))
         tables, file_fault = [], True
     params = rule_parameters(con, today or dt.date.today()) if validator is not None else {}
-    for contract, reader in tables:
-        raw: RawTable | None = None
-        try:
-            raw = reader()
-            parsed = parse(raw, contract, key)
-            if validator is not None:
-                parsed.findings.extend(validator.check(parsed.frame, contract, obj.name, params))
-            result.findings.extend(parsed.findings)
-            staged.append((contract.table, *_split(parsed, raw, contract.table, key)))
-        except FileProblem as problem:
-            where = f"Sheet '{contract.sheet}': " if contract.sheet else ""
-            finding = problem.finding(obj.name)
-            result.findings.append(
-                Finding(finding.severity, finding.file, finding.row, finding.column, finding.value, finding.rule,
-                        where + finding.message)
-            )
-            file_fault = file_fault or kind != "plan"
-            if raw is not None and not raw.frame.empty:
-                # the rows were received but the file cannot be used: every one is recorded as rejected
-                reasons = {int(r): [f"{problem.rule}: {problem.message}"] for r in raw.frame[SOURCE_ROW]}
-                staged.append((contract.table, raw.frame.iloc[0:0], _rejected(raw, contract.table, reasons, key)))
-
-    superseded = [] if file_fault else db.previous_versions(con, kind, obj.name, landed.sha256)
-    if superseded:
-        result.outcome = "superseding"
-    if file_fault:
-        result.outcome = "rejected"
-    result.rows_loaded = sum(len(good) for _, good, _ in staged)
-    result.rows_rejected = sum(len(bad) for _, _, bad in staged)
-    result.rows_received = result.rows_loaded + result.rows_rejected
-
+    # one transaction for the whole file, its rows inserted part by part as they are checked
     con.execute("BEGIN TRANSACTION")
     try:
+        for contract, reader in tables:
+            staged = _stage_table(con, contract, reader, obj.name, landed.sha256, key, validator, params)
+            result.findings.extend(staged.findings)
+            result.rows_loaded += staged.loaded
+            result.rows_rejected += staged.rejected
+            file_fault = file_fault or (staged.fault and kind != "plan")
+        result.rows_received = result.rows_loaded + result.rows_rejected
+        superseded = [] if file_fault else db.previous_versions(con, kind, obj.name, landed.sha256)
+        if superseded:
+            result.outcome = "superseding"
+        if file_fault:
+            result.outcome = "rejected"
         db.insert_file(con, {
             "file_id": landed.sha256, "kind": kind, "file_name": obj.name,
             "supplier": mapping.supplier if (mapping := supplier_for(kind, obj.name)) else None,
@@ -159,10 +140,6 @@ def stage_file(con: duckdb.DuckDBPyConnection, obj: SourceObject, landed: Landed
         })
         db.supersede(con, superseded, landed.sha256)
         db.insert_delivery(con, run_id, landed.sha256, obj.uri, landed.etag, landed.version_id, result.outcome)
-        for table, good, bad in staged:
-            if not file_fault:
-                db.insert_frame(con, f"stg_{table}", _as_arrow(good, landed.sha256))
-            db.insert_frame(con, "rejected_rows", _as_arrow(bad, landed.sha256))
         db.insert_findings(con, run_id, landed.sha256, result.findings)
         _assert_accounted(con, landed.sha256, result, file_fault)
         con.execute("COMMIT")
@@ -170,6 +147,82 @@ def stage_file(con: duckdb.DuckDBPyConnection, obj: SourceObject, landed: Landed
         con.execute("ROLLBACK")
         raise
     return result
+
+
+# A table longer than this is parsed, checked and inserted a part at a time, so a 13-million-row extract never has
+# more than one part's typed rows in memory (the text of the whole file is read once and sliced, not copied)
+PART_ROWS = 1_000_000
+
+
+@dataclass
+class _Staged:
+    findings: list[Finding] = field(default_factory=list)
+    loaded: int = 0
+    rejected: int = 0
+    fault: bool = False  # the table cannot be used: every row it had is recorded as rejected
+
+
+def _stage_table(con: duckdb.DuckDBPyConnection, contract: TableContract, reader: Callable[[], RawTable],
+                 file_name: str, file_id: str, key: bytes, validator: RowValidator | None,
+                 params: dict[str, object]) -> _Staged:
+    """Read, parse and check one table of a file and insert its rows (loaded or rejected), a part at a time.
+
+    The rules that read a whole file (a key's uniqueness) run once over the whole file's key columns first, so a
+    duplicate in two parts is found exactly as in one; every other rule runs on each part."""
+    staged = _Staged()
+    raw: RawTable | None = None
+    try:
+        raw = reader()
+        parts = _parts(raw)
+        whole_file: list[Finding] = []
+        if validator is not None and len(parts) > 1:
+            keys = typed_columns(raw, contract, whole_file_columns(contract.table), key)
+            whole_file = validator.check(keys, contract, file_name, params, scope="file")
+        for i, part in enumerate(parts):
+            parsed = parse(part, contract, key, first_part=i == 0)
+            if validator is not None:
+                scope = "rows" if len(parts) > 1 else "all"
+                parsed.findings.extend(validator.check(parsed.frame, contract, file_name, params, scope))
+                parsed.findings.extend(_within(whole_file, part))
+            staged.findings.extend(parsed.findings)
+            good, bad = _split(parsed, part, contract.table, key)
+            db.insert_frame(con, f"stg_{contract.table}", _as_arrow(good, file_id))
+            db.insert_frame(con, "rejected_rows", _as_arrow(bad, file_id))
+            staged.loaded += len(good)
+            staged.rejected += len(bad)
+    except FileProblem as problem:
+        if staged.loaded or staged.rejected:  # parts inserted before the fault are taken back
+            con.execute(f"DELETE FROM stg_{contract.table} WHERE file_id = ?", [file_id])
+            con.execute("DELETE FROM rejected_rows WHERE file_id = ? AND kind = ?", [file_id, contract.table])
+        where = f"Sheet '{contract.sheet}': " if contract.sheet else ""
+        finding = problem.finding(file_name)
+        staged = _Staged([Finding(finding.severity, finding.file, finding.row, finding.column, finding.value,
+                                  finding.rule, where + finding.message)], fault=True)
+        if raw is not None and not raw.frame.empty:
+            # the rows were received but the file cannot be used: every one is recorded as rejected
+            reasons = {int(r): [f"{problem.rule}: {problem.message}"] for r in raw.frame[SOURCE_ROW]}
+            bad = _rejected(raw, contract.table, reasons, key)
+            db.insert_frame(con, "rejected_rows", _as_arrow(bad, file_id))
+            staged.rejected = len(bad)
+    return staged
+
+
+def _parts(raw: RawTable) -> list[RawTable]:
+    """The table as slices of at most PART_ROWS rows (views of the text, not copies); the reader's problems go with
+    the first."""
+    size = PART_ROWS
+    if len(raw.frame) <= size:
+        return [raw]
+    return [replace(raw, frame=raw.frame.iloc[start:start + size].reset_index(drop=True),
+                    problems=raw.problems if start == 0 else [])
+            for start in range(0, len(raw.frame), size)]
+
+
+def _within(findings: list[Finding], part: RawTable) -> list[Finding]:
+    """The findings about rows of this part (source rows rise through a file, so a part is a range of them)."""
+    rows = part.frame[SOURCE_ROW]
+    low, high = int(rows.iloc[0]), int(rows.iloc[-1])
+    return [f for f in findings if f.row is not None and low <= f.row <= high]
 
 
 def _split(parsed: ParsedTable, raw: RawTable, table: str, key: bytes) -> tuple[pd.DataFrame, pd.DataFrame]:

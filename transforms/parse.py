@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from core.settings import TableContract
+from core.settings import Column, TableContract
 from transforms import nhs_number
 from transforms.findings import ERROR, WARNING, FileProblem, Finding
 from transforms.read import MAX_FIELD_CHARS, SOURCE_ROW, RawTable
@@ -68,31 +68,60 @@ def check_columns(raw: RawTable, contract: TableContract) -> list[Finding]:
     ]
 
 
-def parse(raw: RawTable, contract: TableContract, key: bytes) -> ParsedTable:
-    findings = check_columns(raw, contract)
-    findings.extend(raw.problems)
+def parse(raw: RawTable, contract: TableContract, key: bytes, first_part: bool = True) -> ParsedTable:
+    """Every column typed, every fault a finding. A file parsed in parts gives its header findings (and the reader's)
+    with its first part only."""
+    findings = check_columns(raw, contract) if first_part else []
+    if first_part:
+        findings.extend(raw.problems)
     src = raw.frame
     rows = src[SOURCE_ROW].to_numpy()
     out = pd.DataFrame({SOURCE_ROW: src[SOURCE_ROW]})
     for col in contract.columns:
-        values = src[col.name] if col.name in src.columns else pd.Series([""] * len(src), dtype="str")
+        values = _text_of(src, col.name)
         blank = (values == "").to_numpy(dtype=bool)
         findings.extend(_row_findings(raw.file_name, rows, _too_long(values), col.name, values, "value.too_long",
                                       f"Value is longer than {MAX_FIELD_CHARS} characters."))
         if not col.nullable:
             findings.extend(_row_findings(raw.file_name, rows, blank, col.name, values, "required",
                                           f"{col.name} is required but is blank."))
-        if col.type in ("text", "code") and col.name not in _KEYS:
-            values = _masked(values)
-        if col.type == "nhs_number":
-            out[PERSON_KEY], bad = _nhs_numbers(values, key)
-            findings.extend(_row_findings(raw.file_name, rows, bad, col.name, values, "nhs_number", _NHS_MESSAGE,
-                                          mask=True))
-            continue
-        out[col.name], bad, message, rule = _convert(col.type, values, blank)
-        findings.extend(_row_findings(raw.file_name, rows, bad, col.name, values, rule, message))
+        values = _shown(col, values)
+        name, typed, bad, message, rule = _typed(col, values, blank, key)
+        out[name] = typed
+        findings.extend(_row_findings(raw.file_name, rows, bad, col.name, values, rule, message,
+                                      mask=col.type == "nhs_number"))
     out[ROW_HASH] = _row_hashes(src, raw.header, key)
     return ParsedTable(out, findings)
+
+
+def typed_columns(raw: RawTable, contract: TableContract, names: set[str], key: bytes) -> pd.DataFrame:
+    """Only the named columns (and source_row), typed exactly as parse types them, no findings: what the rules that
+    read a whole file (a key's uniqueness) need when the file is parsed and checked in parts."""
+    out = pd.DataFrame({SOURCE_ROW: raw.frame[SOURCE_ROW]})
+    for col in contract.columns:
+        if col.name in names:
+            values = _text_of(raw.frame, col.name)
+            name, typed, _, _, _ = _typed(col, _shown(col, values), (values == "").to_numpy(dtype=bool), key)
+            out[name] = typed
+    return out
+
+
+def _text_of(src: pd.DataFrame, name: str) -> pd.Series:
+    return src[name] if name in src.columns else pd.Series([""] * len(src), dtype="str", index=src.index)
+
+
+def _shown(col: Column, values: pd.Series) -> pd.Series:
+    """Free text and codes with any NHS-number-like value masked; key columns kept as sent."""
+    return _masked(values) if col.type in ("text", "code") and col.name not in _KEYS else values
+
+
+def _typed(col: Column, values: pd.Series, blank: np.ndarray, key: bytes) -> tuple[str, object, np.ndarray, str, str]:
+    """(output column, typed values, bad mask, message, rule); an NHS number becomes its keyed person_key."""
+    if col.type == "nhs_number":
+        keys, bad = _nhs_numbers(values, key)
+        return PERSON_KEY, keys, bad, _NHS_MESSAGE, "nhs_number"
+    typed, bad, message, rule = _convert(col.type, values, blank)
+    return col.name, typed, bad, message, rule
 
 
 def _too_long(values: pd.Series) -> np.ndarray:

@@ -71,6 +71,7 @@ class _Rule:
     expectation: Any
     columns: tuple[str, ...]
     ordered: bool  # compares values by order (between, a >= b): given numbers, GX compares whole columns at once
+    whole_file: bool  # reads every row of a file at once (a key's uniqueness), not each row on its own
 
 
 class RowValidator:
@@ -112,7 +113,8 @@ class RowValidator:
             rules = []
             for i, e in enumerate(doc["expectations"]):
                 expectation = self._config(**{**e, "meta": {**e.get("meta", {}), RULE_INDEX: i}}).to_domain_obj()
-                rules.append(_Rule(i, expectation, tuple(sorted(_names_read(e["kwargs"]))), e["type"] in _ORDERED))
+                rules.append(_Rule(i, expectation, tuple(sorted(_names_read(e["kwargs"]))), e["type"] in _ORDERED,
+                                   e["type"] in _WHOLE_FILE))
             self._rules[table] = _gx_result_order(rules, doc["expectations"])
             asset = self._source.add_dataframe_asset(table)
             self._batches[table] = asset.add_batch_definition_whole_dataframe(f"{table}_whole")
@@ -126,14 +128,18 @@ class RowValidator:
         return self._suites[key]
 
     def check(self, frame: pd.DataFrame, contract: TableContract, file_name: str,
-              parameters: dict[str, Any]) -> list[Finding]:
+              parameters: dict[str, Any], scope: str = "all") -> list[Finding]:
         """On a large table every rule runs on a batch of only the columns it reads: GX copies a rule's whole batch
         as it drops nulls or applies a condition, so one wide batch cost (rules x columns) column copies. A batch's
         rules run first with BOOLEAN_ONLY results (clean files, the common case, stop there); the failing ones run
-        again with COMPLETE results, to name every failing row by position, hence by its source row."""
+        again with COMPLETE results, to name every failing row by position, hence by its source row.
+
+        scope: "all" rules; or, for a file checked in parts, "rows" (the rules that read each row on its own, run on
+        each part) and "file" (the rules that read the whole file, run once on its key columns; whole_file_columns).
+        """
         if frame.empty:
             return []
-        rules = self._suite(contract.table)
+        rules = [r for r in self._suite(contract.table) if scope == "all" or r.whole_file == (scope == "file")]
         frame = _prepare(frame, contract.table, parameters).reset_index(drop=True)
         dates = {c.name for c in contract.columns if c.type == "date"}
         as_given = {**code_parameters(), **parameters}
@@ -171,11 +177,18 @@ class RowValidator:
         return [f for r in rules for f in by_rule.get(r.index, [])]
 
 
+def whole_file_columns(table: str) -> set[str]:
+    """The columns the rules that read a whole file read (see RowValidator.check's scope)."""
+    return set().union(*(_names_read(e["kwargs"]) for e in suite_document(table)["expectations"]
+                         if e["type"] in _WHOLE_FILE))
+
+
 def _index(result: Any) -> int:
     return int(result.expectation_config.meta[RULE_INDEX])
 
 
 _ORDERED = {"expect_column_values_to_be_between", "expect_column_pair_values_a_to_be_greater_than_b"}
+_WHOLE_FILE = {"expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"}
 
 
 def _names_read(kwargs: dict[str, Any]) -> set[str]:
@@ -233,7 +246,7 @@ def _checked(results: list[Any], table: str) -> list[Any]:
 
 def _prepare(frame: pd.DataFrame, table: str, parameters: dict[str, Any]) -> pd.DataFrame:
     """Helper columns some rules need: the scheme's output unit from the plan, for the spend unit rule."""
-    if table == "spend":
+    if table == "spend" and "scheme_id" in frame.columns:
         units = parameters.get("plan_scheme_units", {})
         frame = frame.assign(scheme_output_unit=frame["scheme_id"].map(units).astype("object"))
     return frame
