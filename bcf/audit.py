@@ -61,6 +61,31 @@ def write_findings(path: Path, findings: list[Finding]) -> None:
         writer.writerows({k: csv_safe(v) for k, v in f.as_dict().items()} for f in findings)
 
 
+# Above this many contribution rows the join and the sort are made one after the other: together their memory does
+# not fit DuckDB's cap (settings.toml [warehouse]) and the query fails; apart, each spills to disk. 7.3 million rows
+# (a 16-million-discharge year): together out of memory at 1 GB, apart 14 s within 1.15 GB (docs/benchmarks.md).
+LINEAGE_JOIN_APART = 2_000_000
+
+
+def _write_lineage_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """One join of the contribution rows with the staged rows' hashes, sorted by figure (trace reads one figure's
+    row groups), straight into the Parquet copy (the CSV is made from it): no frame of millions of rows in Python."""
+    joined = ("SELECT c.figure_id, c.role, c.query_id, c.file_name AS file, c.source_row AS \"row\", "
+              "c.row_key AS \"key\", c.contribution, c.file_id, h.row_hash FROM contrib c "
+              "LEFT JOIN all_row_hashes h ON h.file_id = c.file_id AND h.source_row = c.source_row "
+              "AND (h.sheet IS NULL OR starts_with(c.row_key, h.sheet || ':'))")
+    count = con.execute("SELECT count(*) FROM contrib").fetchone()
+    source = f"({joined})"
+    if count and count[0] > LINEAGE_JOIN_APART:
+        con.execute(f"CREATE OR REPLACE TEMP TABLE lineage_joined AS {joined}")
+        source = "lineage_joined"
+    try:
+        con.execute(f'COPY (SELECT * FROM {source} ORDER BY figure_id, file, "row", role) '
+                    f"TO {sql_literal(path)} (FORMAT PARQUET)")
+    finally:
+        con.execute("DROP TABLE IF EXISTS lineage_joined")
+
+
 def _write_lineage_csv(con: duckdb.DuckDBPyConnection, lineage: str, path: Path) -> None:
     """lineage.csv from the lineage rows (`lineage`: a table or read_parquet(...), read in order), written by DuckDB,
     its text neutralised (row keys and file names come from suppliers) by the csv_safe macro (warehouse/sql/exports),
@@ -131,14 +156,7 @@ def write_pack(con: duckdb.DuckDBPyConnection, workbook_tmp: Path, workbook_name
     With `previous` (the pack of the last run for the same return) it adds revisions.csv."""
     staging.mkdir(parents=True)
     lineage_csv, lineage_parquet = staging / "lineage.csv", staging / "lineage.parquet"
-    # one join of the contribution rows with the staged rows' hashes, sorted by figure (trace reads one figure's row
-    # groups) straight into the Parquet copy, and the CSV from that: no in-memory table of millions of rows
-    con.execute(
-        "COPY (SELECT c.figure_id, c.role, c.query_id, c.file_name AS file, "
-        "c.source_row AS \"row\", c.row_key AS \"key\", c.contribution, c.file_id, h.row_hash FROM contrib c "
-        "LEFT JOIN all_row_hashes h ON h.file_id = c.file_id AND h.source_row = c.source_row "
-        "AND (h.sheet IS NULL OR starts_with(c.row_key, h.sheet || ':')) "
-        f"ORDER BY c.figure_id, c.file_name, c.source_row, c.role) TO {sql_literal(lineage_parquet)} (FORMAT PARQUET)")
+    _write_lineage_parquet(con, lineage_parquet)
     _write_lineage_csv(con, f"read_parquet({sql_literal(lineage_parquet)})", lineage_csv)
     write_findings(staging / "findings.csv", findings)
     template = template_inputs(staging, {**run.parameters, **(return_params or {})})

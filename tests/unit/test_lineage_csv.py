@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from bcf.audit import _write_lineage_csv
 from transforms.workbook import csv_safe
@@ -55,3 +56,30 @@ def test_lineage_csv_keeps_the_parquet_copys_order_figure_by_figure(tmp_path: Pa
     with open(tmp_path / "lineage.csv", newline="", encoding="utf-8") as fh:
         rows = [int(r["row"]) for r in csv.DictReader(fh)]
     assert rows == list(range(400000))
+
+
+def test_a_large_lineage_is_joined_then_sorted_into_the_same_parquet(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Above LINEAGE_JOIN_APART rows the join with the row hashes and the sort run one after the other (together
+    they exceed DuckDB's memory cap at 16 million discharges); the Parquet copy must be the same either way."""
+    from bcf import audit
+    from warehouse import db
+
+    with db.connect(tmp_path / "wh.duckdb") as con:
+        con.execute(db.sql("run_tables"))
+        for file_id, rows in (("f1", 40), ("f2", 35)):
+            con.execute("INSERT INTO stg_spend (file_id, source_row, row_hash, transaction_id, posting_date, "
+                        "scheme_id, funding_source, amount) SELECT ?, r, 'h' || ? || r, 'T' || r, DATE '2023-01-01', "
+                        "'S1', 'icb', 1 FROM range(2, ? + 2) t(r)", [file_id, file_id, rows])
+        con.execute("INSERT INTO contrib SELECT 'fig' || (r % 7), CASE WHEN r % 3 = 0 THEN 'a' ELSE 'b' END, 'q', "
+                    "CASE WHEN r % 2 = 0 THEN 'f1' ELSE 'f2' END, CASE WHEN r % 2 = 0 THEN 'one.csv' ELSE 'two.csv' "
+                    "END, 2 + r % 30, 'T' || r, r FROM range(0, 120) t(r)")
+        audit._write_lineage_parquet(con, tmp_path / "together.parquet")
+        monkeypatch.setattr(audit, "LINEAGE_JOIN_APART", 0)
+        audit._write_lineage_parquet(con, tmp_path / "apart.parquet")
+        together = con.execute(f"SELECT * FROM read_parquet('{tmp_path / 'together.parquet'}')").fetchall()
+        apart = con.execute(f"SELECT * FROM read_parquet('{tmp_path / 'apart.parquet'}')").fetchall()
+    assert len(together) == 120 and all(r[-1] for r in together)  # every row found its hash
+    assert sorted(together) == sorted(apart)
+    key = [(r[0], r[3], r[4], r[1]) for r in apart]
+    assert key == sorted(key)
