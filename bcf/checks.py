@@ -38,11 +38,17 @@ def cross_source(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> list
     return out
 
 
-def blocking(con: duckdb.DuckDBPyConnection, hwb: str, run_id: str = "") -> list[Finding]:
+DUPLICATE_KEY = "key.duplicate_across_files"  # the rule of check_duplicate_keys' findings
+
+
+def blocking(con: duckdb.DuckDBPyConnection, hwb: str, run_id: str = "",
+             cross: list[Finding] | None = None) -> list[Finding]:
     """Error findings that block the HWB's return, a key counted twice across files in force among them, and the
-    run's own source-level errors (run_id: the run that listed and fetched the source)."""
-    return (_findings(con, "blocking_findings", {"hwb": hwb, "kinds": RETURN_KINDS, "run_id": run_id})
-            + _findings(con, "check_duplicate_keys", {"hwb": hwb}))
+    run's own source-level errors (run_id: the run that listed and fetched the source). `cross`: the HWB's
+    cross-source findings when the caller has them, which hold the duplicate keys already (not scanned twice)."""
+    duplicates = ([f for f in cross if f.rule == DUPLICATE_KEY] if cross is not None
+                  else _findings(con, "check_duplicate_keys", {"hwb": hwb}))
+    return _findings(con, "blocking_findings", {"hwb": hwb, "kinds": RETURN_KINDS, "run_id": run_id}) + duplicates
 
 
 def duplicate_keys(con: duckdb.DuckDBPyConnection) -> list[Finding]:

@@ -59,7 +59,7 @@ def produce(con: duckdb.DuckDBPyConnection, hwb: str, params: dict[str, Any], wo
     cross = cross_source(con, params)
     db.insert_findings(con, run.run_id, None, cross)
     findings = file_findings(con, run.run_id) + cross
-    blockers = blocking(con, hwb, run.run_id)
+    blockers = blocking(con, hwb, run.run_id, cross)
     if blockers:
         path = write_findings_csv(workbook.with_name(workbook.stem + ".blocked-findings.csv"), findings)
         return ReturnOutcome("blocked", workbook, path, None, blockers, findings)
