@@ -25,6 +25,7 @@ from bcf.audit import pack_dir
 from bcf.fortnightly import Fortnight
 from bcf.quarterly import CD_SERVICES, METRIC_KIND, METRIC_LABEL, METRICS, Quarter
 from core.settings import hwb_name, settings
+from warehouse import db
 
 PATHWAYS = ["pathway_0", "pathway_1", "pathway_2", "pathway_3", "pathway_unknown"]
 PATHWAY_LABEL = {"pathway_0": "Pathway 0: home, no new support", "pathway_1": "Pathway 1: home with support",
@@ -128,7 +129,7 @@ def _compute_missing(brief: Briefing, fortnights: list[Fortnight], quarters: lis
             raise FileNotFoundError(f"no returns in the output folder for {len(fortnights)} fortnight(s) and "
                                     f"{len(quarters)} quarter(s), and no warehouse to compute them from "
                                     f"({data_dir})")
-        with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as own:
+        with db.open_read_only(data_dir / "warehouse.duckdb") as own:
             _compute_missing(brief, fortnights, quarters, data_dir, own)
         return
     for period in fortnights:

@@ -28,6 +28,7 @@ import duckdb
 from bcf.audit import pack_dir, sha256_file
 from core.settings import sql_dir
 from transforms.nhs_number import mask
+from warehouse import db
 
 CSV_COLUMNS = ["file", "row", "key", "table", "outcome", "figure_id", "contribution", "family", "reason_code",
                "reason", "detail", "role"]
@@ -161,7 +162,7 @@ def warehouse_for(manifest: dict[str, Any]) -> Iterator[tuple[duckdb.DuckDBPyCon
     live = _live_warehouse(manifest)
     if live is not None:
         try:
-            con = duckdb.connect(str(live), read_only=True)
+            con = db.open_read_only(live)
         except duckdb.Error:
             con = None  # another process holds it for writing: rebuild instead
         if con is not None:
@@ -190,7 +191,6 @@ def _rebuilt(manifest: dict[str, Any]) -> Iterator[tuple[duckdb.DuckDBPyConnecti
     from bcf.sources import Landed, SourceObject, staging_key
     from core.settings import pseudonym_key
     from transforms.validate import RowValidator
-    from warehouse import db
 
     objects = []
     for item in manifest["inputs"]:
@@ -283,7 +283,7 @@ def _resolve_file(manifest: dict[str, Any], con: duckdb.DuckDBPyConnection, file
 def _superseded_note(manifest: dict[str, Any], digest: str) -> str:
     live = _live_warehouse(manifest)
     if live is not None:
-        with contextlib.suppress(duckdb.Error), duckdb.connect(str(live), read_only=True) as con:
+        with contextlib.suppress(duckdb.Error), db.open_read_only(live) as con:
             got = con.execute("SELECT file_name, status, superseded_by FROM files WHERE starts_with(file_id, ?)",
                               [digest]).fetchone()
             if got and got[1] == "superseded":
