@@ -748,5 +748,24 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
 
 
+def entry() -> None:
+    """The `bcf` command: main(), then an exit without the interpreter's teardown, which frees every object GX and
+    pandas made one by one: ~0.8 s after a run's work is done (a one-HWB run: 5.2 s -> 4.4 s). The exit handlers
+    still run; while any other thread is still working, the ordinary exit waits for it as always."""
+    import atexit
+    import threading
+
+    code = main()
+    if any(t is not threading.current_thread() and not t.daemon and t.is_alive() for t in threading.enumerate()):
+        sys.exit(code)
+    atexit._run_exitfuncs()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):  # a closed pipe or a full disk: the ordinary exit reports it as Python does
+        sys.exit(code)
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

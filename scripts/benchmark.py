@@ -513,8 +513,12 @@ def main() -> None:
         p_seconds, _ = child("prefect_server", rep / "p")
         flow_call = json.loads((rep / "p" / "prefect.json").read_text())["flow_call"]
         print(f"\nwhere bcf's time goes (one run, plain functions in one process: {seconds:.1f} s, {gb:.2f} GB):")
+        summed: dict[str, list[float]] = {}  # a table staged in parts (or a plan's sheets) times each call
         for label, t in timings:
-            print(f"  {label:<78} {t:7.2f} s")
+            summed.setdefault(label, []).append(t)
+        for label, ts in summed.items():
+            calls = f" ({len(ts)} calls)" if len(ts) > 1 else ""
+            print(f"  {label:<78} {sum(ts):7.2f} s{calls}")
         print(f"  {'temporary Prefect server: an empty flow (start, run, stop)':<78} {flow_call:7.2f} s "
               f"(process {p_seconds:.1f} s)")
         out["breakdown"] = {"process_s": seconds, "peak_gb": gb, "steps": timings, "prefect_empty_flow_s": flow_call,

@@ -106,3 +106,8 @@ def test_nhs_check_counts_ascii_digits_only() -> None:
     values = pd.Series(["9434765919", "\u0669\u0664\u0663\u0664\u0667\u0666\u0665\u0669\u0661\u0669",
                         "943 476 5919", "", "９４３４７６５９１９"], dtype="str")
     assert nhs_number.valid_array(values.array).tolist() == [True, False, True, False, False]
+
+
+def test_the_written_out_whitespace_is_what_str_strip_removes() -> None:
+    every = "".join(chr(c) for c in range(0x110000) if chr(c).isspace())
+    assert every == read.WHITESPACE
