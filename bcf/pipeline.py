@@ -155,6 +155,12 @@ def finding_line(f: Finding) -> str:
     return f"{f.file} row {f.row if f.row is not None else '-'} [{f.column or '-'}] {f.rule}: {f.message}"
 
 
+def log_blocked(logger: logging.Logger | logging.LoggerAdapter[Any], outcome: ReturnOutcome) -> None:
+    """The line a blocked return leaves in the log, the same from a local run and from a Prefect flow run."""
+    logger.warning("BLOCKED: %s was not written; %d error finding(s), first: %s", outcome.workbook.name,
+                   len(outcome.blocking), finding_line(outcome.blocking[0]) if outcome.blocking else "-")
+
+
 def alert_if_blocked(flow: str, hwb: str, period: str, outcome: ReturnOutcome, flow_run_id: str | None) -> None:
     """The fallback channel (bcf/alerts.py): only sends when BCF_ALERT_* is configured."""
     if outcome.status != "blocked":
@@ -176,8 +182,7 @@ def run_here(run: Callable[..., Ran], **parameters: Any) -> ReturnOutcome:
                    f"{type(exc).__name__}: {exc}"[:500], "the bcf command's error output (no Prefect run)"))
         raise
     if ran.outcome.status == "blocked":
-        log.warning("BLOCKED: %s was not written; %d error finding(s), first: %s", ran.outcome.workbook.name,
-                    len(ran.outcome.blocking), finding_line(ran.outcome.blocking[0]) if ran.outcome.blocking else "-")
+        log_blocked(log, ran.outcome)
     alert_if_blocked(ran.flow, ran.hwb, ran.period, ran.outcome, None)
     return ran.outcome
 

@@ -17,7 +17,7 @@ from prefect.events import emit_event
 from prefect.states import Completed, Failed, State
 
 from bcf.alerts import Alert, send
-from bcf.pipeline import alert_if_blocked, finding_line
+from bcf.pipeline import alert_if_blocked, finding_line, log_blocked
 from bcf.produce import ReturnOutcome
 from core.settings import env
 from transforms.figures import Figure, rounded
@@ -130,8 +130,7 @@ def report_outcome(flow: str, label: str, hwb: str, period: str, outcome: Return
                         "first_findings": [finding_line(f) for f in outcome.blocking[:10]]})
     logger = get_run_logger()
     if outcome.status == "blocked":
-        logger.warning("BLOCKED: %s was not written; %d error finding(s), first: %s", outcome.workbook.name,
-                       len(outcome.blocking), finding_line(outcome.blocking[0]) if outcome.blocking else "-")
+        log_blocked(logger, outcome)
         alert_if_blocked(flow, hwb, period, outcome, flow_run_id)
     else:
         logger.info("%s written (%d warning finding(s))", outcome.workbook.name,
