@@ -276,7 +276,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from bcf.intake import ingest_source
 
     with tempfile.TemporaryDirectory(prefix="bcf-validate-") as tmp:
-        report = ingest_source(args.source, Path(tmp), f"validate-{uuid.uuid4()}")
+        report = ingest_source(args.source, Path(tmp), f"validate-{uuid.uuid4()}", read_ahead=True)
     _print_ingest(report)
     findings = [f for r in report.files for f in r.findings]
     errors = [f for f in findings if f.severity == "error"]

@@ -13,7 +13,16 @@ from pathlib import Path
 from typing import Any
 
 from bcf.checks import duplicate_keys
-from bcf.ingest import FileResult, empty_source, ignored, not_fetched, record_source_findings, stage_file
+from bcf.ingest import (
+    READ_AHEAD_MAX_BYTES,
+    FileResult,
+    ReadAhead,
+    empty_source,
+    ignored,
+    not_fetched,
+    record_source_findings,
+    stage_file,
+)
 from bcf.sources import FetchFailed, Landed, SourceObject, land, list_source, staging_key
 from core.settings import pseudonym_key
 from transforms.findings import Finding
@@ -38,17 +47,18 @@ def landing_path(data_dir: Path) -> Path:
 
 
 def stage(db_file: Path, obj: SourceObject, landed: Landed, run_id: str, key: bytes,
-          validator: RowValidator) -> FileResult:
+          validator: RowValidator, read_ahead: ReadAhead | None = None) -> FileResult:
     with db.connect(db_file) as con:
-        return stage_file(con, obj, landed, run_id, key, validator)
+        return stage_file(con, obj, landed, run_id, key, validator, read_ahead=read_ahead)
 
 
 def ingest_source(source: str, data_dir: Path, run_id: str, *, log: Any = None,
                   lister: Callable[[str], list[SourceObject]] = list_source,
                   lander: Callable[[SourceObject, Path], Landed | FetchFailed] = land,
-                  stager: Callable[..., FileResult] = stage) -> IngestReport:
+                  stager: Callable[..., FileResult] = stage, read_ahead: bool = False) -> IngestReport:
     """Land and stage every file of a source, in staging order; one line per file on the log (a logger or Prefect's
-    run logger)."""
+    run logger). With `read_ahead` (the plain path, whose stager is `stage`), the next new file of at most
+    READ_AHEAD_MAX_BYTES is landed and read in a background thread while this one is staged."""
     log = log or logging.getLogger("bcf.ingest")
     key, development = pseudonym_key()
     if development:
@@ -57,18 +67,30 @@ def ingest_source(source: str, data_dir: Path, run_id: str, *, log: Any = None,
     objects = sorted(lister(source), key=staging_key)
     validator = RowValidator()
     log.info("%d file(s) at %s", len(objects), source)
-    for obj in objects:
+    landed_files: dict[int, Landed | FetchFailed] = {}
+
+    def landed_file(i: int) -> Landed | FetchFailed:
+        if i not in landed_files:
+            try:
+                landed_files[i] = lander(objects[i], landing_path(data_dir))
+            except FetchFailed as exc:  # the plain `land` raises it; the Prefect task returns it
+                landed_files[i] = exc
+        return landed_files[i]
+
+    known = _known_files(warehouse_path(data_dir)) if read_ahead else set()
+    ahead: dict[int, ReadAhead] = {}
+    for i, obj in enumerate(objects):
         if obj.kind is None:
             result = ignored(obj)
         else:
-            try:
-                landed = lander(obj, landing_path(data_dir))
-            except FetchFailed as exc:  # the plain `land` raises it; the Prefect task returns it
-                landed = exc
+            landed = landed_file(i)
             if isinstance(landed, FetchFailed):
                 result = not_fetched(obj, landed.rule, landed.message)
             else:
-                result = stager(warehouse_path(data_dir), obj, landed, run_id, key, validator)
+                if read_ahead:
+                    _read_next(objects, i + 1, landed_file, known, ahead)
+                extra = {"read_ahead": ahead.pop(i)} if i in ahead else {}
+                result = stager(warehouse_path(data_dir), obj, landed, run_id, key, validator, **extra)
         report.files.append(result)
         log.info("%s: %s, %d rows received, %d loaded, %d rejected, %d finding(s)", obj.name, result.outcome,
                  result.rows_received, result.rows_loaded, result.rows_rejected, len(result.findings))
@@ -79,6 +101,24 @@ def ingest_source(source: str, data_dir: Path, run_id: str, *, log: Any = None,
         record_source_findings(con, run_id, report.files)
         _attach(report.files, duplicate_keys(con))
     return report
+
+
+def _known_files(db_file: Path) -> set[str]:
+    """The files the warehouse holds already: staging one of them reads nothing, so it is not read ahead."""
+    if not db_file.exists():
+        return set()
+    with db.connect(db_file) as con:
+        return {r[0] for r in con.execute("SELECT file_id FROM files").fetchall()}
+
+
+def _read_next(objects: list[SourceObject], i: int, landed_file: Callable[[int], Landed | FetchFailed],
+               known: set[str], ahead: dict[int, ReadAhead]) -> None:
+    """Land the next extract and start reading it, when it is new and small enough to hold beside this one."""
+    if i >= len(objects) or objects[i].kind is None:
+        return
+    landed = landed_file(i)
+    if isinstance(landed, Landed) and landed.sha256 not in known and landed.size <= READ_AHEAD_MAX_BYTES:
+        ahead[i] = ReadAhead(str(objects[i].kind), landed.path, objects[i].name)
 
 
 def _attach(results: list[FileResult], findings: list[Finding]) -> None:

@@ -61,7 +61,7 @@ def write_briefing(data_dir: Path, quarter: Quarter, out_dir: Path) -> None:
 
 
 def plain_ingest(source: str, data_dir: Path, run_id: str) -> IngestReport:
-    return ingest_source(source, data_dir, run_id, log=log)
+    return ingest_source(source, data_dir, run_id, log=log, read_ahead=True)
 
 
 @dataclass
