@@ -24,7 +24,7 @@ from transforms import nhs_number
 from transforms.findings import ERROR, WARNING, FileProblem, Finding
 from transforms.parse import ROW_HASH, ParsedTable, parse, typed_columns
 from transforms.read import SOURCE_ROW, RawTable, read_csv, read_xlsx, xlsx_sheet_names
-from transforms.validate import RowValidator, whole_file_columns
+from transforms.validate import RowValidator, Scope, whole_file_columns
 from warehouse import db
 
 
@@ -233,7 +233,7 @@ def _stage_table(con: duckdb.DuckDBPyConnection, contract: TableContract, reader
         for i, part in enumerate(parts):
             parsed = parse(part, contract, key, first_part=i == 0)
             if validator is not None:
-                scope = "rows" if len(parts) > 1 else "all"
+                scope: Scope = "rows" if len(parts) > 1 else "all"
                 parsed.findings.extend(validator.check(parsed.frame, contract, file_name, params, scope))
                 parsed.findings.extend(_within(whole_file, part))
             staged.findings.extend(parsed.findings)

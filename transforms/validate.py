@@ -19,7 +19,7 @@ import os
 import re
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -32,6 +32,7 @@ from transforms.read import SOURCE_ROW
 RESULT_FORMAT = {"result_format": "COMPLETE"}
 CHEAP_FORMAT = {"result_format": "BOOLEAN_ONLY"}
 RULE_INDEX = "bcf_rule_index"
+Scope = Literal["all", "rows", "file"]  # which rules a check runs (RowValidator.check)
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -128,7 +129,7 @@ class RowValidator:
         return self._suites[key]
 
     def check(self, frame: pd.DataFrame, contract: TableContract, file_name: str,
-              parameters: dict[str, Any], scope: str = "all") -> list[Finding]:
+              parameters: dict[str, Any], scope: Scope = "all") -> list[Finding]:
         """On a large table every rule runs on a batch of only the columns it reads: GX copies a rule's whole batch
         as it drops nulls or applies a condition, so one wide batch cost (rules x columns) column copies. A batch's
         rules run first with BOOLEAN_ONLY results (clean files, the common case, stop there); the failing ones run
