@@ -129,7 +129,7 @@ def _compute_missing(brief: Briefing, fortnights: list[Fortnight], quarters: lis
             raise FileNotFoundError(f"no returns in the output folder for {len(fortnights)} fortnight(s) and "
                                     f"{len(quarters)} quarter(s), and no warehouse to compute them from "
                                     f"({data_dir})")
-        with db.open_read_only(data_dir / "warehouse.duckdb") as own:
+        with db.connect(data_dir / "warehouse.duckdb", read_only=True) as own:
             _compute_missing(brief, fortnights, quarters, data_dir, own)
         return
     for period in fortnights:

@@ -161,20 +161,18 @@ def warehouse_for(manifest: dict[str, Any]) -> Iterator[tuple[duckdb.DuckDBPyCon
     wanted = {i["file_id"] for i in manifest["inputs"]}
     live = _live_warehouse(manifest)
     if live is not None:
-        try:
-            con = db.open_read_only(live)
-        except duckdb.Error:
-            con = None  # another process holds it for writing: rebuild instead
-        if con is not None:
+        with contextlib.ExitStack() as stack:
             try:
+                con = stack.enter_context(db.connect(live, read_only=True))
+            except duckdb.Error:
+                con = None  # another process holds it for writing: rebuild instead
+            if con is not None:
                 have = {r[0] for r in con.execute(
                     "SELECT file_id FROM files WHERE status IN ('loaded', 'rejected')").fetchall()}
                 if have == wanted:
                     _macros(con, manifest)
                     yield con, f"the run's warehouse {live}"
                     return
-            finally:
-                con.close()
     yield from _rebuilt(manifest)
 
 
@@ -283,7 +281,7 @@ def _resolve_file(manifest: dict[str, Any], con: duckdb.DuckDBPyConnection, file
 def _superseded_note(manifest: dict[str, Any], digest: str) -> str:
     live = _live_warehouse(manifest)
     if live is not None:
-        with contextlib.suppress(duckdb.Error), db.open_read_only(live) as con:
+        with contextlib.suppress(duckdb.Error), db.connect(live, read_only=True) as con:
             got = con.execute("SELECT file_name, status, superseded_by FROM files WHERE starts_with(file_id, ?)",
                               [digest]).fetchone()
             if got and got[1] == "superseded":

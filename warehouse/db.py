@@ -49,6 +49,8 @@ def sql(name: str) -> str:
 
 @contextmanager
 def connect(path: Path | str, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The one way to open a warehouse, read-only too: always under the memory cap, else DuckDB may take 80% of the
+    machine (a board briefing computing three quarters of 16 million discharges took 10 GB)."""
     path = Path(path)
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -59,12 +61,6 @@ def connect(path: Path | str, read_only: bool = False) -> Iterator[duckdb.DuckDB
         yield con
     finally:
         con.close()
-
-
-def open_read_only(path: Path | str) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to a warehouse under the same memory cap as the pipeline's: without it DuckDB may take
-    80% of the machine (a board briefing computing three quarters of 16 million discharges took 10 GB)."""
-    return duckdb.connect(str(path), read_only=True, config={"memory_limit": memory_limit()})
 
 
 def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
