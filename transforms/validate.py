@@ -2,7 +2,8 @@
 
 The suites are the rule source: each expectation's meta carries its severity, a short rule id and the words an
 officer reads. Code sets are suite parameters filled from config/codes.toml, so each list lives in one place.
-GX imports slowly (~4 s), so it is imported when a validator first validates a table, never at module import.
+GX imports slowly (~2 s, more on a slower machine), so it is imported when a validator first validates a table,
+never at module import.
 
 At the speed of the data: every expectation runs on a batch of only the columns it reads, first with BOOLEAN_ONLY
 results (clean files, the common case, stop there); one that failed runs again with COMPLETE results, to name every
@@ -85,7 +86,7 @@ class RowValidator:
         self._suites: dict[tuple[str, tuple[int, ...]], Any] = {}
 
     def _start(self) -> None:
-        """GX is imported (~4 s) and its context made when the first table is validated, not before: a run whose
+        """GX is imported (~2 s) and its context made when the first table is validated, not before: a run whose
         files were all received already (the next fortnight) validates nothing and never pays for it."""
         self._started = True
         os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
