@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -146,11 +146,50 @@ def rule_parameters(con: duckdb.DuckDBPyConnection, today: dt.date) -> dict[str,
             "plan_scheme_units": {s: u for s, u in schemes if u}}
 
 
+@dataclass
+class Part:
+    """One part of a table, parsed and checked: its rows to load and its rejected rows (Arrow, no file id yet), and
+    the findings about it."""
+
+    good: pa.Table
+    bad: pa.Table
+    findings: list[Finding]
+
+
+@dataclass
+class Fault:
+    """The table cannot be used: the finding that says why, and every row it had as rejected (None if none)."""
+
+    finding: Finding
+    bad: pa.Table | None
+
+
+@dataclass
+class PreparedFile:
+    """A file read, parsed and checked, ready to stage: a fault of the whole file, or its tables, each a sequence
+    of Parts (or a Fault), produced as they are consumed (prepare_file) or by the preparing process (bcf.worker)."""
+
+    problems: list[Finding]
+    tables: list[tuple[TableContract, Iterable[Part | Fault]]]
+
+
+def prepare_file(kind: str, path: Path, name: str, key: bytes, validator: RowValidator | None,
+                 params: dict[str, object], read_ahead: ReadAhead | None = None) -> PreparedFile:
+    """The file's tables, each prepared a part at a time as its parts are asked for (no DuckDB here)."""
+    try:
+        tables = read_ahead.tables() if read_ahead is not None else _tables_of(kind, path, name)
+    except FileProblem as problem:
+        return PreparedFile([problem.finding(name)], [])
+    return PreparedFile([], [(contract, prepare_table(contract, reader, name, key, validator, params))
+                             for contract, reader in tables])
+
+
 def stage_file(con: duckdb.DuckDBPyConnection, obj: SourceObject, landed: Landed, run_id: str, key: bytes,
                validator: RowValidator | None = None, today: dt.date | None = None,
-               read_ahead: ReadAhead | None = None) -> FileResult:
+               read_ahead: ReadAhead | None = None, prepared: PreparedFile | None = None) -> FileResult:
     """Stage one landed file. With a validator the GX suites run on every table; without, only type checks do.
-    `read_ahead`: the file's tables already being read in a background thread (ReadAhead)."""
+    `read_ahead`: the file's tables already being read in a background thread (ReadAhead); `prepared`: the file
+    already being prepared by another process (bcf.worker), with the same rule parameters."""
     kind = obj.kind
     assert kind is not None
     status = db.file_status(con, landed.sha256)
@@ -159,18 +198,16 @@ def stage_file(con: duckdb.DuckDBPyConnection, obj: SourceObject, landed: Landed
         return FileResult(obj.name, kind, landed.sha256, "already_received")
 
     result = FileResult(obj.name, kind, landed.sha256, "new")
-    file_fault = False
-    try:
-        tables = read_ahead.tables() if read_ahead is not None else _tables_of(kind, landed.path, obj.name)
-    except FileProblem as problem:
-        result.findings.append(problem.finding(obj.name))
-        tables, file_fault = [], True
-    params = rule_parameters(con, today or dt.date.today()) if validator is not None else {}
+    if prepared is None:
+        params = rule_parameters(con, today or dt.date.today()) if validator is not None else {}
+        prepared = prepare_file(kind, landed.path, obj.name, key, validator, params, read_ahead)
+    result.findings.extend(prepared.problems)
+    file_fault = bool(prepared.problems)
     # one transaction for the whole file, its rows inserted part by part as they are checked
     con.execute("BEGIN TRANSACTION")
     try:
-        for contract, reader in tables:
-            staged = _stage_table(con, contract, reader, obj.name, landed.sha256, key, validator, params)
+        for contract, items in prepared.tables:
+            staged = _stage_table(con, contract.table, items, landed.sha256)
             result.findings.extend(staged.findings)
             result.rows_loaded += staged.loaded
             result.rows_rejected += staged.rejected
@@ -214,14 +251,34 @@ class _Staged:
     fault: bool = False  # the table cannot be used: every row it had is recorded as rejected
 
 
-def _stage_table(con: duckdb.DuckDBPyConnection, contract: TableContract, reader: Callable[[], RawTable],
-                 file_name: str, file_id: str, key: bytes, validator: RowValidator | None,
-                 params: dict[str, object]) -> _Staged:
-    """Read, parse and check one table of a file and insert its rows (loaded or rejected), a part at a time.
+def _stage_table(con: duckdb.DuckDBPyConnection, table: str, items: Iterable[Part | Fault],
+                 file_id: str) -> _Staged:
+    """Insert one table's rows (loaded or rejected) a part at a time, as each part is prepared."""
+    staged = _Staged()
+    for item in items:
+        if isinstance(item, Fault):
+            if staged.loaded or staged.rejected:  # parts inserted before the fault are taken back
+                con.execute(f"DELETE FROM stg_{table} WHERE file_id = ?", [file_id])
+                con.execute("DELETE FROM rejected_rows WHERE file_id = ? AND kind = ?", [file_id, table])
+            staged = _Staged([item.finding], fault=True)
+            if item.bad is not None:
+                db.insert_frame(con, "rejected_rows", _with_file_id(item.bad, file_id))
+                staged.rejected = item.bad.num_rows
+            break
+        staged.findings.extend(item.findings)
+        db.insert_frame(con, f"stg_{table}", _with_file_id(item.good, file_id))
+        db.insert_frame(con, "rejected_rows", _with_file_id(item.bad, file_id))
+        staged.loaded += item.good.num_rows
+        staged.rejected += item.bad.num_rows
+    return staged
+
+
+def prepare_table(contract: TableContract, reader: Callable[[], RawTable], file_name: str, key: bytes,
+                  validator: RowValidator | None, params: dict[str, object]) -> Iterator[Part | Fault]:
+    """Read, parse and check one table of a file, a part at a time; a fault ends it with a Fault.
 
     The rules that read a whole file (a key's uniqueness) run once over the whole file's key columns first, so a
     duplicate in two parts is found exactly as in one; every other rule runs on each part."""
-    staged = _Staged()
     raw: RawTable | None = None
     try:
         raw = reader()
@@ -236,27 +293,19 @@ def _stage_table(con: duckdb.DuckDBPyConnection, contract: TableContract, reader
                 scope: Scope = "rows" if len(parts) > 1 else "all"
                 parsed.findings.extend(validator.check(parsed.frame, contract, file_name, params, scope))
                 parsed.findings.extend(_within(whole_file, part))
-            staged.findings.extend(parsed.findings)
             good, bad = _split(parsed, part, contract.table, key)
-            db.insert_frame(con, f"stg_{contract.table}", _as_arrow(good, file_id))
-            db.insert_frame(con, "rejected_rows", _as_arrow(bad, file_id))
-            staged.loaded += len(good)
-            staged.rejected += len(bad)
+            yield Part(_as_arrow(good), _as_arrow(bad), parsed.findings)
     except FileProblem as problem:
-        if staged.loaded or staged.rejected:  # parts inserted before the fault are taken back
-            con.execute(f"DELETE FROM stg_{contract.table} WHERE file_id = ?", [file_id])
-            con.execute("DELETE FROM rejected_rows WHERE file_id = ? AND kind = ?", [file_id, contract.table])
         where = f"Sheet '{contract.sheet}': " if contract.sheet else ""
         finding = problem.finding(file_name)
-        staged = _Staged([Finding(finding.severity, finding.file, finding.row, finding.column, finding.value,
-                                  finding.rule, where + finding.message)], fault=True)
+        finding = Finding(finding.severity, finding.file, finding.row, finding.column, finding.value, finding.rule,
+                          where + finding.message)
+        bad_rows = None
         if raw is not None and not raw.frame.empty:
             # the rows were received but the file cannot be used: every one is recorded as rejected
             reasons = {int(r): [f"{problem.rule}: {problem.message}"] for r in raw.frame[SOURCE_ROW]}
-            bad = _rejected(raw, contract.table, reasons, key)
-            db.insert_frame(con, "rejected_rows", _as_arrow(bad, file_id))
-            staged.rejected = len(bad)
-    return staged
+            bad_rows = _as_arrow(_rejected(raw, contract.table, reasons, key))
+        yield Fault(finding, bad_rows)
 
 
 def _parts(raw: RawTable) -> list[RawTable]:
@@ -289,13 +338,16 @@ def _split(parsed: ParsedTable, raw: RawTable, table: str, key: bytes) -> tuple[
     return frame, _rejected(raw, table, reasons, key)
 
 
-def _as_arrow(frame: pd.DataFrame, file_id: str) -> pa.Table:
-    """Rows to stage as an Arrow table with the file's id: DuckDB scans Arrow columns in bulk, where it reads a
-    pandas frame's Arrow-backed text and Python objects value by value (1.5M discharges: 2.4 s against 6.6 s).
-    The file id is one dictionary entry, not a copy of it per row."""
-    columns = {name: _arrow_column(frame[name]) for name in frame.columns}
-    columns["file_id"] = pa.DictionaryArray.from_arrays(np.zeros(len(frame), dtype=np.int32), [file_id])
-    return pa.table(columns)
+def _as_arrow(frame: pd.DataFrame) -> pa.Table:
+    """Rows to stage as an Arrow table: DuckDB scans Arrow columns in bulk, where it reads a pandas frame's
+    Arrow-backed text and Python objects value by value (1.5M discharges: 2.4 s against 6.6 s)."""
+    return pa.table({name: _arrow_column(frame[name]) for name in frame.columns})
+
+
+def _with_file_id(rows: pa.Table, file_id: str) -> pa.Table:
+    """The rows with the file's id: one dictionary entry, not a copy of it per row."""
+    return rows.append_column("file_id", pa.DictionaryArray.from_arrays(np.zeros(rows.num_rows, dtype=np.int32),
+                                                                         [file_id]))
 
 
 def _arrow_column(values: pd.Series) -> pa.Array | pa.ChunkedArray:
