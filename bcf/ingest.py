@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -174,7 +174,7 @@ class PreparedFile:
 
 
 def prepare_file(kind: str, path: Path, name: str, key: bytes, validator: RowValidator | None,
-                 params: dict[str, object], read_ahead: ReadAhead | None = None) -> PreparedFile:
+                 params: Mapping[str, object], read_ahead: ReadAhead | None = None) -> PreparedFile:
     """The file's tables, each prepared a part at a time as its parts are asked for (no DuckDB here)."""
     try:
         tables = read_ahead.tables() if read_ahead is not None else _tables_of(kind, path, name)
@@ -222,7 +222,8 @@ def stage_file(con: duckdb.DuckDBPyConnection, obj: SourceObject, landed: Landed
             "file_id": landed.sha256, "kind": kind, "file_name": obj.name,
             "supplier": mapping.supplier if (mapping := supplier_for(kind, obj.name)) else None,
             "origin_uri": obj.uri, "s3_etag": landed.etag, "s3_version_id": landed.version_id,
-            "size_bytes": landed.size, "landed_path": str(landed.path), "received_at": db.now(), "run_id": run_id,
+            "size_bytes": landed.size, "landed_path": str(landed.path), "received_at": landed.received_at,
+            "run_id": run_id,
             "status": "rejected" if file_fault else "loaded",
             "rows_received": result.rows_received, "rows_loaded": result.rows_loaded,
             "rows_rejected": result.rows_rejected,
@@ -274,7 +275,7 @@ def _stage_table(con: duckdb.DuckDBPyConnection, table: str, items: Iterable[Par
 
 
 def prepare_table(contract: TableContract, reader: Callable[[], RawTable], file_name: str, key: bytes,
-                  validator: RowValidator | None, params: dict[str, object]) -> Iterator[Part | Fault]:
+                  validator: RowValidator | None, params: Mapping[str, object]) -> Iterator[Part | Fault]:
     """Read, parse and check one table of a file, a part at a time; a fault ends it with a Fault.
 
     The rules that read a whole file (a key's uniqueness) run once over the whole file's key columns first, so a

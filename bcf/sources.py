@@ -6,11 +6,12 @@ AWS_ENDPOINT_URL_S3 for an S3-compatible store. DuckDB never reads S3 itself (no
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.settings import settings
@@ -47,6 +48,10 @@ class SourceObject:
     key: str | None = None
 
 
+def _utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
 @dataclass(frozen=True)
 class Landed:
     sha256: str
@@ -54,6 +59,10 @@ class Landed:
     size: int
     etag: str | None
     version_id: str | None
+    # A file is received when it is landed. Files land in staging order, so this orders a source's files as the
+    # staging order does even when they are staged (committed) in another order (bcf.worker), and so which copy
+    # of a repeated key is the first stays the same (warehouse/sql/checks/check_duplicate_keys.sql).
+    received_at: dt.datetime = field(default_factory=_utc_now)
 
 
 def kind_of(name: str) -> str | None:

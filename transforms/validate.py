@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal
@@ -106,6 +107,12 @@ class RowValidator:
         self._context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
         self._source = self._context.data_sources.add_pandas("bcf_extracts")
 
+    def warm(self, tables: list[str]) -> None:
+        """Import GX and build these suites now, not at the first check (a process that prepares files does this
+        while it waits for its first file)."""
+        for table in tables:
+            self._suite(table)
+
     def _suite(self, table: str) -> list[_Rule]:
         """The suite's rules in the order GX reports a whole suite's results (findings keep that order)."""
         if not self._started:
@@ -130,7 +137,7 @@ class RowValidator:
         return self._suites[key]
 
     def check(self, frame: pd.DataFrame, contract: TableContract, file_name: str,
-              parameters: dict[str, Any], scope: Scope = "all") -> list[Finding]:
+              parameters: Mapping[str, Any], scope: Scope = "all") -> list[Finding]:
         """On a large table every rule runs on a batch of only the columns it reads: GX copies a rule's whole batch
         as it drops nulls or applies a condition, so one wide batch cost (rules x columns) column copies. A batch's
         rules run first with BOOLEAN_ONLY results (clean files, the common case, stop there); the failing ones run
@@ -246,7 +253,7 @@ def _checked(results: list[Any], table: str) -> list[Any]:
     return results
 
 
-def _prepare(frame: pd.DataFrame, table: str, parameters: dict[str, Any]) -> pd.DataFrame:
+def _prepare(frame: pd.DataFrame, table: str, parameters: Mapping[str, Any]) -> pd.DataFrame:
     """Helper columns some rules need: the scheme's output unit from the plan, for the spend unit rule."""
     if table == "spend" and "scheme_id" in frame.columns:
         units = parameters.get("plan_scheme_units", {})
