@@ -173,8 +173,8 @@ def _worker_jobs(objects: list[SourceObject], landed_file: Callable[[int], Lande
     seen = set(known)
     new: list[tuple[int, SourceObject, Landed]] = []
     for i, obj in enumerate(objects):
-        landed = landed_file(i) if obj.kind not in (None, "plan") else None
-        if isinstance(landed, Landed) and landed.sha256 not in seen:
+        landed = landed_file(i) if obj.kind is not None else None  # every file, in staging order (received_at)
+        if isinstance(landed, Landed) and obj.kind != "plan" and landed.sha256 not in seen:
             seen.add(landed.sha256)
             new.append((i, obj, landed))
     theirs: list[tuple[int, SourceObject, Landed]] = []
