@@ -11,9 +11,9 @@ numbers), reablement 340,800 rows, a ledger of 147,300 rows and a plan. bcf.synt
 and the rows are replicated with a replica suffix on their ids (so nothing is a duplicate) to reach the sizes fast.
 Above 1,048,576 rows the XLSX part is split over several workbooks (an Excel sheet cannot hold more).
 
-Every run is its own process under /usr/bin/time -v (wall time and peak resident set; for `bcf run` the peak is the
-largest single process of its tree, which is the flow process, not the temporary Prefect server beside it). The
-measured steps run interleaved — round 1 of every step, then round 2, ... — and the medians are printed:
+Every run is its own process, timed from start to exit; its memory is the peak of the summed PSS of it and every
+process it starts (bcf's worker process, and a temporary Prefect server where one is started), sampled every 20 ms.
+The measured steps run interleaved — round 1 of every step, then round 2, ... — and the medians are printed:
 - floor: the fortnightly df.* discharge, package and spend figures as bare DuckDB SQL (read_csv over the CSV, the
   XLSX parsed with python-calamine);
 - pandas: a competent pandas + openpyxl script computing the same figures and writing a one-sheet workbook;
@@ -342,16 +342,47 @@ def child_env(prefect_home: Path) -> dict[str, str]:
 
 
 def measure(argv: list[str], out: Path, prefect_home: Path) -> tuple[float, float]:
-    """Wall seconds and peak RSS (GB) of one child process, from GNU time -v."""
+    """Wall seconds and peak memory (GB) of one child process with every process it starts (bcf's worker, a
+    temporary Prefect server): the peak of the sum of their proportional set sizes (PSS: a page two processes
+    share counts half to each, so shared libraries are not counted twice), sampled every 20 ms."""
     env = child_env(prefect_home)
-    timing = out.with_suffix(".time")
-    subprocess.run(["/usr/bin/time", "-v", "-o", str(timing), *argv], check=True, env=env)
-    text = timing.read_text()
-    wall = next(line.split("): ", 1)[1] for line in text.splitlines() if "Elapsed (wall clock)" in line)
-    parts = [float(p) for p in wall.split(":")]
-    seconds = sum(p * 60 ** i for i, p in enumerate(reversed(parts)))
-    kb = int(next(line.split(": ", 1)[1] for line in text.splitlines() if "Maximum resident set size" in line))
-    return seconds, kb / 1024 / 1024
+    start = time.perf_counter()
+    process = subprocess.Popen(argv, env=env)
+    peak_kb = 0
+    while process.poll() is None:
+        peak_kb = max(peak_kb, sum(_pss_kb(pid) for pid in _tree(process.pid)))
+        time.sleep(0.02)
+    seconds = time.perf_counter() - start
+    if process.returncode != 0:
+        raise subprocess.CalledProcessError(process.returncode, argv)
+    out.with_suffix(".time").write_text(json.dumps({"wall_s": seconds, "peak_pss_kb": peak_kb}))
+    return seconds, peak_kb / 1024 / 1024
+
+
+def _tree(root: int) -> list[int]:
+    """The process and all its descendants, from each process's parent in /proc/<pid>/stat."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as fh:
+                    parent = int(fh.read().rsplit(")", 1)[1].split()[1])  # after the command name, which may hold ')'
+            except (OSError, IndexError, ValueError):  # it ended while we looked
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    found, i = [root], 0
+    while i < len(found):
+        found.extend(children.get(found[i], []))
+        i += 1
+    return found
+
+
+def _pss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as fh:
+            return next((int(line.split()[1]) for line in fh if line.startswith("Pss:")), 0)
+    except OSError:
+        return 0
 
 
 # ---------- where bcf's time goes (one child process, the flows' plain functions timed step by step) ----------
