@@ -165,9 +165,27 @@ class Fault:
 
 
 @dataclass
+class Parsed:
+    """One part of a table read and typed, not yet checked by the suites (what bcf.worker hands over)."""
+
+    part: RawTable  # the part as text: rejected rows are kept as received
+    parsed: ParsedTable
+    parts: int  # how many parts the table is in
+    keys: pd.DataFrame | None  # first part of a table in parts: the whole table's key columns, typed
+
+
+@dataclass
+class ParsedFile:
+    """A file read and parsed: a fault of the whole file, or its tables, each a sequence of Parsed (or a Fault)."""
+
+    problems: list[Finding]
+    tables: list[tuple[TableContract, Iterable[Parsed | Fault]]]
+
+
+@dataclass
 class PreparedFile:
     """A file read, parsed and checked, ready to stage: a fault of the whole file, or its tables, each a sequence
-    of Parts (or a Fault), produced as they are consumed (prepare_file) or by the preparing process (bcf.worker)."""
+    of Parts (or a Fault), produced as they are consumed."""
 
     problems: list[Finding]
     tables: list[tuple[TableContract, Iterable[Part | Fault]]]
@@ -176,12 +194,27 @@ class PreparedFile:
 def prepare_file(kind: str, path: Path, name: str, key: bytes, validator: RowValidator | None,
                  params: Mapping[str, object], read_ahead: ReadAhead | None = None) -> PreparedFile:
     """The file's tables, each prepared a part at a time as its parts are asked for (no DuckDB here)."""
+    return check_file(parse_file(kind, path, name, key, validator is not None, read_ahead), name, key, validator,
+                      params)
+
+
+def parse_file(kind: str, path: Path, name: str, key: bytes, checked: bool,
+               read_ahead: ReadAhead | None = None) -> ParsedFile:
+    """Read and type the file's tables, a part at a time as the parts are asked for. `checked`: the suites will
+    check it (check_file), so a table in parts carries its whole key columns for the rules that read a file."""
     try:
         tables = read_ahead.tables() if read_ahead is not None else _tables_of(kind, path, name)
     except FileProblem as problem:
-        return PreparedFile([problem.finding(name)], [])
-    return PreparedFile([], [(contract, prepare_table(contract, reader, name, key, validator, params))
-                             for contract, reader in tables])
+        return ParsedFile([problem.finding(name)], [])
+    return ParsedFile([], [(contract, parse_table(contract, reader, name, key, checked))
+                           for contract, reader in tables])
+
+
+def check_file(parsed: ParsedFile, name: str, key: bytes, validator: RowValidator | None,
+               params: Mapping[str, object]) -> PreparedFile:
+    """Check a parsed file's tables with the suites, a part at a time, and split each part's rows."""
+    return PreparedFile(parsed.problems, [(contract, check_table(contract, items, name, key, validator, params))
+                                          for contract, items in parsed.tables])
 
 
 def stage_file(con: duckdb.DuckDBPyConnection, obj: SourceObject, landed: Landed, run_id: str, key: bytes,
@@ -274,28 +307,18 @@ def _stage_table(con: duckdb.DuckDBPyConnection, table: str, items: Iterable[Par
     return staged
 
 
-def prepare_table(contract: TableContract, reader: Callable[[], RawTable], file_name: str, key: bytes,
-                  validator: RowValidator | None, params: Mapping[str, object]) -> Iterator[Part | Fault]:
-    """Read, parse and check one table of a file, a part at a time; a fault ends it with a Fault.
-
-    The rules that read a whole file (a key's uniqueness) run once over the whole file's key columns first, so a
-    duplicate in two parts is found exactly as in one; every other rule runs on each part."""
+def parse_table(contract: TableContract, reader: Callable[[], RawTable], file_name: str, key: bytes,
+                checked: bool) -> Iterator[Parsed | Fault]:
+    """Read and type one table of a file, a part at a time; a fault ends it with a Fault."""
     raw: RawTable | None = None
     try:
         raw = reader()
         parts = _parts(raw)
-        whole_file: list[Finding] = []
-        if validator is not None and len(parts) > 1:
+        keys = None
+        if checked and len(parts) > 1:
             keys = typed_columns(raw, contract, whole_file_columns(contract.table), key)
-            whole_file = validator.check(keys, contract, file_name, params, scope="file")
         for i, part in enumerate(parts):
-            parsed = parse(part, contract, key, first_part=i == 0)
-            if validator is not None:
-                scope: Scope = "rows" if len(parts) > 1 else "all"
-                parsed.findings.extend(validator.check(parsed.frame, contract, file_name, params, scope))
-                parsed.findings.extend(_within(whole_file, part))
-            good, bad = _split(parsed, part, contract.table, key)
-            yield Part(_as_arrow(good), _as_arrow(bad), parsed.findings)
+            yield Parsed(part, parse(part, contract, key, first_part=i == 0), len(parts), keys if i == 0 else None)
     except FileProblem as problem:
         where = f"Sheet '{contract.sheet}': " if contract.sheet else ""
         finding = problem.finding(file_name)
@@ -307,6 +330,28 @@ def prepare_table(contract: TableContract, reader: Callable[[], RawTable], file_
             reasons = {int(r): [f"{problem.rule}: {problem.message}"] for r in raw.frame[SOURCE_ROW]}
             bad_rows = _as_arrow(_rejected(raw, contract.table, reasons, key))
         yield Fault(finding, bad_rows)
+
+
+def check_table(contract: TableContract, items: Iterable[Parsed | Fault], file_name: str, key: bytes,
+                validator: RowValidator | None, params: Mapping[str, object]) -> Iterator[Part | Fault]:
+    """Check each parsed part with the suites and split its rows into loaded and rejected.
+
+    The rules that read a whole file (a key's uniqueness) run once over the whole file's key columns first, so a
+    duplicate in two parts is found exactly as in one; every other rule runs on each part."""
+    whole_file: list[Finding] = []
+    for item in items:
+        if isinstance(item, Fault):
+            yield item
+            return
+        parsed = item.parsed
+        if validator is not None:
+            if item.keys is not None:
+                whole_file = validator.check(item.keys, contract, file_name, params, scope="file")
+            scope: Scope = "rows" if item.parts > 1 else "all"
+            parsed.findings.extend(validator.check(parsed.frame, contract, file_name, params, scope))
+            parsed.findings.extend(_within(whole_file, item.part))
+        good, bad = _split(parsed, item.part, contract.table, key)
+        yield Part(_as_arrow(good), _as_arrow(bad), parsed.findings)
 
 
 def _parts(raw: RawTable) -> list[RawTable]:

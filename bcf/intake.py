@@ -20,6 +20,7 @@ from bcf.ingest import (
     FileResult,
     PreparedFile,
     ReadAhead,
+    check_file,
     empty_source,
     ignored,
     not_fetched,
@@ -64,9 +65,9 @@ def ingest_source(source: str, data_dir: Path, run_id: str, *, log: Any = None,
                   stager: Callable[..., FileResult] = stage, read_ahead: bool = False) -> IngestReport:
     """Land and stage every file of a source, in staging order; one line per file on the log (a logger or Prefect's
     run logger). With `read_ahead` (the plain path, whose stager is `stage`), work on later files overlaps staging:
-    when the new extracts are large enough (WORKER_MIN_COST), a second process prepares some of them (bcf.worker)
-    and each is staged when it is ready; and the next file this process prepares itself, if at most
-    READ_AHEAD_MAX_BYTES, is read in a background thread while the one before it is staged."""
+    when the new extracts are large enough (WORKER_MIN_COST), a second process reads and parses them (bcf.worker)
+    while this one stages the plans, then checks and stages each extract as it is ready; otherwise the next file,
+    if at most READ_AHEAD_MAX_BYTES, is read in a background thread while the one before it is staged."""
     log = log or logging.getLogger("bcf.ingest")
     key, development = pseudonym_key()
     if development:
@@ -94,11 +95,22 @@ def ingest_source(source: str, data_dir: Path, run_id: str, *, log: Any = None,
         _log_result(log, obj, results[i])
 
     known = _known_files(warehouse_path(data_dir)) if read_ahead else set()
-    jobs = _worker_jobs(objects, landed_file, known) if read_ahead else {}
     with ExitStack() as stack:
-        preparer = stack.enter_context(Preparer(data_dir, list(jobs.values()), key)) if jobs else None
+        preparer: Preparer | None = None
+        if read_ahead and _worth_a_worker(objects):  # judged from the listing, so it starts while the files land
+            preparer = stack.enter_context(Preparer(data_dir))
+        jobs = _worker_jobs(objects, landed_file, known) if preparer is not None else {}
+        if preparer is not None and jobs:
+            preparer.submit(list(jobs.values()), key)
+        elif preparer is not None:  # all received already, say: nothing to read
+            preparer.close()
+            preparer = None
         worker_content = {job.sha256 for job in jobs.values()}
-        told = False  # the worker has the rule parameters
+        params: dict[str, object] | None = None  # for the worker's files: known once the plans are staged
+
+        def worker_file(j: int) -> None:
+            assert preparer is not None and params is not None
+            staged(j, prepared=check_file(preparer.parsed(j), objects[j].name, key, validator, params))
         after_worker: list[int] = []
         ahead: dict[int, ReadAhead] = {}
         for i, obj in enumerate(objects):
@@ -116,23 +128,21 @@ def ingest_source(source: str, data_dir: Path, run_id: str, *, log: Any = None,
             if landed.sha256 in worker_content:  # the same bytes as a worker's file, which comes first: staged
                 after_worker.append(i)           # after it, so this one is the copy already received
                 continue
-            if preparer is not None and obj.kind != "plan" and not told:
-                preparer.parameters(_rule_parameters(data_dir))  # the plans (staged first) are in
-                told = True
+            if preparer is not None and obj.kind != "plan" and params is None:
+                params = _rule_parameters(data_dir)  # the plans (staged first) are in
             extra: dict[str, Any] = {}
             if read_ahead:
                 _read_next(objects, i + 1, landed_file, known | worker_content, jobs, ahead)
                 if i in ahead:
                     extra["read_ahead"] = ahead.pop(i)
             staged(i, **extra)
-            if preparer is not None and told:
+            if preparer is not None and params is not None:
                 for j in [j for j in jobs if j not in results and preparer.ready(j)]:
-                    staged(j, prepared=preparer.prepared(j))
+                    worker_file(j)
         if preparer is not None:
-            if not told:
-                preparer.parameters(_rule_parameters(data_dir))
+            params = params or _rule_parameters(data_dir)
             for j in [j for j in jobs if j not in results]:
-                staged(j, prepared=preparer.prepared(j))
+                worker_file(j)
         for i in after_worker:
             staged(i)
     report.files = [results[i] for i in sorted(results)]
@@ -150,26 +160,37 @@ def _log_result(log: Any, obj: SourceObject, result: FileResult) -> None:
              result.rows_received, result.rows_loaded, result.rows_rejected, len(result.findings))
 
 
-# What preparing a file costs, in bytes of a plain CSV: an XLSX byte costs about 15 (measured: a 13.2 MB XLSX of
-# 345,300 rows took 5.3 s to read, parse and check, a 139.5 MB CSV of 1,515,300 rows 3.7 s).
-XLSX_COST = 15
-# The worker is started when its share of the new extracts costs at least this (about 1 s of preparing): below it
-# the worker's own start (a Python with pandas and GX, ~2.5 s of a core) costs more than it saves. One HWB's
-# fortnight is well under it.
+# What reading and parsing a file costs, in bytes of a plain CSV: an XLSX byte about 20 (measured: 4.6 s for a
+# 13.2 MB XLSX of 345,300 rows, 2.3 s for a 143 MB CSV of 1,515,300 rows). What checking (GX) and inserting what it
+# gives costs, in the same unit (a CSV byte costs about as much to check as to read): an XLSX byte about 3 (0.6 s
+# for that XLSX, 2.6 s for that CSV).
+XLSX_READ_COST = 20
+XLSX_CHECK_COST = 3
+# The worker is started when there is at least this much to read (about 0.5 s): below it the worker's own start (a
+# Python with pandas, ~0.5 s of a core) costs more than it saves. One HWB's fortnight is well under it.
 WORKER_MIN_COST = 32 * 1024 * 1024
-# This process also inserts every file's rows, worker's or not: about a quarter of a CSV byte's preparing
-INSERT_SHARE = 4
 
 
-def _cost(landed: Landed) -> int:
-    return landed.size * (XLSX_COST if landed.path.suffix == ".xlsx" else 1)
+def _read_cost(landed: Landed) -> int:
+    return landed.size * (XLSX_READ_COST if landed.path.suffix == ".xlsx" else 1)
+
+
+def _check_cost(landed: Landed) -> int:
+    return landed.size * (XLSX_CHECK_COST if landed.path.suffix == ".xlsx" else 1)
+
+
+def _worth_a_worker(objects: list[SourceObject]) -> bool:
+    return sum(obj.size * (XLSX_READ_COST if obj.name.lower().endswith(".xlsx") else 1)
+               for obj in objects if obj.kind not in (None, "plan")) >= WORKER_MIN_COST
 
 
 def _worker_jobs(objects: list[SourceObject], landed_file: Callable[[int], Landed | FetchFailed],
                  known: set[str]) -> dict[int, Job]:
-    """The new extracts the worker prepares: the costliest first, each to whichever process has less to do so far
-    (this one also stages the plans and inserts every file). Lands every file first. A file whose content came
-    earlier in the source stages as already received, so it is not prepared."""
+    """Every new extract, for the worker to read and parse while this process checks and stages what it has read,
+    in the order that keeps both busy (Johnson's rule for two machines in series): first the files that take less
+    reading than checking, quickest to read first, so this process has work early; then the others, longest to
+    check first. None when there is too little to read to repay the worker's start. Lands every file first. A file
+    whose content came earlier in the source stages as already received, so it is not read."""
     seen = set(known)
     new: list[tuple[int, SourceObject, Landed]] = []
     for i, obj in enumerate(objects):
@@ -177,17 +198,11 @@ def _worker_jobs(objects: list[SourceObject], landed_file: Callable[[int], Lande
         if isinstance(landed, Landed) and obj.kind != "plan" and landed.sha256 not in seen:
             seen.add(landed.sha256)
             new.append((i, obj, landed))
-    theirs: list[tuple[int, SourceObject, Landed]] = []
-    their_cost, our_cost = 0, sum(landed.size for _, _, landed in new) // INSERT_SHARE
-    for i, obj, landed in sorted(new, key=lambda n: _cost(n[2]), reverse=True):
-        if their_cost <= our_cost:
-            theirs.append((i, obj, landed))
-            their_cost += _cost(landed)
-        else:
-            our_cost += _cost(landed)
-    if their_cost < WORKER_MIN_COST:
+    if sum(_read_cost(landed) for _, _, landed in new) < WORKER_MIN_COST:
         return {}
-    return {i: Job(i, str(obj.kind), landed.path, obj.name, landed.sha256) for i, obj, landed in sorted(theirs)}
+    first = sorted((n for n in new if _read_cost(n[2]) <= _check_cost(n[2])), key=lambda n: _read_cost(n[2]))
+    then = sorted((n for n in new if _read_cost(n[2]) > _check_cost(n[2])), key=lambda n: -_check_cost(n[2]))
+    return {i: Job(i, str(obj.kind), landed.path, obj.name, landed.sha256) for i, obj, landed in first + then}
 
 
 def _rule_parameters(data_dir: Path) -> dict[str, object]:

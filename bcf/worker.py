@@ -1,11 +1,13 @@
-"""A second process that prepares files (read, parse, GX checks) while this one stages others into the warehouse.
+"""A second process that reads and parses files while this one checks and stages others into the warehouse.
 
 On two cores most of a large source's work is Python that holds the GIL (cell-to-text, row hashes, GX), which a
-thread cannot overlap and a process can. Only this process opens the warehouse (DuckDB allows one writer): the
-worker writes each prepared part as an Arrow IPC file in a scratch folder and says so on a queue; this process maps
-the file, inserts it and deletes it. Each file is still staged in its own transaction from the same Parts and
-Faults, so the warehouse ends as if this process had prepared them all; a file's received_at is when it landed, in
-staging order, so staging the worker's files when they are ready changes no order (bcf.sources.Landed).
+thread cannot overlap and a process can. The worker reads and types (transforms.read, transforms.parse); this
+process runs the GX suites on what it hands over (it has them loaded for its own files, so GX is imported once)
+and is the only one to open the warehouse (DuckDB allows one writer). Each parsed part crosses as Arrow IPC files
+in a scratch folder, announced on a queue; this process maps them, checks, inserts and deletes them. Each file is
+still staged in its own transaction from the same parts, so the warehouse ends as if this process had read them
+all; a file's received_at is when it landed, in staging order, so staging the worker's files when they are ready
+changes no order (bcf.sources.Landed).
 """
 
 from __future__ import annotations
@@ -16,18 +18,20 @@ import shutil
 import tempfile
 import traceback
 from collections import defaultdict, deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
-from bcf.ingest import Fault, Part, PreparedFile, prepare_file
-from core.settings import contracts
-from transforms.validate import RowValidator
+from bcf.ingest import Fault, Parsed, ParsedFile, parse_file
+from transforms.parse import ParsedTable
+from transforms.read import RawTable
 
 
 @dataclass(frozen=True)
@@ -47,11 +51,10 @@ class WorkerFailed(RuntimeError):
 
 
 class Preparer:
-    """The worker process and what it has prepared. It starts on the files at once (it imports GX, ~2 s, and reads
-    the first file while this process stages the plans); the rule parameters follow when the plans are staged
-    (`parameters`); then take each file in staging order (`prepared`)."""
+    """The worker process and what it has parsed. Start it as early as possible (a Python with pandas takes ~0.4 s
+    to start), `submit` the files, then take each file when it is ready (`ready`, `parsed`), in any order."""
 
-    def __init__(self, scratch_under: Path, jobs: list[Job], key: bytes) -> None:
+    def __init__(self, scratch_under: Path) -> None:
         scratch_under.mkdir(parents=True, exist_ok=True)
         self._scratch = Path(tempfile.mkdtemp(prefix=".prepared-", dir=scratch_under))
         spawn = mp.get_context("spawn")  # a fresh interpreter: forking a process with DuckDB's threads is unsafe
@@ -60,15 +63,14 @@ class Preparer:
         self._process = spawn.Process(target=_serve, args=(self._jobs, self._results, str(self._scratch)),
                                       name="bcf-prepare", daemon=True)
         self._process.start()
-        self._jobs.put((jobs, key))
         self._pending: dict[int, deque[tuple[Any, ...]]] = defaultdict(deque)
 
-    def parameters(self, params: dict[str, object]) -> None:
-        """The rule parameters (they depend on the plan in force, so they come once the plans are staged)."""
-        self._jobs.put(params)
+    def submit(self, jobs: list[Job], key: bytes) -> None:
+        """The files to read, in the order to read them."""
+        self._jobs.put((jobs, key))
 
     def ready(self, index: int) -> bool:
-        """Whether the file is wholly prepared (or failed): staging it now would not wait for the worker."""
+        """Whether the file is wholly parsed (or failed): staging it now would not wait for the worker."""
         while True:
             try:
                 message = tuple(self._results.get_nowait())
@@ -77,17 +79,17 @@ class Preparer:
             self._pending[message[1]].append(message)
         return any(m[0] in ("done", "error") for m in self._pending[index])
 
-    def prepared(self, index: int) -> PreparedFile:
-        """The file at `index`, its tables' Parts arriving as the worker writes them."""
+    def parsed(self, index: int) -> ParsedFile:
+        """The file at `index`, its tables' parts arriving as the worker writes them."""
         head = self._next(index)
         problems, tables = head[2], head[3]
-        return PreparedFile(problems, [(contract, self._items(index)) for contract in tables])
+        return ParsedFile(problems, [(contract, self._items(index)) for contract in tables])
 
-    def _items(self, index: int) -> Iterator[Part | Fault]:
-        """One table's Parts (or its Fault), in order; a table's messages end with 'end'."""
+    def _items(self, index: int) -> Iterator[Parsed | Fault]:
+        """One table's parts (or its Fault), in order; a table's messages end with 'end'."""
         while (message := self._next(index))[0] != "end":
             if message[0] == "part":
-                yield Part(_load(message[2]), _load(message[3]), message[4])
+                yield _load_parsed(message[2])
             else:
                 yield Fault(message[2], None if message[3] is None else _load(message[3]))
 
@@ -98,7 +100,7 @@ class Preparer:
             self._pending[message[1]].append(message)
         message = self._pending[index].popleft()
         if message[0] == "error":
-            raise WorkerFailed(f"preparing {message[2]} failed in the worker process:\n{message[3]}")
+            raise WorkerFailed(f"reading {message[2]} failed in the worker process:\n{message[3]}")
         return message
 
     def _get(self) -> tuple[Any, ...]:
@@ -107,11 +109,11 @@ class Preparer:
                 return tuple(self._results.get(timeout=1.0))
             except queue.Empty:
                 if not self._process.is_alive():
-                    raise WorkerFailed(f"the worker process preparing files stopped (exit code "
+                    raise WorkerFailed(f"the worker process reading files stopped (exit code "
                                        f"{self._process.exitcode})") from None
 
     def close(self) -> None:
-        """Stop the worker (at once if it is still preparing: a run that failed, or staged a file another way) and
+        """Stop the worker (at once if it is still reading: a run that failed, or staged a file another way) and
         delete what it wrote. It holds nothing else: no warehouse, no landed file."""
         if self._process.is_alive():
             self._process.terminate()
@@ -119,7 +121,7 @@ class Preparer:
         for q in (self._jobs, self._results):
             q.close()
             q.cancel_join_thread()  # nothing left to deliver: the worker is gone
-        shutil.rmtree(self._scratch, ignore_errors=True)
+        shutil.rmtree(self._scratch, ignore_errors=True)  # closing twice is harmless
 
     def __enter__(self) -> Preparer:
         return self
@@ -129,63 +131,25 @@ class Preparer:
         self.close()
 
 
-def _load(path: str) -> pa.Table:
-    """A part as written by the worker, mapped rather than read; the file is deleted at once (the mapping keeps
-    its pages until the table is dropped)."""
-    table = ipc.open_file(pa.memory_map(path)).read_all()
-    Path(path).unlink()
-    return table
-
-
 def _serve(jobs: Any, results: Any, scratch: str) -> None:
-    """The worker: import GX and build the extract suites, then prepare each file in turn."""
-    validator = RowValidator()
-    validator.warm(sorted({c.table for c in contracts().values()}))
+    """The worker: read and parse each file in turn."""
     files, key = jobs.get()
-    params = _LateParameters(jobs)
     written = 0
     for job in files:
         try:
-            written = _prepare(job, key, params, validator, results, Path(scratch), written)
+            written = _parse(job, key, results, Path(scratch), written)
         except BaseException:  # reported on the queue and raised in the staging process when it reaches the file
             results.put(("error", job.index, job.name, traceback.format_exc(limit=20)))
             return
 
 
-class _LateParameters(Mapping[str, object]):
-    """The rule parameters, waited for when a check first reads them: a file is read and parsed while the staging
-    process is still staging the plans they depend on."""
-
-    def __init__(self, jobs: Any) -> None:
-        self._jobs = jobs
-        self._params: dict[str, object] | None = None
-
-    def _got(self) -> dict[str, object]:
-        if self._params is None:
-            self._params = dict(self._jobs.get())
-        return self._params
-
-    def __getitem__(self, name: str) -> object:
-        return self._got()[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._got())
-
-    def __len__(self) -> int:
-        return len(self._got())
-
-
-def _prepare(job: Job, key: bytes, params: Mapping[str, object], validator: RowValidator, results: Any,
-             scratch: Path, written: int) -> int:
-    prepared = prepare_file(job.kind, job.path, job.name, key, validator, params)
-    results.put(("file", job.index, prepared.problems, [contract for contract, _ in prepared.tables]))
-    for _, items in prepared.tables:
+def _parse(job: Job, key: bytes, results: Any, scratch: Path, written: int) -> int:
+    parsed = parse_file(job.kind, job.path, job.name, key, checked=True)
+    results.put(("file", job.index, parsed.problems, [contract for contract, _ in parsed.tables]))
+    for _, items in parsed.tables:
         for item in items:
-            if isinstance(item, Part):
-                good, bad = scratch / f"{written}.good.arrow", scratch / f"{written}.bad.arrow"
-                _save(item.good, good)
-                _save(item.bad, bad)
-                results.put(("part", job.index, str(good), str(bad), item.findings))
+            if isinstance(item, Parsed):
+                results.put(("part", job.index, _save_parsed(item, scratch / str(written))))
             else:
                 bad = None
                 if item.bad is not None:
@@ -195,7 +159,88 @@ def _prepare(job: Job, key: bytes, params: Mapping[str, object], validator: RowV
             written += 1
         results.put(("end", job.index))
     results.put(("done", job.index))  # a marker for `ready`; nothing reads past a file's last table
+    pa.default_memory_pool().release_unused()  # what the file took, back to the machine while the next is read
     return written
+
+
+def _save_parsed(item: Parsed, base: Path) -> dict[str, Any]:
+    """A parsed part as IPC files (its text, its typed rows, its whole-file keys) and what is needed to rebuild
+    it exactly: each column's pandas type, the header, the findings so far."""
+    part, keys = item.part, item.keys
+    return {"text": _save_frame(part.frame, base.with_suffix(".text.arrow")),
+            "typed": _save_frame(item.parsed.frame, base.with_suffix(".typed.arrow")),
+            "keys": None if keys is None else _save_frame(keys, base.with_suffix(".keys.arrow")),
+            "table": (part.file_name, part.sheet, part.header, part.original_header, part.problems),
+            "findings": item.parsed.findings, "parts": item.parts}
+
+
+def _load_parsed(saved: dict[str, Any]) -> Parsed:
+    file_name, sheet, header, original_header, problems = saved["table"]
+    part = RawTable(file_name, sheet, header, original_header, _load_frame(saved["text"]), problems)
+    keys = None if saved["keys"] is None else _load_frame(saved["keys"])
+    return Parsed(part, ParsedTable(_load_frame(saved["typed"]), saved["findings"]), saved["parts"], keys)
+
+
+# A frame crosses as an Arrow table plus each column's pandas type, so it is rebuilt as it was: text as pandas'
+# Arrow-backed "str", nullable integers as Int64, dates and person keys as Python objects (None where missing).
+_TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
+
+
+def _save_frame(frame: pd.DataFrame, path: Path) -> tuple[str, list[str]]:
+    if not frame.index.equals(pd.RangeIndex(len(frame))):
+        raise ValueError("a frame handed over must have the default index")  # rows are matched by position
+    kinds = [_kind(frame[name]) for name in frame.columns]
+    _save(pa.table({str(name): _to_arrow(frame[name], kind) for name, kind in zip(frame.columns, kinds,
+                                                                                    strict=True)}), path)
+    return str(path), kinds
+
+
+def _load_frame(saved: tuple[str, list[str]]) -> pd.DataFrame:
+    path, kinds = saved
+    table = _load(path)
+    return pd.DataFrame({name: _from_arrow(table.column(name), kind)
+                         for name, kind in zip(table.column_names, kinds, strict=True)})
+
+
+def _kind(values: pd.Series) -> str:
+    dtype = values.dtype
+    if dtype == _TEXT:
+        return "str"
+    if isinstance(dtype, pd.Int64Dtype):
+        return "Int64"
+    if dtype == np.dtype("int64"):
+        return "int64"
+    if dtype == np.dtype("object"):
+        return "object"
+    raise TypeError(f"no way to hand over a column of {dtype}")
+
+
+def _to_arrow(values: pd.Series, kind: str) -> pa.Array | pa.ChunkedArray:
+    if kind == "object":  # dt.date -> date32, str -> string, None -> null
+        return pa.array(values.to_numpy(), from_pandas=True)
+    if kind == "int64":
+        return pa.array(values.to_numpy())
+    return pa.array(values.array)  # Arrow-backed text and Int64, as they are
+
+
+def _from_arrow(column: pa.ChunkedArray, kind: str) -> Any:
+    if kind == "object":  # one Python object per distinct value (as parse makes them), spread by position
+        encoded = column.combine_chunks().dictionary_encode()
+        distinct = np.empty(len(encoded.dictionary) + 1, dtype=object)  # the last one, None, for the nulls
+        distinct[:-1] = encoded.dictionary.to_pylist()
+        codes = encoded.indices.fill_null(len(encoded.dictionary)).to_numpy()
+        return pd.Series(distinct[codes], dtype=object, copy=False)  # not inferred: pandas would make text "str"
+    if kind == "int64":
+        return column.to_numpy()
+    return pd.array(column, dtype=_TEXT if kind == "str" else "Int64")
+
+
+def _load(path: str) -> pa.Table:
+    """An IPC file as written by the worker, mapped rather than read; the file is deleted at once (the mapping
+    keeps its pages until the table is dropped)."""
+    table = ipc.open_file(pa.memory_map(path)).read_all()
+    Path(path).unlink()
+    return table
 
 
 def _save(table: pa.Table, path: Path) -> None:

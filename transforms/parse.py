@@ -210,13 +210,15 @@ def _row_findings(file_name: str, rows: np.ndarray, bad: np.ndarray, column: str
 
 def _nhs_numbers(values: pd.Series, key: bytes) -> tuple[pd.Series, np.ndarray]:
     """(person keys, bad mask). Each distinct number is checked and given its keyed hash once (a person recurs
-    across rows), then spread to the rows by position; a blank or invalid number gets no key (None)."""
+    across rows), then spread to the rows by position, as Arrow-backed text (no Python string per row); a blank or
+    invalid number gets no key (missing)."""
     codes, distinct = pd.factorize(values)
     valid = nhs_number.valid_array(distinct)
     keys = np.full(len(distinct), None, dtype=object)
     keys[valid] = nhs_number.pseudonyms(pa.array(distinct[valid]).to_pylist(), key)
     blank = np.asarray(pc.equal(pa.array(distinct), "").to_numpy(zero_copy_only=False), dtype=bool)
-    return pd.Series(keys[codes], index=values.index, dtype="object"), (~valid & ~blank)[codes]
+    per_row = pa.array(keys, type=pa.string()).take(pa.array(codes))
+    return pd.Series(pd.array(per_row, dtype="str"), index=values.index), (~valid & ~blank)[codes]
 
 
 def _row_hashes(src: pd.DataFrame, header: list[str], key: bytes):  # type: ignore[no-untyped-def]

@@ -4,6 +4,7 @@ fault where it was, a file already received read by nobody."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,10 @@ from warehouse import db
 TABLES = ("stg_discharges", "stg_reablement", "stg_spend", "rejected_rows", "findings", "files")
 
 
-def _ingest(folder: Path, data: Path, read_ahead: bool) -> tuple[list[tuple[object, ...]], dict[str, list[object]]]:
-    report = intake.ingest_source(str(folder), data, "run", read_ahead=read_ahead)
+def _ingest(folder: Path, data: Path, read_ahead: bool,
+            stager: Callable[..., intake.FileResult] = intake.stage) -> tuple[list[tuple[object, ...]],
+                                                                              dict[str, list[object]]]:
+    report = intake.ingest_source(str(folder), data, "run", read_ahead=read_ahead, stager=stager)
     results = [(r.name, r.outcome, r.rows_received, r.rows_loaded, r.rows_rejected, sorted(map(repr, r.findings)))
                for r in report.files]
     with db.connect(data / "warehouse.duckdb") as con:

@@ -1,24 +1,25 @@
-"""A second process prepares the costlier new extracts while this one stages the rest (bcf.worker). With it or
-without, a source must stage the same: the same rows, rejections, findings and per-file results, and the same
-order of receipt, so the same copy of a repeated key is the first. A fault in the worker fails the run with
-nothing of that file staged, and nothing the worker wrote is left behind."""
+"""A second process reads and parses the costlier new extracts while this one checks and stages (bcf.worker). With
+it or without, a source must stage the same: the same rows, rejections, findings and per-file results, and the same
+order of receipt, so the same copy of a repeated key is the first. What the worker hands over is rebuilt exactly. A
+fault in the worker fails the run with nothing of that file staged, and nothing the worker wrote is left behind."""
 
 from __future__ import annotations
 
-import datetime as dt
 import shutil
 from pathlib import Path
+from typing import Any
 
+import pandas as pd
 import pytest
 
-from bcf import intake, worker
+from bcf import ingest, intake, worker
+from bcf.ingest import FileResult
+from bcf.sources import SourceObject, list_source
 from bcf.worker import Job, Preparer, WorkerFailed
 from tests.unit.test_bad_input import spells
 from tests.unit.test_read_ahead import _ingest
 from tests.unit.test_staged_in_parts import _source
 from warehouse import db
-
-PARAMS = {"today": dt.date(2023, 4, 1), "plan_scheme_ids": [], "plan_scheme_units": {}}
 
 
 def test_the_worker_stages_exactly_what_this_process_does(small_extracts: Path, tmp_path: Path,
@@ -34,22 +35,25 @@ def test_the_worker_stages_exactly_what_this_process_does(small_extracts: Path, 
 
     in_turn = _ingest(folder, tmp_path / "in_turn", read_ahead=False)
     given: list[list[str]] = []
-    real = worker.Preparer.__init__
+    staged_order: list[str] = []
+    real_start, real_stage = worker.Preparer.submit, intake.stage
 
-    def recorded(self: Preparer, scratch_under: Path, jobs: list[Job], key: bytes) -> None:
+    def recorded(self: Preparer, jobs: list[Job], key: bytes) -> None:
         given.append([job.name for job in jobs])
-        real(self, scratch_under, jobs, key)
+        real_start(self, jobs, key)
+
+    def stage_recorded(db_file: Path, obj: SourceObject, *args: Any, **kwargs: Any) -> FileResult:
+        staged_order.append(obj.name)
+        return real_stage(db_file, obj, *args, **kwargs)
 
     monkeypatch.setattr(intake, "WORKER_MIN_COST", 0)  # the worker for any size
-    monkeypatch.setattr(intake, "XLSX_COST", 1)  # and more than one file for it
-    monkeypatch.setattr(worker.Preparer, "__init__", recorded)
-    worked = _ingest(folder, tmp_path / "worked", read_ahead=True)
+    monkeypatch.setattr(worker.Preparer, "submit", recorded)
+    worked = _ingest(folder, tmp_path / "worked", read_ahead=True, stager=stage_recorded)
 
     assert worked == in_turn
-    assert len(given) == 1 and len(given[0]) >= 2  # the worker prepared some of the files, this process the rest
-    ours = {r[0] for r in worked[0]} - set(given[0]) - {"notes.txt"}
-    assert any(name.startswith(("discharges", "reablement", "spend")) for name in ours)
-    assert "reablement_zz_copy.csv" not in given[0]
+    extracts = [r[0] for r in in_turn[0] if r[0].startswith(("discharges", "reablement", "spend"))]
+    assert len(given) == 1 and sorted(given[0]) == sorted(set(extracts) - {"reablement_zz_copy.csv"})
+    assert staged_order != sorted(staged_order, key=lambda n: (not n.startswith("plan"), n))  # not staging order
     assert any(r[0] == "reablement_zz_copy.csv" and r[1] == "already_received" for r in worked[0])
     assert any(r[0] == "discharges_zz_again.csv" and "discharges_rwe_parts.csv row" in r[5][0] for r in worked[0]
                if r[5])
@@ -60,11 +64,40 @@ def test_the_worker_stages_exactly_what_this_process_does(small_extracts: Path, 
     assert not list((tmp_path / "worked").glob(".prepared-*"))
 
 
+def test_a_parsed_part_is_handed_over_exactly(small_extracts: Path, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ingest, "PART_ROWS", 3)  # tables in parts, so whole-file keys cross too
+    folder = _source(small_extracts, tmp_path / "source")
+    crossed = 0
+    for obj in list_source(str(folder)):
+        if obj.kind is None or obj.kind == "plan":
+            continue
+        assert obj.path is not None
+        for _, items in ingest.parse_file(obj.kind, Path(obj.path), obj.name, b"k", checked=True).tables:
+            for item in items:
+                if isinstance(item, ingest.Fault):
+                    continue
+                back = worker._load_parsed(worker._save_parsed(item, tmp_path / f"part{crossed}"))
+                for mine, theirs in ((item.part.frame, back.part.frame), (item.parsed.frame, back.parsed.frame),
+                                     (item.keys, back.keys)):
+                    if mine is None:
+                        assert theirs is None
+                    else:
+                        pd.testing.assert_frame_equal(theirs, mine, check_exact=True)
+                        assert [type(v) for v in theirs.to_numpy().ravel()] == \
+                               [type(v) for v in mine.to_numpy().ravel()]  # dates stay dt.date, blanks None
+                assert (back.parsed.findings, back.part.header, back.part.problems, back.parts) == \
+                       (item.parsed.findings, item.part.header, item.part.problems, item.parts)
+                crossed += 1
+    assert crossed > 10
+    assert not list(tmp_path.glob("part*"))  # each file is deleted as it is read back
+
+
 def test_a_fault_in_the_worker_fails_the_file_and_leaves_nothing(tmp_path: Path) -> None:
     # a landed file gone before the worker reads it: not a fault of the file's content, so not a finding
     job = Job(0, "discharges", tmp_path / "gone.csv", "discharges_gone.csv", "0" * 64)
-    with pytest.raises(WorkerFailed, match="discharges_gone.csv"), Preparer(tmp_path, [job], b"k") as preparer:
-        preparer.parameters(PARAMS)
+    with pytest.raises(WorkerFailed, match="discharges_gone.csv"), Preparer(tmp_path) as preparer:
+        preparer.submit([job], b"k")
         _consume(preparer, 0)
     assert not list(tmp_path.glob(".prepared-*"))
 
@@ -72,7 +105,8 @@ def test_a_fault_in_the_worker_fails_the_file_and_leaves_nothing(tmp_path: Path)
 def test_a_worker_that_stops_fails_the_run_rather_than_hanging(tmp_path: Path) -> None:
     job = Job(0, "discharges", tmp_path / "d.csv", "discharges_d.csv", "0" * 64)
     (tmp_path / "d.csv").write_text(spells({}), encoding="utf-8")
-    with pytest.raises(WorkerFailed, match="stopped"), Preparer(tmp_path, [job], b"k") as preparer:
+    with pytest.raises(WorkerFailed, match="stopped"), Preparer(tmp_path) as preparer:
+        preparer.submit([job], b"k")
         preparer._process.kill()  # as the kernel's out-of-memory killer would
         _consume(preparer, 0)
     assert not list(tmp_path.glob(".prepared-*"))
@@ -80,5 +114,5 @@ def test_a_worker_that_stops_fails_the_run_rather_than_hanging(tmp_path: Path) -
 
 def _consume(preparer: Preparer, index: int) -> None:
     """What staging does with a prepared file: take every part of every table."""
-    for _, items in preparer.prepared(index).tables:
+    for _, items in preparer.parsed(index).tables:
         list(items)
