@@ -274,7 +274,7 @@ def stage_file(con: duckdb.DuckDBPyConnection, obj: SourceObject, landed: Landed
 
 # A table longer than this is parsed, checked and inserted a part at a time, so a 13-million-row extract never has
 # more than one part's typed rows in memory (the text of the whole file is read once and sliced, not copied)
-PART_ROWS = 1_000_000
+PART_ROWS = 500_000
 
 
 @dataclass
