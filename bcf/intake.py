@@ -111,6 +111,7 @@ def ingest_source(source: str, data_dir: Path, run_id: str, *, log: Any = None,
         def worker_file(j: int) -> None:
             assert preparer is not None and params is not None
             staged(j, prepared=check_file(preparer.parsed(j), objects[j].name, key, validator, params))
+
         after_worker: list[int] = []
         ahead: dict[int, ReadAhead] = {}
         for i, obj in enumerate(objects):
@@ -140,7 +141,8 @@ def ingest_source(source: str, data_dir: Path, run_id: str, *, log: Any = None,
                 for j in [j for j in jobs if j not in results and preparer.ready(j)]:
                     worker_file(j)
         if preparer is not None:
-            params = params or _rule_parameters(data_dir)
+            if params is None:
+                params = _rule_parameters(data_dir)
             for j in [j for j in jobs if j not in results]:
                 worker_file(j)
         for i in after_worker:
@@ -171,17 +173,17 @@ XLSX_CHECK_COST = 3
 WORKER_MIN_COST = 32 * 1024 * 1024
 
 
-def _read_cost(landed: Landed) -> int:
-    return landed.size * (XLSX_READ_COST if landed.path.suffix == ".xlsx" else 1)
+def _read_cost(size: int, name: str) -> int:
+    return size * (XLSX_READ_COST if name.lower().endswith(".xlsx") else 1)
 
 
-def _check_cost(landed: Landed) -> int:
-    return landed.size * (XLSX_CHECK_COST if landed.path.suffix == ".xlsx" else 1)
+def _check_cost(size: int, name: str) -> int:
+    return size * (XLSX_CHECK_COST if name.lower().endswith(".xlsx") else 1)
 
 
 def _worth_a_worker(objects: list[SourceObject]) -> bool:
-    return sum(obj.size * (XLSX_READ_COST if obj.name.lower().endswith(".xlsx") else 1)
-               for obj in objects if obj.kind not in (None, "plan")) >= WORKER_MIN_COST
+    """From the listed sizes, before anything lands: whether the extracts are worth a worker (WORKER_MIN_COST)."""
+    return sum(_read_cost(o.size, o.name) for o in objects if o.kind not in (None, "plan")) >= WORKER_MIN_COST
 
 
 def _worker_jobs(objects: list[SourceObject], landed_file: Callable[[int], Landed | FetchFailed],
@@ -198,10 +200,12 @@ def _worker_jobs(objects: list[SourceObject], landed_file: Callable[[int], Lande
         if isinstance(landed, Landed) and obj.kind != "plan" and landed.sha256 not in seen:
             seen.add(landed.sha256)
             new.append((i, obj, landed))
-    if sum(_read_cost(landed) for _, _, landed in new) < WORKER_MIN_COST:
+    read = {i: _read_cost(landed.size, obj.name) for i, obj, landed in new}
+    check = {i: _check_cost(landed.size, obj.name) for i, obj, landed in new}
+    if sum(read.values()) < WORKER_MIN_COST:
         return {}
-    first = sorted((n for n in new if _read_cost(n[2]) <= _check_cost(n[2])), key=lambda n: _read_cost(n[2]))
-    then = sorted((n for n in new if _read_cost(n[2]) > _check_cost(n[2])), key=lambda n: -_check_cost(n[2]))
+    first = sorted((n for n in new if read[n[0]] <= check[n[0]]), key=lambda n: read[n[0]])
+    then = sorted((n for n in new if read[n[0]] > check[n[0]]), key=lambda n: -check[n[0]])
     return {i: Job(i, str(obj.kind), landed.path, obj.name, landed.sha256) for i, obj, landed in first + then}
 
 
