@@ -94,10 +94,10 @@ def ingest_source(source: str, data_dir: Path, run_id: str, *, log: Any = None,
         results[i] = stager(warehouse_path(data_dir), obj, landed, run_id, key, validator, **extra)
         _log_result(log, obj, results[i])
 
-    known = _known_files(warehouse_path(data_dir)) if read_ahead else set()
+    known, known_names = _known_files(warehouse_path(data_dir)) if read_ahead else (set(), set())
     with ExitStack() as stack:
         preparer: Preparer | None = None
-        if read_ahead and _worth_a_worker(objects):  # judged from the listing, so it starts while the files land
+        if read_ahead and _worth_a_worker(objects, known_names):  # from the listing: it starts as the files land
             preparer = stack.enter_context(Preparer(data_dir))
         jobs = _worker_jobs(objects, landed_file, known) if preparer is not None else {}
         if preparer is not None and jobs:
@@ -181,9 +181,11 @@ def _check_cost(size: int, name: str) -> int:
     return size * (XLSX_CHECK_COST if name.lower().endswith(".xlsx") else 1)
 
 
-def _worth_a_worker(objects: list[SourceObject]) -> bool:
-    """From the listed sizes, before anything lands: whether the extracts are worth a worker (WORKER_MIN_COST)."""
-    return sum(_read_cost(o.size, o.name) for o in objects if o.kind not in (None, "plan")) >= WORKER_MIN_COST
+def _worth_a_worker(objects: list[SourceObject], known_names: set[tuple[str, int]]) -> bool:
+    """From the listing, before anything lands: whether the extracts are worth a worker (WORKER_MIN_COST), leaving
+    out the files the warehouse already holds under the same name and size (the next fortnight's source, mostly)."""
+    return sum(_read_cost(o.size, o.name) for o in objects
+               if o.kind not in (None, "plan") and (o.name, o.size) not in known_names) >= WORKER_MIN_COST
 
 
 def _worker_jobs(objects: list[SourceObject], landed_file: Callable[[int], Landed | FetchFailed],
@@ -214,12 +216,14 @@ def _rule_parameters(data_dir: Path) -> dict[str, object]:
         return rule_parameters(con, dt.date.today())
 
 
-def _known_files(db_file: Path) -> set[str]:
-    """The files the warehouse holds already: staging one of them reads nothing, so it is not read ahead."""
+def _known_files(db_file: Path) -> tuple[set[str], set[tuple[str, int]]]:
+    """The files the warehouse holds already, by content (staging one of them reads nothing, so it is not read
+    ahead) and by name and size (what the listing shows before the files land)."""
     if not db_file.exists():
-        return set()
+        return set(), set()
     with db.connect(db_file) as con:
-        return {r[0] for r in con.execute("SELECT file_id FROM files").fetchall()}
+        rows = con.execute("SELECT file_id, file_name, size_bytes FROM files").fetchall()
+    return {r[0] for r in rows}, {(r[1], int(r[2])) for r in rows}
 
 
 def _read_next(objects: list[SourceObject], i: int, landed_file: Callable[[int], Landed | FetchFailed],

@@ -63,6 +63,15 @@ def test_the_worker_stages_exactly_what_this_process_does(small_extracts: Path, 
         assert names == sorted(names, key=lambda n: (not n.startswith("plan"), n))
     assert not list((tmp_path / "worked").glob(".prepared-*"))
 
+    # the same source again: every file is received already (same names and sizes), so no worker is started
+    monkeypatch.setattr(worker.Preparer, "__init__", _never)
+    again = intake.ingest_source(str(folder), tmp_path / "worked", "run-2", read_ahead=True)
+    assert {r.outcome for r in again.files if r.kind} == {"already_received"}
+
+
+def _never(*args: Any) -> None:
+    raise AssertionError("no worker is started for a source the warehouse holds already")
+
 
 def test_a_parsed_part_is_handed_over_exactly(small_extracts: Path, tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
