@@ -184,8 +184,9 @@ def _check_cost(size: int, name: str) -> int:
 def _worth_a_worker(objects: list[SourceObject], known_names: set[tuple[str, int]]) -> bool:
     """From the listing, before anything lands: whether the extracts are worth a worker (WORKER_MIN_COST), leaving
     out the files the warehouse already holds under the same name and size (the next fortnight's source, mostly)."""
-    return sum(_read_cost(o.size, o.name) for o in objects
-               if o.kind not in (None, "plan") and (o.name, o.size) not in known_names) >= WORKER_MIN_COST
+    cost = sum(_read_cost(o.size, o.name) for o in objects
+               if o.kind not in (None, "plan") and (o.name, o.size) not in known_names)
+    return cost > 0 and cost >= WORKER_MIN_COST
 
 
 def _worker_jobs(objects: list[SourceObject], landed_file: Callable[[int], Landed | FetchFailed],
@@ -204,7 +205,7 @@ def _worker_jobs(objects: list[SourceObject], landed_file: Callable[[int], Lande
             new.append((i, obj, landed))
     read = {i: _read_cost(landed.size, obj.name) for i, obj, landed in new}
     check = {i: _check_cost(landed.size, obj.name) for i, obj, landed in new}
-    if sum(read.values()) < WORKER_MIN_COST:
+    if not new or sum(read.values()) < WORKER_MIN_COST:
         return {}
     first = sorted((n for n in new if read[n[0]] <= check[n[0]]), key=lambda n: read[n[0]])
     then = sorted((n for n in new if read[n[0]] > check[n[0]]), key=lambda n: -check[n[0]])
