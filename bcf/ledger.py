@@ -4,6 +4,7 @@ Plain: the flows pass their Prefect flow-run id in; a run made without Prefect h
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -61,11 +62,15 @@ def ledger_run(data_dir: Path, flow: str, parameters: dict[str, Any],
 
 
 def clean_crash_leftovers(data_dir: Path) -> None:
-    """Half-copied files a killed run left in the landing area (`.incoming-*`); only called holding the lock."""
+    """Half-copied files a killed run left in the landing area (`.incoming-*`), and its worker's hand-over folder
+    (`.prepared-*`, bcf/worker.py); only called holding the lock."""
     landing = landing_path(data_dir)
     if landing.is_dir():
         for leftover in landing.glob(".incoming-*"):
             leftover.unlink(missing_ok=True)
+    if data_dir.is_dir():
+        for folder in data_dir.glob(".prepared-*"):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def settle(ledger: LedgerRun, outcome: ReturnOutcome) -> None:

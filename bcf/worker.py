@@ -2,7 +2,7 @@
 
 On two cores most of a large source's work is Python that holds the GIL (cell-to-text, row hashes, GX), which a
 thread cannot overlap and a process can. The worker reads and types (transforms.read, transforms.parse); this
-process runs the GX suites on what it hands over (it has them loaded for its own files, so GX is imported once)
+process runs the GX suites on what it hands over (it needs them for the plans anyway, so GX is imported once)
 and is the only one to open the warehouse (DuckDB allows one writer). Each parsed part crosses as Arrow IPC files
 in a scratch folder, announced on a queue; this process maps them, checks, inserts and deletes them. Each file is
 still staged in its own transaction from the same parts, so the warehouse ends as if this process had read them
@@ -36,7 +36,7 @@ from transforms.read import RawTable
 
 @dataclass(frozen=True)
 class Job:
-    """One landed file for the worker to prepare; `index` is its place in the staging order."""
+    """One landed file for the worker to read and parse; `index` is its place in the staging order."""
 
     index: int
     kind: str
@@ -46,8 +46,8 @@ class Job:
 
 
 class WorkerFailed(RuntimeError):
-    """The preparing process raised, or stopped: the file it was preparing is not staged and the run fails, as it
-    would have had this process prepared it."""
+    """The worker raised, or stopped: the file it was reading is not staged and the run fails, as it would have
+    had this process read it."""
 
 
 class Preparer:

@@ -235,6 +235,8 @@ def test_a_wait_times_out_with_one_line_then_a_killed_run_is_marked_crashed(
     # what a crash leaves behind: a half-copied landing file, a staging folder beside the returns
     (data / "landing").mkdir(exist_ok=True)
     (data / "landing" / ".incoming-abc123").write_bytes(b"half a file")
+    (data / ".prepared-abc123").mkdir()  # a worker's hand-over folder (bcf/worker.py)
+    (data / ".prepared-abc123" / "0.text.arrow").write_bytes(b"half a part")
     (out / f".{STEM}.x1y2z3").mkdir(parents=True)
     (out / f".{STEM}.x1y2z3" / f"{STEM}.xlsx").write_bytes(b"half a workbook")
     assert main(run_df(src, tmp_path)) == 0
@@ -244,6 +246,7 @@ def test_a_wait_times_out_with_one_line_then_a_killed_run_is_marked_crashed(
         detail = con.execute("SELECT detail FROM runs WHERE run_id = ?", [holder_run]).fetchone()
     assert detail is not None and detail[0].startswith("stopped without finishing")
     assert not list((data / "landing").glob(".incoming-*"))
+    assert not list(data.glob(".prepared-*"))
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
 
 
