@@ -1,5 +1,5 @@
-"""A second process reads and parses the costlier new extracts while this one checks and stages (bcf.worker). With
-it or without, a source must stage the same: the same rows, rejections, findings and per-file results, and the same
+"""A second process reads and parses the new extracts while this one checks and stages them (bcf.worker). With it
+or without, a source must stage the same: the same rows, rejections, findings and per-file results, and the same
 order of receipt, so the same copy of a repeated key is the first. What the worker hands over is rebuilt exactly. A
 fault in the worker fails the run with nothing of that file staged, and nothing the worker wrote is left behind."""
 
@@ -26,11 +26,11 @@ def test_the_worker_stages_exactly_what_this_process_does(small_extracts: Path, 
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BCF_ALLOW_DEVELOPMENT_KEY", "1")
     folder = _source(small_extracts, tmp_path / "source")
-    (folder / "discharges_broken.xlsx").write_bytes(b"not a zip")  # a file fault, met in the worker or here
+    (folder / "discharges_broken.xlsx").write_bytes(b"not a zip")  # a file fault, met in the worker
     (folder / "notes.txt").write_text("not an extract", encoding="utf-8")
     # a key also in discharges_rwe_parts.csv, which comes first in staging order whichever process stages first
     (folder / "discharges_zz_again.csv").write_text(spells({"spell_id": "S5"}), encoding="utf-8")
-    # the same bytes under a later name: the copy already received, whichever process prepares the first
+    # the same bytes under a later name: the copy already received, though the worker reads the first
     shutil.copyfile(folder / "reablement_parts.csv", folder / "reablement_zz_copy.csv")
 
     in_turn = _ingest(folder, tmp_path / "in_turn", read_ahead=False)
