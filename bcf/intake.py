@@ -168,9 +168,10 @@ def _log_result(log: Any, obj: SourceObject, result: FileResult) -> None:
 # for that XLSX, 2.6 s for that CSV).
 XLSX_READ_COST = 20
 XLSX_CHECK_COST = 3
-# The worker is started when there is at least this much to read (about 0.5 s): below it the worker's own start (a
-# Python with pandas, ~0.5 s of a core) costs more than it saves. One HWB's fortnight is well under it.
-WORKER_MIN_COST = 32 * 1024 * 1024
+# The worker is started when there is at least this much to read. Measured: 100,000 discharges (26 MB by this
+# reckoning) 4.7 s without it, 4.3 s with; 300,000 (77 MB) 6.3 s and 5.4 s; one HWB's demo source (2.3 MB) 4.0 s
+# without and 4.3 s with, since its start (a Python with pandas, ~0.4 s) costs more than the little it overlaps.
+WORKER_MIN_COST = 8 * 1024 * 1024
 
 
 def _read_cost(size: int, name: str) -> int:
