@@ -107,12 +107,6 @@ class RowValidator:
         self._context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
         self._source = self._context.data_sources.add_pandas("bcf_extracts")
 
-    def warm(self, tables: list[str]) -> None:
-        """Import GX and build these suites now, not at the first check (a process that prepares files does this
-        while it waits for its first file)."""
-        for table in tables:
-            self._suite(table)
-
     def _suite(self, table: str) -> list[_Rule]:
         """The suite's rules in the order GX reports a whole suite's results (findings keep that order)."""
         if not self._started:
