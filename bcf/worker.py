@@ -31,7 +31,7 @@ import pyarrow.ipc as ipc
 
 from bcf.ingest import Fault, Parsed, ParsedFile, parse_file
 from transforms.parse import ParsedTable
-from transforms.read import RawTable
+from transforms.read import TEXT, RawTable
 
 
 @dataclass(frozen=True)
@@ -182,8 +182,7 @@ def _load_parsed(saved: dict[str, Any]) -> Parsed:
 
 
 # A frame crosses as an Arrow table plus each column's pandas type, so it is rebuilt as it was: text as pandas'
-# Arrow-backed "str", nullable integers as Int64, dates and person keys as Python objects (None where missing).
-_TEXT = pd.StringDtype("pyarrow", na_value=np.nan)
+# Arrow-backed "str" (transforms.read.TEXT), nullable integers as Int64, dates as Python objects (None if missing).
 
 
 def _save_frame(frame: pd.DataFrame, path: Path) -> tuple[str, list[str]]:
@@ -204,7 +203,7 @@ def _load_frame(saved: tuple[str, list[str]]) -> pd.DataFrame:
 
 def _kind(values: pd.Series) -> str:
     dtype = values.dtype
-    if dtype == _TEXT:
+    if dtype == TEXT:
         return "str"
     if isinstance(dtype, pd.Int64Dtype):
         return "Int64"
@@ -232,7 +231,7 @@ def _from_arrow(column: pa.ChunkedArray, kind: str) -> Any:
         return pd.Series(distinct[codes], dtype=object, copy=False)  # not inferred: pandas would make text "str"
     if kind == "int64":
         return column.to_numpy()
-    return pd.array(column, dtype=_TEXT if kind == "str" else "Int64")
+    return pd.array(column, dtype=TEXT if kind == "str" else "Int64")
 
 
 def _load(path: str) -> pa.Table:

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 from core.settings import Column, TableContract
 from transforms import nhs_number
 from transforms.findings import ERROR, WARNING, FileProblem, Finding
-from transforms.read import MAX_FIELD_CHARS, SOURCE_ROW, RawTable
+from transforms.read import MAX_FIELD_CHARS, SOURCE_ROW, TEXT, RawTable
 
 ROW_HASH = "row_hash"
 PERSON_KEY = "person_key"
@@ -218,7 +218,7 @@ def _nhs_numbers(values: pd.Series, key: bytes) -> tuple[pd.Series, np.ndarray]:
     keys[valid] = nhs_number.pseudonyms(pa.array(distinct[valid]).to_pylist(), key)
     blank = np.asarray(pc.equal(pa.array(distinct), "").to_numpy(zero_copy_only=False), dtype=bool)
     per_row = pa.array(keys, type=pa.string()).take(pa.array(codes))
-    return pd.Series(pd.array(per_row, dtype="str"), index=values.index), (~valid & ~blank)[codes]
+    return pd.Series(pd.array(per_row, dtype=TEXT), index=values.index), (~valid & ~blank)[codes]
 
 
 def _row_hashes(src: pd.DataFrame, header: list[str], key: bytes):  # type: ignore[no-untyped-def]

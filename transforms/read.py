@@ -35,7 +35,7 @@ _OTHER_DELIMITERS = (";", "\t", "|")
 # real extract (100,000 rows x 20 columns is 2 million cells, some 60 MB of XML).
 MAX_XLSX_UNCOMPRESSED = 512 * 1024 * 1024
 MAX_XLSX_CELLS = 20_000_000
-_STR = pd.StringDtype("pyarrow", na_value=np.nan)  # what astype("str") gives: the frame's text dtype
+TEXT = pd.StringDtype("pyarrow", na_value=np.nan)  # what astype("str") gives: the frames' text dtype
 _CELL_REF = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')
 
 
@@ -212,7 +212,7 @@ def _all_blank(columns: list[pa.ChunkedArray]) -> np.ndarray:
 
 def _text_array(column: pa.ChunkedArray) -> pd.api.extensions.ExtensionArray:
     """An Arrow column as pandas' own text dtype ("str", Arrow-backed), without a copy."""
-    return pd.array(column, dtype=_STR)
+    return pd.array(column, dtype=TEXT)
 
 
 def _open_quote(text: str) -> tuple[int, str] | None:
