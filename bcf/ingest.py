@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -192,7 +192,7 @@ class PreparedFile:
 
 
 def prepare_file(kind: str, path: Path, name: str, key: bytes, validator: RowValidator | None,
-                 params: Mapping[str, object], read_ahead: ReadAhead | None = None) -> PreparedFile:
+                 params: dict[str, object], read_ahead: ReadAhead | None = None) -> PreparedFile:
     """The file's tables, each prepared a part at a time as its parts are asked for (no DuckDB here)."""
     return check_file(parse_file(kind, path, name, key, validator is not None, read_ahead), name, key, validator,
                       params)
@@ -211,7 +211,7 @@ def parse_file(kind: str, path: Path, name: str, key: bytes, checked: bool,
 
 
 def check_file(parsed: ParsedFile, name: str, key: bytes, validator: RowValidator | None,
-               params: Mapping[str, object]) -> PreparedFile:
+               params: dict[str, object]) -> PreparedFile:
     """Check a parsed file's tables with the suites, a part at a time, and split each part's rows."""
     return PreparedFile(parsed.problems, [(contract, check_table(contract, items, name, key, validator, params))
                                           for contract, items in parsed.tables])
@@ -334,7 +334,7 @@ def parse_table(contract: TableContract, reader: Callable[[], RawTable], file_na
 
 
 def check_table(contract: TableContract, items: Iterable[Parsed | Fault], file_name: str, key: bytes,
-                validator: RowValidator | None, params: Mapping[str, object]) -> Iterator[Part | Fault]:
+                validator: RowValidator | None, params: dict[str, object]) -> Iterator[Part | Fault]:
     """Check each parsed part with the suites and split its rows into loaded and rejected.
 
     The rules that read a whole file (a key's uniqueness) run once over the whole file's key columns first, so a

@@ -342,7 +342,7 @@ def child_env(prefect_home: Path) -> dict[str, str]:
     return env
 
 
-def measure(argv: list[str], out: Path, prefect_home: Path) -> tuple[float, float]:
+def measure(argv: list[str], prefect_home: Path) -> tuple[float, float]:
     """Wall seconds and peak memory (GB) of one child process with every process it starts (bcf's worker, a
     temporary Prefect server), sampled every 50 ms: the peak of their private memory summed (RssAnon + RssShmem:
     nothing of it is shared between them) plus the largest file-backed resident set of any one of them (mostly
@@ -359,7 +359,6 @@ def measure(argv: list[str], out: Path, prefect_home: Path) -> tuple[float, floa
     seconds = time.perf_counter() - start
     if process.returncode != 0:
         raise subprocess.CalledProcessError(process.returncode, argv)
-    out.with_suffix(".time").write_text(json.dumps({"wall_s": seconds, "peak_kb": peak_kb}))
     return seconds, peak_kb / 1024 / 1024
 
 
@@ -523,7 +522,7 @@ def main() -> None:
     print(f"source {work / 'source'}: {counts} (discharges {counts['csv'] + counts['xlsx']:,})", flush=True)
 
     def child(step: str, rep: Path) -> tuple[float, float]:
-        return measure([sys.executable, __file__, "--work", str(work), "--step", step, "--rep", str(rep)], rep / step,
+        return measure([sys.executable, __file__, "--work", str(work), "--step", step, "--rep", str(rep)],
                        work / "prefect-home")
 
     results: dict[str, list[tuple[float, float]]] = {}

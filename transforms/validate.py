@@ -18,7 +18,6 @@ import json
 import logging
 import os
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal
@@ -131,7 +130,7 @@ class RowValidator:
         return self._suites[key]
 
     def check(self, frame: pd.DataFrame, contract: TableContract, file_name: str,
-              parameters: Mapping[str, Any], scope: Scope = "all") -> list[Finding]:
+              parameters: dict[str, Any], scope: Scope = "all") -> list[Finding]:
         """On a large table every rule runs on a batch of only the columns it reads: GX copies a rule's whole batch
         as it drops nulls or applies a condition, so one wide batch cost (rules x columns) column copies. A batch's
         rules run first with BOOLEAN_ONLY results (clean files, the common case, stop there); the failing ones run
@@ -247,7 +246,7 @@ def _checked(results: list[Any], table: str) -> list[Any]:
     return results
 
 
-def _prepare(frame: pd.DataFrame, table: str, parameters: Mapping[str, Any]) -> pd.DataFrame:
+def _prepare(frame: pd.DataFrame, table: str, parameters: dict[str, Any]) -> pd.DataFrame:
     """Helper columns some rules need: the scheme's output unit from the plan, for the spend unit rule."""
     if table == "spend" and "scheme_id" in frame.columns:
         units = parameters.get("plan_scheme_units", {})
