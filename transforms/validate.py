@@ -12,8 +12,10 @@ failing row. Same rules, same rows, same findings, a fraction of the work (docs/
 
 from __future__ import annotations
 
+import atexit
 import copy
 import datetime as dt
+import gc
 import json
 import logging
 import os
@@ -105,6 +107,7 @@ class RowValidator:
         self._context = gx.get_context(mode="ephemeral")
         self._context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
         self._source = self._context.data_sources.add_pandas("bcf_extracts")
+        _freeze_imports()
 
     def _suite(self, table: str) -> list[_Rule]:
         """The suite's rules in the order GX reports a whole suite's results (findings keep that order)."""
@@ -177,6 +180,21 @@ class RowValidator:
                     by_rule[_index(item)] = _findings(file_name, config.kwargs, config.meta or {}, frame,
                                                       item.result.get("unexpected_index_list") or [])
         return [f for r in rules for f in by_rule.get(r.index, [])]
+
+
+_frozen = False
+
+
+def _freeze_imports() -> None:
+    """Once a process has imported GX, what it holds lives as long as the process: out of every full collection
+    from now on (a 1.86M source's run spent 0.65 s in the collector, 0.5 s after this). Once per process, so a
+    served deployment's later runs freeze nothing of their own; back in at exit, so the interpreter's teardown
+    still frees it (else DuckDB's bindings report their objects as leaked)."""
+    global _frozen
+    if not _frozen:
+        _frozen = True
+        gc.freeze()
+        atexit.register(gc.unfreeze)
 
 
 def whole_file_columns(table: str) -> set[str]:
