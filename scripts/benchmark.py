@@ -327,6 +327,14 @@ def _prepare_round(step: str, work: Path, rep: Path) -> None:
         _hwb_source(work)
 
 
+def _free_gb() -> float:
+    """MemFree: memory neither used nor holding cached files."""
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        if line.startswith("MemFree:"):
+            return int(line.split()[1]) / 1024**2
+    return float("nan")
+
+
 def child_env(prefect_home: Path) -> dict[str, str]:
     """No PREFECT_API_URL and no BCF_ORCHESTRATION (so `bcf run` runs in its own process, as on an officer's laptop
     with no Prefect server; the *_prefect steps ask for a flow run, and Prefect then starts its temporary server); a
@@ -519,7 +527,9 @@ def main() -> None:
         (work / "source" / ".built").write_text(json.dumps(counts))
         print(f"built {work / 'source'} in {time.perf_counter() - t:.0f} s: {counts}", flush=True)
     counts = json.loads((work / "source" / ".built").read_text())
-    print(f"source {work / 'source'}: {counts} (discharges {counts['csv'] + counts['xlsx']:,})", flush=True)
+    print(f"source {work / 'source'}: {counts} (discharges {counts['csv'] + counts['xlsx']:,}); free memory "
+          f"{_free_gb():.1f} GB (with less than a few GB free, expect slower, noisier rounds: drop the page cache "
+          f"first where you may)", flush=True)
 
     def child(step: str, rep: Path) -> tuple[float, float]:
         return measure([sys.executable, __file__, "--work", str(work), "--step", step, "--rep", str(rep)],
@@ -532,8 +542,12 @@ def main() -> None:
             rep = work / "rounds" / f"{step}-{r}"
             _prepare_round(step, work, rep)
             seconds, gb = child(step, rep)
+            # its outputs go at once: files a sitting leaves fill the page cache (a quarterly writes ~1 GB), and a
+            # machine with no free memory reclaims as it allocates, which showed as seconds of system time
+            shutil.rmtree(rep, ignore_errors=True)
             results.setdefault(step, []).append((seconds, gb))
-            print(f"round {r} {step:<24} {seconds:7.1f} s {gb:5.2f} GB", flush=True)
+            print(f"round {r} {step:<24} {seconds:7.1f} s {gb:5.2f} GB  (free memory after: {_free_gb():.1f} GB)",
+                  flush=True)
     summary = {s: {"median_s": statistics.median(x[0] for x in v), "median_peak_gb": statistics.median(x[1] for x in v),
                    "runs": v} for s, v in results.items()}
     if summary:
