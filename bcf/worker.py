@@ -165,11 +165,10 @@ def _parse(job: Job, key: bytes, results: Any, scratch: Path, written: int) -> i
 
 def _save_parsed(item: Parsed, base: Path) -> dict[str, Any]:
     """A parsed part as IPC files (its text, its typed rows, its whole-file keys) and what is needed to rebuild
-    it exactly: each column's pandas type, the header, the findings so far. A typed column equal to the text's
-    (codes and free text kept as written, the source row) crosses once, with the text."""
+    it exactly: each column's pandas type, the header, the findings so far."""
     part, keys = item.part, item.keys
     return {"text": _save_frame(part.frame, base.with_suffix(".text.arrow")),
-            "typed": _save_frame(item.parsed.frame, base.with_suffix(".typed.arrow"), same_as=part.frame),
+            "typed": _save_frame(item.parsed.frame, base.with_suffix(".typed.arrow")),
             "keys": None if keys is None else _save_frame(keys, base.with_suffix(".keys.arrow")),
             "table": (part.file_name, part.sheet, part.header, part.original_header, part.problems),
             "findings": item.parsed.findings, "parts": item.parts}
@@ -177,50 +176,29 @@ def _save_parsed(item: Parsed, base: Path) -> dict[str, Any]:
 
 def _load_parsed(saved: dict[str, Any]) -> Parsed:
     file_name, sheet, header, original_header, problems = saved["table"]
-    text = _load_frame(saved["text"])
-    part = RawTable(file_name, sheet, header, original_header, text, problems)
+    part = RawTable(file_name, sheet, header, original_header, _load_frame(saved["text"]), problems)
     keys = None if saved["keys"] is None else _load_frame(saved["keys"])
-    return Parsed(part, ParsedTable(_load_frame(saved["typed"], same_as=text), saved["findings"]), saved["parts"],
-                  keys)
+    return Parsed(part, ParsedTable(_load_frame(saved["typed"]), saved["findings"]), saved["parts"], keys)
 
 
 # A frame crosses as an Arrow table plus each column's pandas type, so it is rebuilt as it was: text as pandas'
 # Arrow-backed "str" (transforms.read.TEXT), nullable integers as Int64, dates as Python objects (None if missing).
-# A column equal to the same-named column of `same_as` (kind SAME) is not written: it is taken from that frame.
-
-SAME = "same"
 
 
-def _save_frame(frame: pd.DataFrame, path: Path,
-                same_as: pd.DataFrame | None = None) -> tuple[str, list[str], list[str]]:
+def _save_frame(frame: pd.DataFrame, path: Path) -> tuple[str, list[str]]:
     if not frame.index.equals(pd.RangeIndex(len(frame))):
         raise ValueError("a frame handed over must have the default index")  # rows are matched by position
-    names = [str(name) for name in frame.columns]
-    kinds = [SAME if _same(frame[name], same_as) else _kind(frame[name]) for name in names]
-    _save(pa.table({name: _to_arrow(frame[name], kind) for name, kind in zip(names, kinds, strict=True)
-                    if kind != SAME}), path)
-    return str(path), names, kinds
+    kinds = [_kind(frame[name]) for name in frame.columns]
+    _save(pa.table({str(name): _to_arrow(frame[name], kind) for name, kind in zip(frame.columns, kinds,
+                                                                                    strict=True)}), path)
+    return str(path), kinds
 
 
-def _load_frame(saved: tuple[str, list[str], list[str]], same_as: pd.DataFrame | None = None) -> pd.DataFrame:
-    path, names, kinds = saved
+def _load_frame(saved: tuple[str, list[str]]) -> pd.DataFrame:
+    path, kinds = saved
     table = _load(path)
-    if SAME in kinds and same_as is None:
-        raise ValueError(f"{path} shares columns with a frame not given")
-    return pd.DataFrame({name: same_as[name] if kind == SAME and same_as is not None
-                         else _from_arrow(table.column(name), kind) for name, kind in zip(names, kinds, strict=True)})
-
-
-def _same(values: pd.Series, other: pd.DataFrame | None) -> bool:
-    """Whether `values` equals `other`'s column of the same name, type for type and value for value (nulls too)."""
-    if other is None or values.name not in other.columns:
-        return False
-    theirs = other[values.name]
-    if values.dtype != theirs.dtype or _kind(values) == "object":
-        return False
-    if _kind(values) == "int64":
-        return bool(np.array_equal(values.to_numpy(), theirs.to_numpy()))
-    return bool(values.array.equals(theirs.array))
+    return pd.DataFrame({name: _from_arrow(table.column(name), kind)
+                         for name, kind in zip(table.column_names, kinds, strict=True)})
 
 
 def _kind(values: pd.Series) -> str:

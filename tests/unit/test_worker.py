@@ -79,7 +79,7 @@ def test_a_parsed_part_is_handed_over_exactly(small_extracts: Path, tmp_path: Pa
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ingest, "PART_ROWS", 3)  # tables in parts, so whole-file keys cross too
     folder = _source(small_extracts, tmp_path / "source")
-    crossed = shared = 0  # shared: typed columns crossing once, with the text (codes as written, source rows)
+    crossed = 0
     for obj in list_source(str(folder)):
         if obj.kind is None or obj.kind == "plan":
             continue
@@ -88,9 +88,7 @@ def test_a_parsed_part_is_handed_over_exactly(small_extracts: Path, tmp_path: Pa
             for item in items:
                 if isinstance(item, ingest.Fault):
                     continue
-                saved = worker._save_parsed(item, tmp_path / f"part{crossed}")
-                shared += saved["typed"][2].count(worker.SAME)
-                back = worker._load_parsed(saved)
+                back = worker._load_parsed(worker._save_parsed(item, tmp_path / f"part{crossed}"))
                 for mine, theirs in ((item.part.frame, back.part.frame), (item.parsed.frame, back.parsed.frame),
                                      (item.keys, back.keys)):
                     if mine is None:
@@ -102,7 +100,7 @@ def test_a_parsed_part_is_handed_over_exactly(small_extracts: Path, tmp_path: Pa
                 assert (back.parsed.findings, back.part.header, back.part.problems, back.parts) == \
                        (item.parsed.findings, item.part.header, item.part.problems, item.parts)
                 crossed += 1
-    assert crossed > 10 and shared > crossed
+    assert crossed > 10
     assert not list(tmp_path.glob("part*"))  # each file is deleted as it is read back
 
 
