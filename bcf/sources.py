@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.settings import settings
+from warehouse import db
 
 EXTENSIONS = (".csv", ".xlsx")
 # Attempts at fetching one S3 object whose GET fails or whose body does not match the listing, and the pauses
@@ -48,10 +49,6 @@ class SourceObject:
     key: str | None = None
 
 
-def _utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
-
-
 @dataclass(frozen=True)
 class Landed:
     sha256: str
@@ -62,7 +59,7 @@ class Landed:
     # A file is received when it is landed. Files land in staging order, so this orders a source's files as the
     # staging order does even when they are staged (committed) in another order (bcf.worker), and so which copy
     # of a repeated key is the first stays the same (warehouse/sql/checks/check_duplicate_keys.sql).
-    received_at: dt.datetime = field(default_factory=_utc_now)
+    received_at: dt.datetime = field(default_factory=db.now)
 
 
 def kind_of(name: str) -> str | None:
