@@ -36,11 +36,11 @@ def test_the_worker_stages_exactly_what_this_process_does(small_extracts: Path, 
     in_turn = _ingest(folder, tmp_path / "in_turn", read_ahead=False)
     given: list[list[str]] = []
     staged_order: list[str] = []
-    real_start, real_stage = worker.Preparer.submit, intake.stage
+    real_submit, real_stage = worker.Preparer.submit, intake.stage
 
     def recorded(self: Preparer, jobs: list[Job], key: bytes) -> None:
         given.append([job.name for job in jobs])
-        real_start(self, jobs, key)
+        real_submit(self, jobs, key)
 
     def stage_recorded(db_file: Path, obj: SourceObject, *args: Any, **kwargs: Any) -> FileResult:
         staged_order.append(obj.name)
