@@ -11,6 +11,7 @@ from transforms.findings import Finding
 from warehouse import db, engine
 
 CROSS_CHECKS = (
+    "check_plan_in_force",
     "check_df_plan_income",
     "check_spend_vs_income",
     "check_df_spend_unplanned",
@@ -39,21 +40,33 @@ def cross_source(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> list
 
 
 DUPLICATE_KEY = "key.duplicate_across_files"  # the rule of check_duplicate_keys' findings
+# The checks a source is judged by after ingest, for every HWB in it ($hwb = '*'): what `bcf ingest` and
+# `bcf validate` report beside each file's own findings, as a run of any of its HWBs would find them.
+SOURCE_CHECKS = ("check_duplicate_keys", "check_plan_in_force")
+SOURCE_WIDE = {"hwb": "*", "fund_year": None, "fy_start": None, "period_start": None, "period_end": None}
 
 
 def blocking(con: duckdb.DuckDBPyConnection, hwb: str, run_id: str = "",
              cross: list[Finding] | None = None) -> list[Finding]:
-    """Error findings that block the HWB's return, a key counted twice across files in force among them, and the
-    run's own source-level errors (run_id: the run that listed and fetched the source). `cross`: the HWB's
-    cross-source findings when the caller has them, which hold the duplicate keys already (not scanned twice)."""
-    duplicates = ([f for f in cross if f.rule == DUPLICATE_KEY] if cross is not None
-                  else _findings(con, "check_duplicate_keys", {"hwb": hwb}))
-    return _findings(con, "blocking_findings", {"hwb": hwb, "kinds": RETURN_KINDS, "run_id": run_id}) + duplicates
+    """Error findings that block the HWB's return: those on its files' rows, the run's own source-level errors
+    (run_id: the run that listed and fetched the source), and the cross-source errors judged in this run (a key
+    counted twice across files in force, no plan for the HWB, a posting to a scheme not in its plan). `cross`: the
+    HWB's cross-source findings of this run (cross_source); without them, only the keys counted twice are judged."""
+    if cross is None:
+        cross = _findings(con, "check_duplicate_keys", {"hwb": hwb})
+    errors = [f for f in cross if f.severity == "error"]
+    return _findings(con, "blocking_findings", {"hwb": hwb, "kinds": RETURN_KINDS, "run_id": run_id}) + errors
 
 
 def duplicate_keys(con: duckdb.DuckDBPyConnection) -> list[Finding]:
-    """Keys in more than one file in force, for every HWB: what the ingest reports after staging."""
+    """Keys in more than one file in force, for every HWB."""
     return _findings(con, "check_duplicate_keys", {"hwb": "*"})
+
+
+def source_findings(con: duckdb.DuckDBPyConnection) -> list[Finding]:
+    """The cross-source findings of a whole source, for every HWB (keys in more than one file in force, ledger
+    lines against their own HWB's plan): what the ingest reports after staging."""
+    return [f for query in SOURCE_CHECKS for f in _findings(con, query, SOURCE_WIDE)]
 
 
 def file_findings(con: duckdb.DuckDBPyConnection, run_id: str = "") -> list[Finding]:

@@ -139,11 +139,10 @@ def _raising(problem: FileProblem) -> Callable[[], RawTable]:
 
 
 def rule_parameters(con: duckdb.DuckDBPyConnection, today: dt.date) -> dict[str, object]:
-    """Suite parameters that depend on the run: its date, and the schemes of the plan in force."""
-    schemes = con.execute(
-        "SELECT scheme_id, arg_max(output_unit, fund_year) FROM cur_plan_schemes GROUP BY scheme_id").fetchall()
-    return {"today": today, "plan_scheme_ids": [s for s, _ in schemes],
-            "plan_scheme_units": {s: u for s, u in schemes if u}}
+    """Suite parameters that depend on the run: its date. Nothing of another source: a rule that compares a row
+    with the plan or other files is a SQL check judged on every run against the files then in force
+    (warehouse/sql/checks), so a corrected plan takes effect without the ledger being sent again."""
+    return {"today": today}
 
 
 @dataclass

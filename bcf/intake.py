@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bcf.checks import duplicate_keys
+from bcf.checks import source_findings
 from bcf.ingest import (
     READ_AHEAD_MAX_BYTES,
     FileResult,
@@ -153,7 +153,7 @@ def ingest_source(source: str, data_dir: Path, run_id: str, *, log: Any = None,
         log.error("%s holds no extract files: no return is made from it", source)
     with db.connect(warehouse_path(data_dir)) as con:
         record_source_findings(con, run_id, report.files)
-        _attach(report.files, duplicate_keys(con))
+        _attach(report.files, source_findings(con))
     return report
 
 
@@ -240,7 +240,8 @@ def _read_next(objects: list[SourceObject], i: int, landed_file: Callable[[int],
 
 
 def _attach(results: list[FileResult], findings: list[Finding]) -> None:
-    """Keys found in two files in force go with the later file's result, so `bcf ingest`/`validate` report them."""
+    """The source's cross-source findings (keys in two files in force: with the later file; ledger lines against
+    their HWB's plan) go with the file they name, so `bcf ingest`/`validate` report them as a run would."""
     by_name = {r.name: r for r in results if r.kind is not None}
     for f in findings:
         if f.file in by_name:

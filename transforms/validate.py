@@ -145,7 +145,7 @@ class RowValidator:
         if frame.empty:
             return []
         rules = [r for r in self._suite(contract.table) if scope == "all" or r.whole_file == (scope == "file")]
-        frame = _prepare(frame, contract.table, parameters).reset_index(drop=True)
+        frame = frame.reset_index(drop=True)
         dates = {c.name for c in contract.columns if c.type == "date"}
         as_given = {**code_parameters(), **parameters}
         as_numbers = {k: _day_number(v) if isinstance(v, dt.date) else v for k, v in as_given.items()}
@@ -262,14 +262,6 @@ def _checked(results: list[Any], table: str) -> list[Any]:
             raise RuntimeError(f"GX expectation {item.expectation_config.type} on {table} failed to run: "
                                f"{item.exception_info.get('exception_message')}")
     return results
-
-
-def _prepare(frame: pd.DataFrame, table: str, parameters: dict[str, Any]) -> pd.DataFrame:
-    """Helper columns some rules need: the scheme's output unit from the plan, for the spend unit rule."""
-    if table == "spend" and "scheme_id" in frame.columns:
-        units = parameters.get("plan_scheme_units", {})
-        frame = frame.assign(scheme_output_unit=frame["scheme_id"].map(units).astype("object"))
-    return frame
 
 
 def _column_of(kwargs: dict[str, Any]) -> str:
