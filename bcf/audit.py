@@ -179,6 +179,7 @@ def write_pack(con: duckdb.DuckDBPyConnection, workbook_tmp: Path, workbook_name
         "code": code_fingerprint(),
         "template": template,
         "inputs": inputs_in_force(con),
+        "withdrawn": db.withdrawals_in_force(con),  # files an officer took out of force: when, by whom, why
         "outputs": {
             "workbook": {"file": workbook_name, "sha256": sha256_file(workbook_tmp),
                          "cells_sha256": cells_hash(workbook_tmp)},

@@ -388,6 +388,17 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     return EXIT_OK if result.same else EXIT_BLOCKED
 
 
+def cmd_withdraw(args: argparse.Namespace) -> int:
+    from bcf.withdraw import WithdrawError, withdraw
+
+    try:
+        done = withdraw(_data_dir(args), args.file, args.reason, args.by, undo=args.undo)
+    except WithdrawError as exc:
+        raise UsageError(str(exc)) from exc
+    print(done.line())
+    return EXIT_OK
+
+
 def _check_hwb(code: str) -> None:
     from core.settings import hwb_reference
 
@@ -660,6 +671,15 @@ def build_parser() -> argparse.ArgumentParser:
     dep.add_argument("--out", default="returns")
     dep.add_argument("--data-dir", help="root of the per-HWB data dirs (each HWB gets <data-dir>/<HWB>)")
     dep.set_defaults(func=cmd_deploy)
+
+    wdr = sub.add_parser("withdraw", help="take a landed file out of force (sent in error), on the record; --undo "
+                         "puts it back")
+    wdr.add_argument("file", help="the file as sent (a path: matched by content), its name, or its sha256 (8+ hex)")
+    wdr.add_argument("--reason", required=True, help="why (recorded, and in the manifest of later runs)")
+    wdr.add_argument("--by", help="who (default: the login name)")
+    wdr.add_argument("--undo", action="store_true", help="put a withdrawn file back in force")
+    wdr.add_argument("--data-dir", help="warehouse and landing area (default: BCF_DATA_DIR or ./bcf_data)")
+    wdr.set_defaults(func=cmd_withdraw)
 
     rep = sub.add_parser("reproduce", help="re-run a past return from its manifest and compare the cell content")
     rep.add_argument("workbook")

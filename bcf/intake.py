@@ -28,10 +28,10 @@ from bcf.ingest import (
     rule_parameters,
     stage_file,
 )
-from bcf.sources import FetchFailed, Landed, SourceObject, land, list_source, staging_key
+from bcf.sources import FetchFailed, Landed, SourceObject, is_s3, land, list_source, staging_key
 from bcf.worker import Job, Preparer
 from core.settings import pseudonym_key
-from transforms.findings import Finding
+from transforms.findings import WARNING, Finding
 from transforms.validate import RowValidator
 from warehouse import db
 
@@ -152,9 +152,32 @@ def ingest_source(source: str, data_dir: Path, run_id: str, *, log: Any = None,
         report.files.append(empty_source(source))
         log.error("%s holds no extract files: no return is made from it", source)
     with db.connect(warehouse_path(data_dir)) as con:
+        gone = _gone_from_source(con, source, {obj.name for obj in objects})
+        report.files.extend(gone)
         record_source_findings(con, run_id, report.files)
+        with con.cursor() as cur:
+            db.insert_findings(cur, run_id, None, [f for r in gone for f in r.findings])
         _attach(report.files, source_findings(con))
     return report
+
+
+def _gone_from_source(con: Any, source: str, listed: set[str]) -> list[FileResult]:
+    """Files of this source still in force that the source no longer holds: a warning on every run, since their
+    rows still count. Deleting a file sent in error does not take it out of force; `bcf withdraw` does."""
+    prefix = source.rstrip("/") + "/" if is_s3(source) else Path(source).resolve().as_uri().rstrip("/") + "/"
+    rows = con.execute(
+        "SELECT file_id, kind, file_name, received_at FROM files WHERE status IN ('loaded', 'rejected') "
+        "AND starts_with(origin_uri, ?) ORDER BY file_name", [prefix]).fetchall()
+    out = []
+    for file_id, kind, name, received in rows:
+        if name in listed:
+            continue
+        finding = Finding(WARNING, name, None, None, name, "source.file_gone",
+                          f"{name} (received {received:%d/%m/%Y %H:%M}) is no longer in the source but is still in "
+                          "force: its rows still count. If it was sent in error, take it out with "
+                          f"`bcf withdraw {name} --reason TEXT`; a corrected file under the same name supersedes it.")
+        out.append(FileResult(name, kind, file_id, "in_force", findings=[finding]))
+    return out
 
 
 def _log_result(log: Any, obj: SourceObject, result: FileResult) -> None:

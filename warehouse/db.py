@@ -170,3 +170,13 @@ def insert_findings(con: duckdb.DuckDBPyConnection, run_id: str, file_id: str | 
 
 def query(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
     return con.execute(sql(name), params or {}).df()
+
+
+def withdrawals_in_force(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+    """The files withdrawn now, each with its latest withdrawal: what a manifest records."""
+    rows = con.execute(
+        "SELECT w.file_id, w.file_name, f.kind, w.withdrawn_at, w.by_user, w.reason FROM withdrawals w "
+        "JOIN files f USING (file_id) WHERE f.status = 'withdrawn' "
+        "QUALIFY row_number() OVER (PARTITION BY w.file_id ORDER BY w.withdrawn_at DESC) = 1 ORDER BY w.file_name").fetchall()
+    return [{"sha256": r[0], "file_name": r[1], "kind": r[2], "withdrawn_at": r[3].isoformat(timespec="seconds"),
+             "withdrawn_by": r[4], "reason": r[5]} for r in rows]

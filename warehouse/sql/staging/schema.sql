@@ -30,11 +30,23 @@ CREATE TABLE IF NOT EXISTS files (
     landed_path VARCHAR NOT NULL,
     received_at TIMESTAMP NOT NULL,
     run_id VARCHAR NOT NULL,
-    status VARCHAR NOT NULL,        -- loaded, rejected (file-level fault), superseded
+    status VARCHAR NOT NULL,        -- loaded, rejected (file-level fault), superseded, withdrawn (bcf withdraw)
     superseded_by VARCHAR,
     rows_received BIGINT NOT NULL DEFAULT 0,
     rows_loaded BIGINT NOT NULL DEFAULT 0,
     rows_rejected BIGINT NOT NULL DEFAULT 0
+);
+
+-- `bcf withdraw`: a landed file taken out of force by an officer (sent in error), or put back (--undo). The
+-- file stays on record; its status says whether it is in force; this table says when, by whom and why.
+CREATE TABLE IF NOT EXISTS withdrawals (
+    file_id VARCHAR NOT NULL,
+    file_name VARCHAR NOT NULL,
+    action VARCHAR NOT NULL,        -- withdrawn, restored
+    status_before VARCHAR NOT NULL, -- the status the file had, which --undo gives back
+    withdrawn_at TIMESTAMP NOT NULL,
+    by_user VARCHAR NOT NULL,
+    reason VARCHAR NOT NULL
 );
 
 CREATE TABLE IF NOT EXISTS deliveries (
