@@ -38,7 +38,7 @@ import duckdb
 from bcf import revisions
 from core.settings import PROJECT_ROOT, code_version, config_dir, expectations_dir, sql_dir, tree_hash
 from transforms.figures import Figure
-from transforms.findings import FINDING_COLUMNS, Finding
+from transforms.findings import FINDING_COLUMNS, SUMMARY_COLUMNS, Finding, summary_rows
 from transforms.workbook import cells_hash, csv_safe
 from warehouse import db
 
@@ -54,11 +54,23 @@ def sql_literal(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
-def write_findings(path: Path, findings: list[Finding]) -> None:
+def write_findings(path: Path, findings: list[Finding], summary: Path | None = None) -> None:
+    """The full list in `path`, and beside it (`<stem>-summary.csv`) the same findings grouped by rule and file
+    with a count and one example each, to read first. Two files, so each CSV keeps one shape for the tools that
+    read it."""
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=FINDING_COLUMNS)
         writer.writeheader()
         writer.writerows({k: csv_safe(v) for k, v in f.as_dict().items()} for f in findings)
+    with open(summary or summary_path(path), "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=SUMMARY_COLUMNS)
+        writer.writeheader()
+        writer.writerows({k: csv_safe(v) for k, v in row.items()} for row in summary_rows(findings))
+
+
+def summary_path(findings_csv: Path) -> Path:
+    """findings.csv -> findings-summary.csv; x.blocked-findings.csv -> x.blocked-findings-summary.csv."""
+    return findings_csv.with_name(findings_csv.name.removesuffix(".csv") + "-summary.csv")
 
 
 # Above this many contribution rows the join and the sort are made one after the other: together their memory does

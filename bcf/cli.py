@@ -130,11 +130,13 @@ def _print_outcome(outcome) -> None:  # type: ignore[no-untyped-def]
     errors = sum(f.severity == "error" for f in outcome.findings)
     warnings = sum(f.severity == "warning" for f in outcome.findings)
     if outcome.status == "blocked":
-        print(f"\nBLOCKED: {outcome.workbook.name} was not written; {len(outcome.blocking)} error finding(s) block it.")
-        for f in outcome.blocking[:20]:
-            print(f"  {f.file} row {f.row if f.row is not None else '-'} [{f.column or '-'}] {f.value or ''}: "
-                  f"{f.rule}: {f.message}")
-        print(f"All findings: {outcome.findings_file}")
+        from transforms.findings import summary_lines
+
+        print(f"\nBLOCKED: {outcome.workbook.name} was not written; {len(outcome.blocking)} error finding(s) block it, "
+              "by rule and file:")
+        for line in summary_lines(outcome.blocking):
+            print(f"  {line}")
+        print(f"All findings: {outcome.findings_file.resolve()}")
         return
     print(f"\nWrote {outcome.workbook}")
     print(f"Audit pack {outcome.audit}  ({errors} error and {warnings} warning finding(s) in findings.csv)")
@@ -278,9 +280,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="bcf-validate-") as tmp:
         report = ingest_source(args.source, Path(tmp), f"validate-{uuid.uuid4()}", read_ahead=True)
     _print_ingest(report)
+    from transforms.findings import summary_lines
+
     findings = [f for r in report.files for f in r.findings]
     errors = [f for f in findings if f.severity == "error"]
-    print(f"\n{len(errors)} error and {len(findings) - len(errors)} warning finding(s)")
+    print(f"\n{len(errors)} error and {len(findings) - len(errors)} warning finding(s), by rule and file:")
+    for line in summary_lines(findings):
+        print(f"  {line}")
+    if findings:
+        print("\nEach finding:")
     for f in findings[: args.limit]:
         print(f"  {f.severity:<7} {f.file} row {f.row if f.row is not None else '-'} "
               f"[{f.column or '-'}] {f.value or ''}: {f.rule}: {f.message}")

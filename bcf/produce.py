@@ -12,7 +12,17 @@ from typing import Any
 
 import duckdb
 
-from bcf.audit import READY, RunInfo, pack_dir, publish, recover, staging_paths, write_findings, write_pack
+from bcf.audit import (
+    READY,
+    RunInfo,
+    pack_dir,
+    publish,
+    recover,
+    staging_paths,
+    summary_path,
+    write_findings,
+    write_pack,
+)
 from bcf.checks import blocking, cross_source, file_findings
 from transforms.figures import Figure
 from transforms.findings import Finding
@@ -46,8 +56,10 @@ def recorded(params: dict[str, Any]) -> dict[str, Any]:
 
 def write_findings_csv(path: Path, findings: list[Finding]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    write_findings(tmp, findings)
+    summary = summary_path(path)
+    tmp, tmp_summary = path.with_name(f".{path.name}.tmp"), summary.with_name(f".{summary.name}.tmp")
+    write_findings(tmp, findings, tmp_summary)
+    tmp_summary.replace(summary)
     tmp.replace(path)
     return path
 
@@ -79,5 +91,6 @@ def produce(con: duckdb.DuckDBPyConnection, hwb: str, params: dict[str, Any], wo
         raise
     stale = workbook.with_name(workbook.stem + ".blocked-findings.csv")
     stale.unlink(missing_ok=True)
+    summary_path(stale).unlink(missing_ok=True)
     return ReturnOutcome("written", workbook, pack_dir(workbook) / "findings.csv", pack_dir(workbook), [], findings,
                          computed.figures)

@@ -177,6 +177,7 @@ def withdrawals_in_force(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]
     rows = con.execute(
         "SELECT w.file_id, w.file_name, f.kind, w.withdrawn_at, w.by_user, w.reason FROM withdrawals w "
         "JOIN files f USING (file_id) WHERE f.status = 'withdrawn' "
-        "QUALIFY row_number() OVER (PARTITION BY w.file_id ORDER BY w.withdrawn_at DESC) = 1 ORDER BY w.file_name").fetchall()
+        "QUALIFY row_number() OVER (PARTITION BY w.file_id ORDER BY w.withdrawn_at DESC) = 1 "
+        "ORDER BY w.file_name").fetchall()
     return [{"sha256": r[0], "file_name": r[1], "kind": r[2], "withdrawn_at": r[3].isoformat(timespec="seconds"),
              "withdrawn_by": r[4], "reason": r[5]} for r in rows]

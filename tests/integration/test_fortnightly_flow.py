@@ -59,7 +59,8 @@ def test_flow_writes_the_workbook_the_pack_and_artifacts(written: tuple[Path, ob
     assert book["Discharges"]["B4"].value == 5
     assert book["Cover"]["B6"].value == dt.datetime(2023, 1, 6)  # df.period_start, a real date cell
     pack = pack_dir(outcome.workbook)  # type: ignore[attr-defined]
-    assert {p.name for p in pack.iterdir()} == {"manifest.json", "findings.csv", "lineage.csv", "lineage.parquet"}
+    assert {p.name for p in pack.iterdir()} == {"manifest.json", "findings.csv", "findings-summary.csv", "lineage.csv",
+                                                "lineage.parquet"}
     run_id = _run_id(pack)
     keys = _artifacts(run_id)
     assert keys == {"df-e06000017-2023-01-19-findings": "markdown", "df-e06000017-2023-01-19-headline": "markdown",
