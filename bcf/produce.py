@@ -23,7 +23,7 @@ from bcf.audit import (
     write_findings,
     write_pack,
 )
-from bcf.checks import blocking, cross_source, file_findings
+from bcf.checks import blocking, cross_source, file_findings, said_once
 from transforms.figures import Figure
 from transforms.findings import Finding
 from transforms.workbook import SheetLayout, write_workbook
@@ -68,9 +68,10 @@ def produce(con: duckdb.DuckDBPyConnection, hwb: str, params: dict[str, Any], wo
             compute: Callable[[duckdb.DuckDBPyConnection], Computed]) -> ReturnOutcome:
     for note in recover(workbook):  # what a crashed run left for this return (we hold the run lock)
         sys.stderr.write(f"bcf: {note}\n")  # the console, not Prefect's print capture
-    cross = cross_source(con, params)
+    on_files = file_findings(con, run.run_id)
+    cross = said_once(on_files, cross_source(con, params))
     db.insert_findings(con, run.run_id, None, cross)
-    findings = file_findings(con, run.run_id) + cross
+    findings = on_files + cross
     blockers = blocking(con, hwb, run.run_id, cross)
     if blockers:
         path = write_findings_csv(workbook.with_name(workbook.stem + ".blocked-findings.csv"), findings)

@@ -62,10 +62,13 @@ class FindingGroup:
 
     def line(self) -> str:
         e = self.example
-        where = "the whole file" if e.row is None else f"{self.count:,} row(s), e.g. row {e.row}"
+        if e.row is None:  # about a whole file (or the source)
+            where = "" if self.count == 1 else f" {self.count:,} finding(s), e.g."
+        else:
+            where = f" {self.count:,} row(s), e.g. row {e.row}"
+        column = f" [{e.column}]" if e.column else ""
         value = f" {e.value!r}" if e.value else ""
-        return (f"{self.severity:<7} {self.rule} in {self.file}: {where}"
-                f"{f' [{e.column}]' if e.column else ''}{value}: {e.message}")
+        return f"{self.severity:<7} {self.rule} in {self.file}:{where}{column}{value}: {e.message}"
 
 
 SUMMARY_COLUMNS = ["severity", "rule", "file", "count", "example_row", "example_column", "example_value",
