@@ -372,11 +372,11 @@ def match_fortnightly(slot: Slot, ctx: Context) -> str | None:
         timing = first(slot.cols, DF_TIMING)
         kind = first(slot.cols, DF_KIND)
         part = f"spend_to_date_{split}" if split and kind != "output" else DF_PART.get((timing or "", kind or ""))
-        if not part:
-            return None
         if slot.scheme:
-            return f"df.scheme.{scheme_slug(slot.scheme)}.{part}"
-        return f"df.spend.{DF_TOTALS[part]}" if part in DF_TOTALS else None
+            return f"df.scheme.{scheme_slug(slot.scheme)}.{part}" if part else None
+        if part in DF_TOTALS:
+            return f"df.spend.{DF_TOTALS[part]}"
+        # a label that starts with "Total" (total discharges, total bed days): read as a label below
     label = _label(slot, {**{f"signoff.{k}": p for k, p in SIGNOFF.items()}, **DF_LABELS})
     if label == "df.income.la" and not re.search(r"income|grant|allocation|fund", rows):
         return None  # 'LA' alone is not income
