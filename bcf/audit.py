@@ -201,17 +201,28 @@ def template_inputs(staging: Path, params: dict[str, Any]) -> dict[str, Any] | N
     what was used even when the originals change or go."""
     if not params.get("template"):
         return None
-    from core.settings import default_cell_map
-
     template = Path(params["template"])
-    which = "quarterly" if params.get("quarter") else "fortnightly"  # each return has its own default map
-    cell_map = Path(params["cell_map"]) if params.get("cell_map") else default_cell_map(which)
     shutil.copyfile(template, staging / "template.xlsx")
-    shutil.copyfile(cell_map, staging / "cell_map.toml")
+    if params.get("cell_map"):
+        cell_map: Path | None = Path(params["cell_map"])
+        shutil.copyfile(cell_map, staging / "cell_map.toml")  # type: ignore[arg-type]
+    else:  # the run filled through the map `bcf cellmap` proposes: keep that map
+        from bcf.cellmap import propose
+
+        cell_map = None
+        start = params.get("q_start")
+        months = None
+        if start:
+            start = dt.date.fromisoformat(str(start)) if not isinstance(start, dt.date) else start
+            months = [dt.date(start.year + (start.month + i - 1) // 12, (start.month + i - 1) % 12 + 1, 1)
+                      for i in range(3)]
+        which, proposal = propose(template, "quarterly" if params.get("quarter") else "fortnightly", months)
+        (staging / "cell_map.toml").write_text(proposal.toml(f"Proposed by `bcf cellmap` from {template.name} "
+                                                             f"({which} return) for this run."), encoding="utf-8")
     return {"template": {"path": str(template.resolve()), "sha256": sha256_file(staging / "template.xlsx"),
                          "copy": "template.xlsx"},
-            "cell_map": {"path": str(cell_map.resolve()), "sha256": sha256_file(staging / "cell_map.toml"),
-                         "copy": "cell_map.toml"}}
+            "cell_map": {"path": str(cell_map.resolve()) if cell_map else None, "proposed": cell_map is None,
+                         "sha256": sha256_file(staging / "cell_map.toml"), "copy": "cell_map.toml"}}
 
 
 def history_name(workbook: Path, run_id: str) -> Path:

@@ -72,7 +72,8 @@ SIGNOFF = {  # the sign-off options (`--completed-by` ...) -> the label of their
 
 DF_LABELS = {  # most specific first: a cell's label is read against these in order
     "df.hwb_code": r"\b(hwb|ons|board) code\b", "df.hwb_name": r"^(health and wellbeing board|hwb name|hwb)$",
-    "df.period_start": r"(period|fortnight) (start|begins|beginning|commencing)|start of (the )?(reporting )?period|^from$",
+    "df.period_start": r"(period|fortnight) (start|begins|beginning|commencing)|start of (the )?(reporting )?period"
+                       r"|^from$",
     "df.period_end": r"(period|fortnight) (end|ends|ending)|end of (the )?(reporting )?period|^to$",
     "df.fund_year": r"fund year|financial year",
     "df.discharges.pathway_unknown": r"pathway (unknown|not known|not recorded)",
@@ -199,9 +200,8 @@ class Reader:
 
     def _sheet_slots(self, sheet: Worksheet) -> list[Slot]:
         merged, titles = _merged(sheet)
-        yes_no = {k for k, dv in validated_cells(sheet).items()
-                  if dv.type == "list" and re.search(r"yes", str(dv.formula1), re.I) or
-                  (dv.type == "list" and str(dv.formula1).lstrip("=").lower().startswith("yesno"))}
+        yes_no = {k for k, dv in validated_cells(sheet).items()  # a Yes/No drop-down: a literal or a named list
+                  if getattr(dv, "type", None) == "list" and re.search(r"yes", str(getattr(dv, "formula1", "")), re.I)}
 
         def heading(r: int, c: int) -> tuple[tuple[int, int], object] | None:
             anchor = merged.get((r, c), (r, c))
@@ -227,10 +227,7 @@ class Reader:
                     continue
                 key = (sheet.title, cell.coordinate)
                 if key in self.inputs:
-                    if cell.value not in (None, ""):
-                        kind = "filled"
-                    else:
-                        kind = "input"
+                    kind = "filled" if cell.value not in (None, "") else "input"
                 elif is_formula(cell):
                     kind = "formula"
                 elif isinstance(cell.value, int | float) and not isinstance(cell.value, bool):

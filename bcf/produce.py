@@ -26,6 +26,7 @@ class Computed:
     layouts: list[SheetLayout]
     allowed_blank: set[str]
     write: Callable[[Path, list[SheetLayout], list[Figure], set[str]], dict[str, tuple[str, str]]] = write_workbook
+    report: list[Finding] = field(default_factory=list)  # the template fill report, filled in by `write`
 
 
 @dataclass
@@ -68,6 +69,7 @@ def produce(con: duckdb.DuckDBPyConnection, hwb: str, params: dict[str, Any], wo
     tmp_workbook, tmp_pack = staging_paths(workbook)
     try:
         where = computed.write(tmp_workbook, computed.layouts, computed.figures, computed.allowed_blank)
+        findings = findings + computed.report  # empty input cells and validation breaches of a filled template
         previous = pack_dir(workbook) if pack_dir(workbook).exists() else None
         write_pack(con, tmp_workbook, workbook.name, tmp_pack, run, computed.figures, where, findings, previous,
                    recorded(params))
