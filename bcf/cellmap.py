@@ -283,8 +283,8 @@ class Reader:
                         break
                     if combined:
                         parts = re.split(r"\s+[-–:]\s+|:\s+", raw, maxsplit=1)
-                        if len(parts) < 2 or " " in parts[0]:
-                            continue  # a name with no id: nothing to key the figure on
+                        if len(parts) < 2 or not re.search(r"\d", parts[0]) or len(parts[0]) > 20:
+                            continue  # a name with no id (ids carry a number): nothing to key the figure on
                         raw = parts[0]
                     out.setdefault(rr, raw)
         return out
@@ -380,6 +380,21 @@ def match_fortnightly(slot: Slot, ctx: Context) -> str | None:
     return label
 
 
+def family(slot: Slot, which: str) -> str:
+    """Which family of figures a cell's row belongs to (q.metric, q.cd, q.scheme, ...), '' when it says nothing."""
+    rows = " | ".join(slot.rows)
+    if which == "fortnightly":
+        if slot.scheme:
+            return "df.scheme"
+        label = _label(slot, DF_LABELS)
+        return ".".join(label.split(".")[:2]) if label else ""
+    for name, found in (("q.scheme", slot.scheme), ("q.cd", only(rows, Q_CD_ROWS)),
+                        ("q.metric", only(rows, Q_METRIC_ROWS)), ("q.ie", only(rows, SOURCE_ROWS))):
+        if found:
+            return name
+    return ""
+
+
 # ---------- the proposal ----------
 
 @dataclass
@@ -388,7 +403,8 @@ class Proposal:
     unplaced: dict[str, str]  # figure id -> why
     matched: dict[str, str] = field(default_factory=dict)  # figure id -> the headings its cell sits under
     signoff: dict[str, str] = field(default_factory=dict)  # sign-off option -> Sheet!A1
-    blocking: dict[str, str] = field(default_factory=dict)  # unplaced figures the template has a cell for
+    blocking: dict[str, str] = field(default_factory=dict)  # unplaced figures the template may have a cell for
+    unclaimed: list[str] = field(default_factory=list)  # input cells (not free text) no figure or sign-off took
 
     def toml(self, header: str) -> str:
         lines = [f"# {line}" for line in header.splitlines()]
@@ -489,16 +505,15 @@ def propose_book(book: Workbook, which: str, months: list[dt.date] | None = None
     signoff = {k.removeprefix("signoff."): v for k, v in cells.items() if k.startswith("signoff.")}
     unplaced = {k: v for k, v in unplaced.items() if not k.startswith("signoff.")}
 
-    # what stops a run without a map: an ambiguous figure, or one missing where its family has input cells left
-    claimed = set(cells.values()) | set(signoff.values()) | {
-        s.where for s in by_figure.get(OTHER_PERIOD, [])}
-    left = {s.sheet for s in slots if s.kind == "input" and s.where not in claimed and not re.search(
-        FREE_TEXT, " | ".join(s.cols))}
-    family_sheets: dict[str, set[str]] = {}
-    for fid, where in cells.items():
-        family_sheets.setdefault(".".join(fid.split(".")[:2]), set()).add(where.split("!")[0])
+    # what stops a run without a map: an ambiguous figure; a figure with no cell while an input cell of its family
+    # (a metric's row, a service's row, a scheme's line...) is left unclaimed, so it may be its cell under headings
+    # we cannot read; or nothing placed at all
+    claimed = set(cells.values()) | {s.where for s in by_figure.get(OTHER_PERIOD, [])}
+    left = [s for s in slots if s.kind == "input" and s.where not in claimed and not re.search(
+        FREE_TEXT, " | ".join(s.cols))]
+    families = {family(s, which) for s in left}
     blocking = {fid: why for fid, why in unplaced.items() if why.startswith("ambiguous") or (
-        why.startswith("no input") and family_sheets.get(".".join(fid.split(".")[:2]), set()) & left)}
+        why.startswith("no input") and (".".join(fid.split(".")[:2]) in families or not cells))}
 
     def tag(fid: str) -> str:
         for k, v in tags.items():
@@ -508,7 +523,7 @@ def propose_book(book: Workbook, which: str, months: list[dt.date] | None = None
     cells = {tag(k): v for k, v in cells.items() if not k.startswith("signoff.")}
     return Proposal(cells, {tag(k): v for k, v in unplaced.items()},
                     {tag(k): v for k, v in matched.items() if not k.startswith("signoff.")}, signoff,
-                    {tag(k): v for k, v in blocking.items()})
+                    {tag(k): v for k, v in blocking.items()}, [s.where for s in left])
 
 
 class ReturnUnknown(ValueError):
@@ -534,10 +549,13 @@ def map_for_run(template: Path, which: str, months: list[dt.date]) -> tuple[Prop
     _, proposal = propose(template, which, months or None)
     if proposal.blocking:
         names = [f"{fid} ({why})" for fid, why in proposal.blocking.items()]
+        cells_left = (f" (input cells left: {', '.join(proposal.unclaimed[:6])}"
+                      f"{' ...' if len(proposal.unclaimed) > 6 else ''})" if proposal.unclaimed else "")
         raise TemplateError(
-            f"--template {template.name} without --cell-map: `bcf cellmap` could not place {len(names)} figure(s) "
-            f"the template has cells for: {'; '.join(names[:8])}{' ...' if len(names) > 8 else ''}. Run `bcf cellmap "
-            f"{template} --out map.toml`, complete those lines and pass --cell-map map.toml")
+            f"--template {template.name} without --cell-map: `bcf cellmap` placed {len(proposal.cells)} figure(s) "
+            f"but not {len(names)} the template may have cells for: {'; '.join(names[:6])}"
+            f"{' ...' if len(names) > 6 else ''}{cells_left}. Nothing was ingested. Run `bcf cellmap {template} "
+            "--out map.toml`, complete the listed lines and pass --cell-map map.toml")
     tags = {f"m{i + 1}": m.strftime("%Y_%m") for i, m in enumerate(months)}
     cells = {}
     for fid, target in proposal.cells.items():
