@@ -410,7 +410,7 @@ class Proposal:
         lines = [f"# {line}" for line in header.splitlines()]
         lines += ["# figure id = \"Sheet!A1\"  # the headings it was found under; {m1} {m2} {m3} stand for the "
                   "quarter's months (yyyy_mm)", "[cells]"]
-        lines += [f"\"{fid}\" = \"{target}\"" + (f"  # {self.matched[fid]}" if self.matched.get(fid) else "")
+        lines += [f"\"{fid}\" = \"{target}\"" + (f"  # {_short(self.matched[fid])}" if self.matched.get(fid) else "")
                   for fid, target in self.cells.items()]
         if self.signoff:
             lines += ["", "# the sign-off options (--completed-by ..., or the recorded sign-off) go in these cells",
@@ -421,6 +421,10 @@ class Proposal:
                       "cell for"]
             lines += [f"# \"{fid}\" = \"\"  # {why}" for fid, why in self.unplaced.items()]
         return "\n".join(lines) + "\n"
+
+
+def _short(text: str, width: int = 100) -> str:
+    return text if len(text) <= width else text[:width - 3] + "..."
 
 
 def _catalogue(which: str, schemes: list[str], months: list[dt.date]) -> list[str]:

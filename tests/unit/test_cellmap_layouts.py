@@ -125,3 +125,24 @@ def test_month_headings_in_any_common_form(value: object, expected: object) -> N
 
 def test_quarter_headings() -> None:
     assert [quarter_of(t) for t in ("q3", "q3 plan", "quarter 3", "q3 2025 26", "plan")] == [3, 3, 3, 3, None]
+
+
+def test_the_shipped_maps_are_what_bcf_cellmap_proposes_sign_off_and_gaps_too(tmp_path: Path) -> None:
+    """config/cellmaps/*: the figure cells (test_national_template checks them too), the [signoff] table and the
+    list of figures left unplaced, all exactly as `bcf cellmap` proposes them today."""
+    from core.settings import config_dir
+    from tests.templates import fortnightly_template, quarterly_template
+    from transforms.template import load_signoff_cells
+
+    months = Quarter.parse(HWB, "2023-24-Q1").months
+    for name, template, which in (
+            ("bcf_quarterly_2023-24.toml", quarterly_template(tmp_path / "q.xlsx", Q_SCHEMES, months), "quarterly"),
+            ("df_fortnightly_2022-23.toml", fortnightly_template(tmp_path / "df.xlsx", DF_SCHEMES), "fortnightly")):
+        _, proposal = propose(template, which)
+        shipped = config_dir() / "cellmaps" / name
+        (tmp_path / "p.toml").write_text(proposal.toml("x"), encoding="utf-8")
+        assert load_cell_map(tmp_path / "p.toml", months) == load_cell_map(shipped, months), name
+        assert load_signoff_cells(tmp_path / "p.toml") == load_signoff_cells(shipped), name
+        listed = {line.split('"')[1] for line in shipped.read_text(encoding="utf-8").splitlines()
+                  if line.startswith('# "')}
+        assert listed == set(proposal.unplaced), name

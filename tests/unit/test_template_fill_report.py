@@ -167,3 +167,17 @@ def test_a_template_the_proposer_cannot_read_stops_before_ingest(tmp_path: Path,
     assert code == 2 and err.startswith("bcf: ") and err.count("\n") == 1, err
     assert "`bcf cellmap" in err and "q.cd.pathway_1" in err and "Capacity and Demand!C6" in err
     assert not list(tmp_path.glob("data/**/*.duckdb")) and not (tmp_path / "data" / "landing").exists()
+
+
+def test_the_built_in_quarterly_workbook_has_a_checklist(tmp_path: Path, q_warehouse: Path) -> None:
+    from bcf import returns
+    from warehouse import db
+
+    with db.connect(q_warehouse) as con:
+        computed = returns.quarterly(QUARTER)(con)
+    computed.write(tmp_path / "q.xlsx", computed.layouts, computed.figures, computed.allowed_blank)
+    book = load_workbook(tmp_path / "q.xlsx")
+    assert book.sheetnames[:3] == ["Cover", "Checklist", "National Conditions"]
+    statuses = {row[0].value.rsplit("(", 1)[1].rstrip(")"): row[2].value
+                for row in book["Checklist"].iter_rows(min_row=4) if row[0].value}
+    assert statuses["q.condition.4.confirmed"] == "Incomplete" and statuses["q.hwb_name"] == "Complete"
