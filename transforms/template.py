@@ -228,11 +228,17 @@ def fill_template(template: Path, out: Path, figures: list[Figure], cell_map: di
     if lost:
         _tell(f"the filled template lost {'; '.join(lost)} (accepted with --accept-template-losses)")
     if findings:
-        _tell(f"fill report: {len(findings)} finding(s) (also in the audit pack's findings.csv)")
-        for finding in findings[:20]:
-            _tell(f"  {finding.message}")
-        if len(findings) > 20:
-            _tell(f"  ... and {len(findings) - 20} more")
+        _tell(f"fill report: {len(findings)} finding(s), each in the audit pack's findings.csv")
+        empty: dict[str, list[str]] = {}
+        for finding in findings:
+            if finding.rule == "template.empty_input":
+                sheet_name, coord = str(finding.column).rsplit("!", 1)
+                empty.setdefault(sheet_name, []).append(coord)
+            else:
+                _tell(f"  {finding.message}")
+        for sheet_name, coords in empty.items():  # one line per sheet: what the national Checklist calls Incomplete
+            _tell(f"  {sheet_name}: {len(coords)} input cell(s) left empty: {', '.join(coords[:12])}"
+                  + (" ..." if len(coords) > 12 else ""))
     if report is not None:
         report.extend(findings)
     unmapped = [f.id for f in figures if f.id not in placed]
