@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -160,6 +160,7 @@ class Slot:
     scheme: str | None  # the scheme id of its row
     sheet_text: str  # the sheet's name and every heading on it, for the sheet-level cues
     yes_no: bool  # a Yes/No list validation
+    unkeyed: str = ""  # the text of a scheme line no scheme id could be read for
 
     @property
     def where(self) -> str:
@@ -187,9 +188,11 @@ def _merged(sheet: Worksheet) -> tuple[dict[tuple[int, int], tuple[int, int]], s
 
 
 class Reader:
-    def __init__(self, book: Workbook) -> None:
+    def __init__(self, book: Workbook, schemes: Sequence[tuple[str, str]] = ()) -> None:
         self.book = book
         self.inputs = input_cells(book)
+        self.schemes = schemes  # (id, name) of the plan's schemes, when known: a scheme line may name it only
+        self.unkeyed: list[tuple[str, int, str]] = []  # scheme lines with input cells but no id read
 
     def slots(self) -> list[Slot]:
         out: list[Slot] = []
@@ -217,7 +220,7 @@ class Reader:
                 return anchor, value
             return None
 
-        schemes = self._scheme_rows(sheet, heading)
+        schemes, unkeyed = self._scheme_rows(sheet)
         sheet_text = " | ".join([norm(sheet.title)] + [norm(c.value) for row in sheet.iter_rows() for c in row
                                                        if isinstance(c.value, str) and not is_formula(c)])
         out = []
@@ -261,18 +264,23 @@ class Reader:
                 months = tuple(m for m in (month_of(v) for v in raw_cols + raw_rows) if m)
                 quarters = tuple(q for q in (quarter_of(t) for t in cols) if q)
                 out.append(Slot(sheet.title, cell.coordinate, kind, rows, cols, months, quarters, schemes.get(r),
-                                sheet_text, cell.coordinate in yes_no))
+                                sheet_text, cell.coordinate in yes_no, unkeyed.get(r, "")))
         return out
 
-    def _scheme_rows(self, sheet: Worksheet,
-                     heading: Callable[[int, int], tuple[tuple[int, int], object] | None]) -> dict[int, str]:
-        """row -> scheme id, for the rows under a 'Scheme ID' heading (an id, or 'ID - name' under 'Scheme')."""
-        out: dict[int, str] = {}
+    def _scheme_rows(self, sheet: Worksheet) -> tuple[dict[int, str], dict[int, str]]:
+        """row -> scheme id for the lines under a scheme heading: an id under 'Scheme ID' / 'Scheme reference', an
+        'ID - name' under 'Scheme', or a name under 'Scheme name' when the plan's schemes are known. Also the lines
+        under such a heading no id could be read for (row -> its text): listed, never guessed."""
+        keyed: dict[int, str] = {}
+        lines: dict[int, str] = {}
+        by_name = {norm(name): sid for sid, name in self.schemes if name}
         for row in sheet.iter_rows():
             for cell in row:
                 text = norm(cell.value) if isinstance(cell.value, str) else ""
+                ids = bool(re.search(r"scheme (id|ref|reference|number|no|code)\b", text))
                 combined = bool(re.fullmatch(r"scheme( id)? (and|&) name|scheme", text))
-                if not (re.search(r"scheme (id|ref|reference|number|no|code)\b", text) or combined):
+                names = bool(re.fullmatch(r"(scheme )?(name|title)|name of (the )?scheme", text))
+                if not (ids or combined or names):
                     continue
                 for rr in range(cell.row + 1, sheet.max_row + 1):
                     value = sheet.cell(row=rr, column=cell.column).value
@@ -281,13 +289,17 @@ class Reader:
                     raw = str(value).strip()
                     if norm(raw).startswith("total"):
                         break
+                    lines.setdefault(rr, raw)
+                    sid: str | None = raw if ids else None
                     if combined:
                         parts = re.split(r"\s+[-–:]\s+|:\s+", raw, maxsplit=1)
-                        if len(parts) < 2 or not re.search(r"\d", parts[0]) or len(parts[0]) > 20:
-                            continue  # a name with no id (ids carry a number): nothing to key the figure on
-                        raw = parts[0]
-                    out.setdefault(rr, raw)
-        return out
+                        if len(parts) == 2 and re.search(r"\d", parts[0]) and len(parts[0]) <= 20:
+                            sid = parts[0]  # ids carry a number; a name alone keys nothing
+                    if sid is None and (combined or names):
+                        sid = by_name.get(norm(raw))
+                    if sid is not None:
+                        keyed.setdefault(rr, sid)
+        return keyed, {r: t for r, t in lines.items() if r not in keyed}
 
 
 # ---------- which figure a cell is for ----------
@@ -323,7 +335,7 @@ def _label(slot: Slot, patterns: dict[str, str]) -> str | None:
 
 def match_quarterly(slot: Slot, ctx: Context) -> str | None:
     rows, cols = " | ".join(slot.rows), " | ".join(slot.cols)
-    if re.search(FREE_TEXT, cols):
+    if re.search(FREE_TEXT, cols) or slot.unkeyed:
         return None
     if slot.scheme:
         timing = first(slot.cols, {"planned": PLAN, "actual": ACTUAL + "|" + TO_DATE})
@@ -361,7 +373,7 @@ def match_quarterly(slot: Slot, ctx: Context) -> str | None:
 
 def match_fortnightly(slot: Slot, ctx: Context) -> str | None:
     rows, cols = " | ".join(slot.rows), " | ".join(slot.cols)
-    if re.search(FREE_TEXT, cols):
+    if re.search(FREE_TEXT, cols) or slot.unkeyed:
         return None
     total = bool(re.match(r"total", slot.rows[0])) if slot.rows else False
     if slot.scheme or (total and slot.cols):
@@ -375,14 +387,16 @@ def match_fortnightly(slot: Slot, ctx: Context) -> str | None:
             return f"df.spend.{DF_TOTALS[part]}"
         # a label that starts with "Total" (total discharges, total bed days): read as a label below
     label = _label(slot, {**{f"signoff.{k}": p for k, p in SIGNOFF.items()}, **DF_LABELS})
-    if label == "df.income.la" and not re.search(r"income|grant|allocation|fund", rows):
-        return None  # 'LA' alone is not income
+    if label in ("df.income.la", "df.income.icb") and not re.search(r"income|grant|allocation|fund", rows):
+        return None  # 'LA' or 'ICB' alone (a cover's name field) is not income
     return label
 
 
 def family(slot: Slot, which: str) -> str:
     """Which family of figures a cell's row belongs to (q.metric, q.cd, q.scheme, ...), '' when it says nothing."""
     rows = " | ".join(slot.rows)
+    if slot.unkeyed:
+        return "df.scheme" if which == "fortnightly" else "q.scheme"
     if which == "fortnightly":
         if slot.scheme:
             return "df.scheme"
@@ -462,14 +476,16 @@ def _template_months(slots: list[Slot]) -> list[dt.date] | None:
 
 
 def propose_book(book: Workbook, which: str, months: list[dt.date] | None = None,
-                 quarter: int | None = None) -> Proposal:
+                 quarter: int | None = None, schemes: Sequence[tuple[str, str]] = ()) -> Proposal:
     """The proposed map of an opened template for one return. `months` (and `quarter`, 1..4) say which period's
-    columns to use when the template has a column per month or quarter."""
-    slots = Reader(book).slots()
+    columns to use when the template has a column per month or quarter; `schemes` (id, name) let a scheme line
+    that names its scheme only be read."""
+    slots = Reader(book, schemes).slots()
     months = months or (_template_months(slots) if which == "quarterly" else None)
     if quarter is None and months:
         quarter = (months[0].month - 4) % 12 // 3 + 1
     ctx = Context(months, quarter)
+    period_unknown = which == "quarterly" and not months and any(s.months or s.quarters for s in slots)
     match = match_fortnightly if which == "fortnightly" else match_quarterly
     by_figure: dict[str, list[Slot]] = {}
     by_cell: dict[str, set[str]] = {}
@@ -478,11 +494,11 @@ def propose_book(book: Workbook, which: str, months: list[dt.date] | None = None
         if fid:
             by_figure.setdefault(fid, []).append(slot)
             by_cell.setdefault(slot.where, set()).add(fid)
-    schemes = sorted({s.scheme for s in slots if s.scheme}, key=lambda sid: next(
+    scheme_ids = sorted({s.scheme for s in slots if s.scheme}, key=lambda sid: next(
         (sl.sheet, int(re.sub(r"\D", "", sl.coord))) for sl in slots if sl.scheme == sid))
     labels = months or [dt.date(2023, 4, 1), dt.date(2023, 5, 1), dt.date(2023, 6, 1)]
     tags = {f".m{i + 1}.": f".{{m{i + 1}}}." for i in range(3)}
-    ids = [*(f"signoff.{k}" for k in SIGNOFF), *_catalogue(which, schemes, labels)]
+    ids = [*(f"signoff.{k}" for k in SIGNOFF), *_catalogue(which, scheme_ids, labels)]
     for i, m in enumerate(labels):
         ids = [fid.replace(f".{m:%Y_%m}.", f".m{i + 1}.") for fid in ids]
 
@@ -494,6 +510,9 @@ def propose_book(book: Workbook, which: str, months: list[dt.date] | None = None
         if len(found) != 1:
             if found:
                 unplaced[fid] = "ambiguous: " + ", ".join(f"{s.where} ({s.headings()})" for s in found)
+            elif period_unknown and re.match(r"q\.(cd|metric)\.", fid):
+                unplaced[fid] = "no input cell under headings for it (the template has a column per month or " \
+                                "quarter: give --quarter)"
             else:
                 unplaced[fid] = "no input cell under headings for it"
             continue
@@ -518,6 +537,11 @@ def propose_book(book: Workbook, which: str, months: list[dt.date] | None = None
     families = {family(s, which) for s in left}
     blocking = {fid: why for fid, why in unplaced.items() if why.startswith("ambiguous") or (
         why.startswith("no input") and (".".join(fid.split(".")[:2]) in families or not cells))}
+    for slot in left:  # a scheme line whose id we could not read: its figures have no id to be listed under
+        line = f"(scheme line {slot.sheet}!{re.sub(r'[A-Z]+', '', slot.coord)}: {slot.unkeyed})"
+        if slot.unkeyed and line not in unplaced:
+            unplaced[line] = blocking[line] = ("no scheme id on this line (an id column, or 'ID - name'): map its "
+                                               "cells by hand")
 
     def tag(fid: str) -> str:
         for k, v in tags.items():
@@ -547,12 +571,17 @@ def propose(path: Path, which: str | None = None, quarter_months: list[dt.date] 
     return which, propose_book(book, which, quarter_months if which == "quarterly" else None)
 
 
-def map_for_run(template: Path, which: str, months: list[dt.date]) -> tuple[Proposal, dict[str, tuple[str, str]]]:
-    """A template run without --cell-map: the proposed map, or TemplateError (before anything is ingested) naming
-    `bcf cellmap` and the figures it could not place that the template has a cell for."""
-    _, proposal = propose(template, which, months or None)
-    if proposal.blocking:
-        names = [f"{fid} ({why})" for fid, why in proposal.blocking.items()]
+def map_for_run(template: Path, which: str, months: list[dt.date],
+                schemes: Sequence[tuple[str, str]] | None = None) -> tuple[Proposal, dict[str, tuple[str, str]]]:
+    """A template run without --cell-map: the proposed map, or TemplateError naming `bcf cellmap` and the figures
+    it could not place that the template has a cell for. Before ingest (`schemes` None: the plan is not read yet)
+    a scheme line that names its scheme only does not stop the run; once the plan's schemes are known it must
+    match one of them."""
+    book = load_workbook(template)
+    proposal = propose_book(book, which, months or None, schemes=schemes or ())
+    blocking = {k: v for k, v in proposal.blocking.items() if schemes is not None or not k.startswith("(scheme")}
+    if blocking:
+        names = [f"{fid} ({why})" for fid, why in blocking.items()]
         cells_left = (f" (input cells left: {', '.join(proposal.unclaimed[:6])}"
                       f"{' ...' if len(proposal.unclaimed) > 6 else ''})" if proposal.unclaimed else "")
         raise TemplateError(

@@ -41,13 +41,13 @@ def signoff_values(signoff: Mapping[str, str] | None) -> dict[str, str]:
 
 
 def _writer(options: TemplateOptions, which: str, months: list[dt.date],  # type: ignore[no-untyped-def]
-            signoff: Mapping[str, str] | None, report: list[Finding]):
+            signoff: Mapping[str, str] | None, report: list[Finding], schemes: list[tuple[str, str]]):
     template = Path(options.template or "")
     if options.cell_map:
         cells = load_cell_map(Path(options.cell_map), months)
         signoff_cells = load_signoff_cells(Path(options.cell_map))
     else:  # no map: the proposed one, when it places every figure the template has a cell for (else TemplateError)
-        proposal, cells = map_for_run(template, which, months)
+        proposal, cells = map_for_run(template, which, months, schemes)  # the plan's schemes: lines by name too
         signoff_cells = {k: (v.rsplit("!", 1)[0], v.rsplit("!", 1)[1]) for k, v in proposal.signoff.items()}
     values = signoff_values(signoff)
 
@@ -66,7 +66,8 @@ def fortnightly(period: Fortnight, options: TemplateOptions | None = None,
         if options and options.template:
             report: list[Finding] = []
             return Computed(ret.figures, layouts, df_workbook.ALLOWED_BLANK,
-                            _writer(options, "fortnightly", [], signoff, report), report)
+                            _writer(options, "fortnightly", [], signoff, report,
+                                    [(s.scheme_id, s.name) for s in ret.schemes]), report)
         return Computed(ret.figures, layouts, df_workbook.ALLOWED_BLANK)
     return build
 
@@ -79,6 +80,7 @@ def quarterly(quarter: Quarter, template: str | None = None, cell_map: str | Non
     def build(con: duckdb.DuckDBPyConnection) -> Computed:
         ret = compute_quarterly(con, quarter)
         report: list[Finding] = []
-        writer = _writer(options, "quarterly", quarter.months, signoff, report) if options.template else write_workbook
+        writer = (_writer(options, "quarterly", quarter.months, signoff, report, ret.schemes) if options.template
+                  else write_workbook)
         return Computed(ret.figures, q_workbook.layouts(ret, signoff), q_workbook.allowed_blank(ret), writer, report)
     return build

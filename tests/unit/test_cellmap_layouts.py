@@ -146,3 +146,26 @@ def test_the_shipped_maps_are_what_bcf_cellmap_proposes_sign_off_and_gaps_too(tm
         listed = {line.split('"')[1] for line in shipped.read_text(encoding="utf-8").splitlines()
                   if line.startswith('# "')}
         assert listed == set(proposal.unplaced), name
+
+
+def test_a_scheme_line_by_name_is_read_with_the_plan_and_listed_without_it(tmp_path: Path) -> None:
+    from bcf.cellmap import map_for_run
+    from transforms.template import TemplateError
+
+    months = Quarter.parse(HWB, "2022-23-Q4").months
+    truth: dict[str, str] = {}
+    template = QUARTERLY_LAYOUTS["2025-26"](tmp_path / "t.xlsx", Q_SCHEMES, months, truth)
+    book = load_workbook(template)
+    for row in book["Schemes"].iter_rows(min_row=5, min_col=3, max_col=3):  # no scheme reference column: the
+        row[0].value = None  # lines name their scheme only
+    book.save(template)
+    without = propose_book(load_workbook(template), "quarterly", months)
+    lines = [k for k in without.unplaced if k.startswith("(scheme line Schemes!")]
+    assert len(lines) == len(Q_SCHEMES) and set(lines) <= set(without.blocking)
+    assert not [k for k in without.cells if k.startswith("q.scheme.")]
+    map_for_run(template, "quarterly", months)  # before ingest the plan is not read: not yet a reason to stop
+    with pytest.raises(TemplateError, match="scheme line"):
+        map_for_run(template, "quarterly", months, [("OTHER1", "Another scheme")])
+    proposal, cells = map_for_run(template, "quarterly", months, Q_SCHEMES)  # the plan names them
+    assert {fid: f"{s}!{c}" for fid, (s, c) in cells.items() if fid.startswith("q.scheme.")} == {
+        fid: cell for fid, cell in truth.items() if fid.startswith("q.scheme.")}
