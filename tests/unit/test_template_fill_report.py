@@ -181,3 +181,39 @@ def test_the_built_in_quarterly_workbook_has_a_checklist(tmp_path: Path, q_wareh
     statuses = {row[0].value.rsplit("(", 1)[1].rstrip(")"): row[2].value
                 for row in book["Checklist"].iter_rows(min_row=4) if row[0].value}
     assert statuses["q.condition.4.confirmed"] == "Incomplete" and statuses["q.hwb_name"] == "Complete"
+
+
+def test_a_template_run_without_a_map_fills_sign_off_and_reports(tmp_path: Path, q_warehouse: Path) -> None:
+    """returns.quarterly with --template and no --cell-map: the proposed map, the sign-off options in the
+    template's sign-off cells (not silently ignored), the fill report in Computed.report for the pack."""
+    from bcf import returns
+    from warehouse import db
+
+    with db.connect(q_warehouse) as con:
+        figures = returns.quarterly(QUARTER)(con)
+        schemes = sorted({f.id.split(".")[2] for f in figures.figures if f.id.startswith("q.scheme.")})
+        template = QUARTERLY_LAYOUTS["2024-25"](tmp_path / "t.xlsx", [(s.upper(), s) for s in schemes],
+                                                QUARTER.months)
+        options = returns.TemplateOptions(str(template))
+        computed = returns.quarterly(QUARTER, options=options, signoff={"completed_by": "A. Officer",
+                                                                        "signed_off_by": "B. Director"})(con)
+    computed.write(tmp_path / "out.xlsx", computed.layouts, computed.figures, computed.allowed_blank)
+    front = load_workbook(tmp_path / "out.xlsx")["Front Sheet"]
+    assert front["D8"].value == "A. Officer" and front["D10"].value == "B. Director"
+    assert front["D4"].value == "Rutland"
+    rules = {f.rule for f in computed.report}
+    assert "template.empty_input" in rules and all(f.severity == "warning" for f in computed.report)
+
+
+def test_cellmap_asks_for_the_return_rather_than_guess(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active["B2"], book.active["C2"] = "Health and Wellbeing Board", None
+    book.save(tmp_path / "plain.xlsx")
+    code = main(["cellmap", str(tmp_path / "plain.xlsx")])
+    err = capsys.readouterr().err
+    assert code == 2 and err.startswith("bcf: ") and "--return" in err and err.count("\n") == 1, err
+    df = FORTNIGHTLY_LAYOUTS["2023-24"](tmp_path / "df.xlsx", [("DF01", "Beds")])
+    assert main(["cellmap", str(df), "--period-end", "2023-01-19", "--out", str(tmp_path / "m.toml")]) == 0
+    assert '"df.scheme.df01.spend_to_date" = "Scheme spend!F7"' in (tmp_path / "m.toml").read_text(encoding="utf-8")
