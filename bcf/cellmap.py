@@ -103,6 +103,7 @@ DF_PART = {("planned", "spend"): "planned_spend", ("fortnight", "spend"): "spend
 DF_TOTALS = {"planned_spend": "planned", "spend_fortnight": "fortnight", "spend_to_date": "to_date",
              "spend_to_date_la": "to_date_la", "spend_to_date_icb": "to_date_icb"}
 OTHER_PERIOD = "(another period)"  # a cell for another month or quarter than the one mapped
+YES_NO = r"q\.condition\.|df\.check\.|signoff\.signed_off$|\(another period\)"  # what may go in a Yes/No cell
 
 
 def first(texts: tuple[str, ...], options: dict[str, str]) -> str | None:
@@ -159,7 +160,7 @@ class Slot:
     quarters: tuple[int, ...]
     scheme: str | None  # the scheme id of its row
     sheet_text: str  # the sheet's name and every heading on it, for the sheet-level cues
-    yes_no: bool  # a Yes/No list validation
+    yes_no: bool  # a Yes/No drop-down: only a Yes/No figure may go there
     unkeyed: str = ""  # the text of a scheme line no scheme id could be read for
 
     @property
@@ -192,7 +193,6 @@ class Reader:
         self.book = book
         self.inputs = input_cells(book)
         self.schemes = schemes  # (id, name) of the plan's schemes, when known: a scheme line may name it only
-        self.unkeyed: list[tuple[str, int, str]] = []  # scheme lines with input cells but no id read
 
     def slots(self) -> list[Slot]:
         out: list[Slot] = []
@@ -491,6 +491,8 @@ def propose_book(book: Workbook, which: str, months: list[dt.date] | None = None
     by_cell: dict[str, set[str]] = {}
     for slot in slots:
         fid = match(slot, ctx)
+        if fid and slot.yes_no and not re.match(YES_NO, fid):
+            fid = None  # a number or a name in a Yes/No drop-down would be a wrong cell
         if fid:
             by_figure.setdefault(fid, []).append(slot)
             by_cell.setdefault(slot.where, set()).add(fid)

@@ -262,7 +262,8 @@ def cmd_cellmap(args: argparse.Namespace) -> int:
         tmp.replace(args.out)  # atomic: a half-written map is never left in place
     else:
         sys.stdout.write(text)
-    print(f"{len(proposal.cells)} figure(s) placed, {len(proposal.unplaced)} not placed"
+    ambiguous = sum(why.startswith("ambiguous") for why in proposal.unplaced.values())
+    print(f"{len(proposal.cells)} figure(s) placed, {len(proposal.unplaced)} not placed ({ambiguous} ambiguous)"
           + (f": {', '.join(list(proposal.unplaced)[:8])}{' ...' if len(proposal.unplaced) > 8 else ''}"
              if proposal.unplaced else ""), file=sys.stderr)
     return EXIT_OK
