@@ -151,7 +151,7 @@ class RunInfo:
 def write_pack(con: duckdb.DuckDBPyConnection, workbook_tmp: Path, workbook_name: str, staging: Path,
                run: RunInfo, figures: list[Figure], where: dict[str, tuple[str, str]],
                findings: list[Finding], previous: Path | None = None,
-               return_params: dict[str, Any] | None = None) -> Path:
+               return_params: dict[str, Any] | None = None, cell_map_text: str | None = None) -> Path:
     """Write the pack into `staging` (a fresh folder); the caller moves it into place with the workbook.
     With `previous` (the pack of the last run for the same return) it adds revisions.csv."""
     staging.mkdir(parents=True)
@@ -159,7 +159,7 @@ def write_pack(con: duckdb.DuckDBPyConnection, workbook_tmp: Path, workbook_name
     _write_lineage_parquet(con, lineage_parquet)
     _write_lineage_csv(con, f"read_parquet({sql_literal(lineage_parquet)})", lineage_csv)
     write_findings(staging / "findings.csv", findings)
-    template = template_inputs(staging, {**run.parameters, **(return_params or {})})
+    template = template_inputs(staging, {**run.parameters, **(return_params or {})}, cell_map_text)
     revision: dict[str, object] | None = None
     if previous is not None and (previous / "manifest.json").exists():
         changes = revisions.compare(previous, lineage_csv, {f.id: jsonable(f.value) for f in figures})
@@ -196,7 +196,7 @@ def write_pack(con: duckdb.DuckDBPyConnection, workbook_tmp: Path, workbook_name
     return staging
 
 
-def template_inputs(staging: Path, params: dict[str, Any]) -> dict[str, Any] | None:
+def template_inputs(staging: Path, params: dict[str, Any], cell_map_text: str | None = None) -> dict[str, Any] | None:
     """A template run's template and cell map: copied into the pack and hashed, so the return can be rebuilt from
     what was used even when the originals change or go."""
     if not params.get("template"):
@@ -206,19 +206,14 @@ def template_inputs(staging: Path, params: dict[str, Any]) -> dict[str, Any] | N
     if params.get("cell_map"):
         cell_map: Path | None = Path(params["cell_map"])
         shutil.copyfile(cell_map, staging / "cell_map.toml")  # type: ignore[arg-type]
-    else:  # the run filled through the map `bcf cellmap` proposes: keep that map
-        from bcf.cellmap import propose
-
+    else:  # the run filled through the map `bcf cellmap` proposed for it: keep that map
         cell_map = None
-        start = params.get("q_start")
-        months = None
-        if start:
-            start = dt.date.fromisoformat(str(start)) if not isinstance(start, dt.date) else start
-            months = [dt.date(start.year + (start.month + i - 1) // 12, (start.month + i - 1) % 12 + 1, 1)
-                      for i in range(3)]
-        which, proposal = propose(template, "quarterly" if params.get("quarter") else "fortnightly", months)
-        (staging / "cell_map.toml").write_text(proposal.toml(f"Proposed by `bcf cellmap` from {template.name} "
-                                                             f"({which} return) for this run."), encoding="utf-8")
+        if cell_map_text is None:
+            from bcf.cellmap import propose
+
+            which, proposal = propose(template, "quarterly" if params.get("quarter") else "fortnightly")
+            cell_map_text = proposal.toml(f"Proposed by `bcf cellmap` from {template.name} ({which} return).")
+        (staging / "cell_map.toml").write_text(cell_map_text, encoding="utf-8")
     return {"template": {"path": str(template.resolve()), "sha256": sha256_file(staging / "template.xlsx"),
                          "copy": "template.xlsx"},
             "cell_map": {"path": str(cell_map.resolve()) if cell_map else None, "proposed": cell_map is None,

@@ -42,19 +42,22 @@ def signoff_values(signoff: Mapping[str, str] | None) -> dict[str, str]:
 
 def _writer(options: TemplateOptions, which: str, months: list[dt.date],  # type: ignore[no-untyped-def]
             signoff: Mapping[str, str] | None, report: list[Finding], schemes: list[tuple[str, str]]):
+    """The template writer, and the text of the map when it was proposed for this run (kept in the pack)."""
     template = Path(options.template or "")
+    text = None
     if options.cell_map:
         cells = load_cell_map(Path(options.cell_map), months)
         signoff_cells = load_signoff_cells(Path(options.cell_map))
     else:  # no map: the proposed one, when it places every figure the template has a cell for (else TemplateError)
         proposal, cells = map_for_run(template, which, months, schemes)  # the plan's schemes: lines by name too
         signoff_cells = {k: (v.rsplit("!", 1)[0], v.rsplit("!", 1)[1]) for k, v in proposal.signoff.items()}
+        text = proposal.toml(f"Proposed by `bcf cellmap` from {template.name} ({which} return) for this run.")
     values = signoff_values(signoff)
 
     def writer(path, _layouts, figures, _blank):  # type: ignore[no-untyped-def]
         return fill_template(template, path, figures, cells, options.lineage, options.accept_losses,
                              signoff=values, signoff_cells=signoff_cells, report=report)
-    return writer
+    return writer, text
 
 
 def fortnightly(period: Fortnight, options: TemplateOptions | None = None,
@@ -65,9 +68,9 @@ def fortnightly(period: Fortnight, options: TemplateOptions | None = None,
         layouts = df_workbook.layouts(ret, signoff)
         if options and options.template:
             report: list[Finding] = []
-            return Computed(ret.figures, layouts, df_workbook.ALLOWED_BLANK,
-                            _writer(options, "fortnightly", [], signoff, report,
-                                    [(s.scheme_id, s.name) for s in ret.schemes]), report)
+            writer, text = _writer(options, "fortnightly", [], signoff, report,
+                                   [(s.scheme_id, s.name) for s in ret.schemes])
+            return Computed(ret.figures, layouts, df_workbook.ALLOWED_BLANK, writer, report, text)
         return Computed(ret.figures, layouts, df_workbook.ALLOWED_BLANK)
     return build
 
@@ -80,7 +83,8 @@ def quarterly(quarter: Quarter, template: str | None = None, cell_map: str | Non
     def build(con: duckdb.DuckDBPyConnection) -> Computed:
         ret = compute_quarterly(con, quarter)
         report: list[Finding] = []
-        writer = (_writer(options, "quarterly", quarter.months, signoff, report, ret.schemes) if options.template
-                  else write_workbook)
-        return Computed(ret.figures, q_workbook.layouts(ret, signoff), q_workbook.allowed_blank(ret), writer, report)
+        writer, text = (_writer(options, "quarterly", quarter.months, signoff, report, ret.schemes)
+                        if options.template else (write_workbook, None))
+        return Computed(ret.figures, q_workbook.layouts(ret, signoff), q_workbook.allowed_blank(ret), writer, report,
+                        text)
     return build

@@ -201,6 +201,7 @@ def test_a_template_run_without_a_map_fills_sign_off_and_reports(tmp_path: Path,
     front = load_workbook(tmp_path / "out.xlsx")["Front Sheet"]
     assert front["D8"].value == "A. Officer" and front["D10"].value == "B. Director"
     assert front["D4"].value == "Rutland"
+    assert computed.cell_map_text and '"q.hwb_name" = "Front Sheet!D4"' in computed.cell_map_text  # for the pack
     rules = {f.rule for f in computed.report}
     assert "template.empty_input" in rules and all(f.severity == "warning" for f in computed.report)
 
