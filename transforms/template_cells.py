@@ -14,6 +14,7 @@ from collections import Counter
 from decimal import Decimal, InvalidOperation
 
 from openpyxl.cell.cell import MergedCell
+from openpyxl.utils import get_column_letter
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -59,7 +60,7 @@ def validated_cells(sheet: Worksheet) -> dict[str, object]:
         for rng in dv.sqref.ranges:
             for r in range(rng.min_row, min(rng.max_row, sheet.max_row) + 1):
                 for c in range(rng.min_col, min(rng.max_col, sheet.max_column) + 1):
-                    out.setdefault(sheet.cell(row=r, column=c).coordinate, dv)
+                    out.setdefault(f"{get_column_letter(c)}{r}", dv)  # no sheet.cell(): it would create cells
     return out
 
 
