@@ -215,6 +215,11 @@ def fill_template(template: Path, out: Path, figures: list[Figure], cell_map: di
         elif value is not None:
             book[sheet_name][coord].value = value
     findings = fill_findings(template.name, book, inputs)
+    for key, value in (signoff or {}).items():  # a sign-off given but with nowhere to go is said, not dropped
+        if value and key not in (signoff_cells or {}):
+            findings.append(Finding(WARNING, template.name, None, None, None, "template.signoff_unplaced",
+                                    f"sign-off {key} was given but the cell map names no cell for it: add it to "
+                                    "the map's [signoff] table"))
     where = {f.id: placed.get(f.id, NOT_MAPPED) for f in figures}
     if lineage:
         _lineage_sheet(book, figures, where)

@@ -201,6 +201,7 @@ def test_a_template_run_without_a_map_fills_sign_off_and_reports(tmp_path: Path,
     front = load_workbook(tmp_path / "out.xlsx")["Front Sheet"]
     assert front["D8"].value == "A. Officer" and front["D10"].value == "B. Director"
     assert front["D4"].value == "Rutland"
+    assert [f.message for f in computed.report if f.rule == "template.signoff_unplaced"] == []
     assert computed.cell_map_text and '"q.hwb_name" = "Front Sheet!D4"' in computed.cell_map_text  # for the pack
     rules = {f.rule for f in computed.report}
     assert "template.empty_input" in rules and all(f.severity == "warning" for f in computed.report)
@@ -218,3 +219,11 @@ def test_cellmap_asks_for_the_return_rather_than_guess(tmp_path: Path, capsys: p
     df = FORTNIGHTLY_LAYOUTS["2023-24"](tmp_path / "df.xlsx", [("DF01", "Beds")])
     assert main(["cellmap", str(df), "--period-end", "2023-01-19", "--out", str(tmp_path / "m.toml")]) == 0
     assert '"df.scheme.df01.spend_to_date" = "Scheme spend!F7"' in (tmp_path / "m.toml").read_text(encoding="utf-8")
+
+
+def test_a_sign_off_with_no_cell_is_reported_not_dropped(tmp_path: Path, df_figures) -> None:  # type: ignore[no-untyped-def]
+    figures, schemes = df_figures
+    template = FORTNIGHTLY_LAYOUTS["2023-24"](tmp_path / "t.xlsx", schemes)  # no contact field on its front sheet
+    _, report, _ = _fill(template, tmp_path / "o.xlsx", figures, "fortnightly", [], SIGNOFF)
+    unplaced = [f.message for f in report if f.rule == "template.signoff_unplaced"]
+    assert any("sign-off contact" in m for m in unplaced) and not any("completed_by" in m for m in unplaced)
