@@ -537,6 +537,9 @@ def propose_book(book: Workbook, which: str, months: list[dt.date] | None = None
     left = [s for s in slots if s.kind == "input" and s.where not in claimed and not re.search(
         FREE_TEXT, " | ".join(s.cols))]
     families = {family(s, which) for s in left}
+    # cells only for other months or quarters, and none for this one: the template is another period's
+    placed_families = {".".join(fid.split(".")[:2]) for fid in cells}
+    families |= {family(s, which) for s in by_figure.get(OTHER_PERIOD, [])} - placed_families
     blocking = {fid: why for fid, why in unplaced.items() if why.startswith("ambiguous") or (
         why.startswith("no input") and (".".join(fid.split(".")[:2]) in families or not cells))}
     for slot in left:  # a scheme line whose id we could not read: its figures have no id to be listed under

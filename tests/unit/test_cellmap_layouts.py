@@ -169,3 +169,17 @@ def test_a_scheme_line_by_name_is_read_with_the_plan_and_listed_without_it(tmp_p
     proposal, cells = map_for_run(template, "quarterly", months, Q_SCHEMES)  # the plan names them
     assert {fid: f"{s}!{c}" for fid, (s, c) in cells.items() if fid.startswith("q.scheme.")} == {
         fid: cell for fid, cell in truth.items() if fid.startswith("q.scheme.")}
+
+
+def test_another_quarters_template_stops_a_run_without_a_map(tmp_path: Path) -> None:
+    """Month columns only for other months: nothing is placed there, and a run without a map stops (no C&D would be
+    filled otherwise)."""
+    from bcf.cellmap import map_for_run
+    from transforms.template import TemplateError
+
+    template = QUARTERLY_LAYOUTS["2024-25"](tmp_path / "t.xlsx", Q_SCHEMES, Quarter.parse(HWB, "2023-24-Q3").months)
+    q2 = Quarter.parse(HWB, "2023-24-Q2").months
+    proposal = propose_book(load_workbook(template), "quarterly", q2)
+    assert not [k for k in proposal.cells if k.startswith("q.cd.")]
+    with pytest.raises(TemplateError, match="q.cd.pathway_1"):
+        map_for_run(template, "quarterly", q2)
