@@ -4,7 +4,10 @@ inputs (gaps, balances, totals, a cross-sheet check), a protected guidance sheet
 
 Layouts: the BCF 2023-24 quarterly reporting template (Cover, National Conditions, Metrics, Capacity & Demand, Spend
 and activity, Income and Expenditure) and the Discharge Fund fortnightly template. config/cellmaps/ holds the maps
-for them; tests/unit/test_national_template.py checks `bcf cellmap` proposes exactly those maps.
+for them; tests/unit/test_national_template.py checks `bcf cellmap` proposes exactly those maps. Two later layouts
+per return follow (see below: QUARTERLY_LAYOUTS, FORTNIGHTLY_LAYOUTS). Every builder takes `truth`, a dict it fills
+with figure id -> Sheet!A1 of each input cell a figure of ours belongs in: what tests/unit/test_cellmap_layouts.py
+scores the proposer against.
 """
 
 from __future__ import annotations
