@@ -163,7 +163,7 @@ class RunInfo:
 def write_pack(con: duckdb.DuckDBPyConnection, workbook_tmp: Path, workbook_name: str, staging: Path,
                run: RunInfo, figures: list[Figure], where: dict[str, tuple[str, str]],
                findings: list[Finding], previous: Path | None = None,
-               return_params: dict[str, Any] | None = None) -> Path:
+               return_params: dict[str, Any] | None = None, cell_map_text: str | None = None) -> Path:
     """Write the pack into `staging` (a fresh folder); the caller moves it into place with the workbook.
     With `previous` (the pack of the last run for the same return) it adds revisions.csv."""
     staging.mkdir(parents=True)
@@ -171,7 +171,7 @@ def write_pack(con: duckdb.DuckDBPyConnection, workbook_tmp: Path, workbook_name
     _write_lineage_parquet(con, lineage_parquet)
     _write_lineage_csv(con, f"read_parquet({sql_literal(lineage_parquet)})", lineage_csv)
     write_findings(staging / "findings.csv", findings)
-    template = template_inputs(staging, {**run.parameters, **(return_params or {})})
+    template = template_inputs(staging, {**run.parameters, **(return_params or {})}, cell_map_text)
     revision: dict[str, object] | None = None
     if previous is not None and (previous / "manifest.json").exists():
         changes = revisions.compare(previous, lineage_csv, {f.id: jsonable(f.value) for f in figures})
@@ -209,22 +209,28 @@ def write_pack(con: duckdb.DuckDBPyConnection, workbook_tmp: Path, workbook_name
     return staging
 
 
-def template_inputs(staging: Path, params: dict[str, Any]) -> dict[str, Any] | None:
+def template_inputs(staging: Path, params: dict[str, Any], cell_map_text: str | None = None) -> dict[str, Any] | None:
     """A template run's template and cell map: copied into the pack and hashed, so the return can be rebuilt from
     what was used even when the originals change or go."""
     if not params.get("template"):
         return None
-    from core.settings import default_cell_map
-
     template = Path(params["template"])
-    which = "quarterly" if params.get("quarter") else "fortnightly"  # each return has its own default map
-    cell_map = Path(params["cell_map"]) if params.get("cell_map") else default_cell_map(which)
     shutil.copyfile(template, staging / "template.xlsx")
-    shutil.copyfile(cell_map, staging / "cell_map.toml")
+    if params.get("cell_map"):
+        cell_map: Path | None = Path(params["cell_map"])
+        shutil.copyfile(cell_map, staging / "cell_map.toml")  # type: ignore[arg-type]
+    else:  # the run filled through the map `bcf cellmap` proposed for it: keep that map
+        cell_map = None
+        if cell_map_text is None:
+            from bcf.cellmap import propose
+
+            which, proposal = propose(template, "quarterly" if params.get("quarter") else "fortnightly")
+            cell_map_text = proposal.toml(f"Proposed by `bcf cellmap` from {template.name} ({which} return).")
+        (staging / "cell_map.toml").write_text(cell_map_text, encoding="utf-8")
     return {"template": {"path": str(template.resolve()), "sha256": sha256_file(staging / "template.xlsx"),
                          "copy": "template.xlsx"},
-            "cell_map": {"path": str(cell_map.resolve()), "sha256": sha256_file(staging / "cell_map.toml"),
-                         "copy": "cell_map.toml"}}
+            "cell_map": {"path": str(cell_map.resolve()) if cell_map else None, "proposed": cell_map is None,
+                         "sha256": sha256_file(staging / "cell_map.toml"), "copy": "cell_map.toml"}}
 
 
 def history_name(workbook: Path, run_id: str) -> Path:

@@ -177,6 +177,7 @@ def cmd_run_fortnightly(args: argparse.Namespace) -> int:
     if args.template and not Path(args.template).is_file():
         raise UsageError(f"template not found: {args.template}")
     try:
+        _template_map_check(args, "fortnightly", [])
         outcome = run_return("fortnightly", source=args.source, hwb=args.hwb,
                              period_end=args.period_end.isoformat(), out_dir=args.out, data_dir=str(_data_dir(args)),
                              template=args.template, cell_map=args.cell_map, template_lineage=args.template_lineage,
@@ -199,6 +200,7 @@ def cmd_run_quarterly(args: argparse.Namespace) -> int:
     if args.template and not Path(args.template).is_file():
         raise UsageError(f"template not found: {args.template}")
     try:
+        _template_map_check(args, "quarterly", Quarter.parse(args.hwb, args.quarter).months)
         outcome = run_return("quarterly", source=args.source, hwb=args.hwb, quarter=args.quarter, out_dir=args.out,
                              data_dir=str(_data_dir(args)), template=args.template, cell_map=args.cell_map,
                              template_lineage=args.template_lineage,
@@ -225,6 +227,14 @@ def cmd_run_icb(args: argparse.Namespace) -> int:
     return EXIT_OK if all(s == "written" for s in status.values()) else EXIT_BLOCKED
 
 
+def _template_map_check(args: argparse.Namespace, which: str, months: list) -> None:  # type: ignore[type-arg]
+    """--template without --cell-map: propose the map now, before anything is ingested (TemplateError if not whole)."""
+    if args.template and not args.cell_map:
+        from bcf.cellmap import map_for_run
+
+        map_for_run(Path(args.template), which, months)
+
+
 def cmd_cellmap(args: argparse.Namespace) -> int:
     from openpyxl import load_workbook
 
@@ -242,14 +252,20 @@ def cmd_cellmap(args: argparse.Namespace) -> int:
     if any(n.startswith(("q.", "df.")) for n in load_workbook(path, read_only=True).defined_names):
         sys.stdout.write(cell_map_text(path, months))  # a workbook we wrote: its defined names are the map
         return EXIT_OK
-    which, proposal = propose(path, args.return_kind, months)
+    try:
+        which, proposal = propose(path, args.return_kind, months, args.period_end)
+    except ValueError as exc:  # ReturnUnknown: say so and ask for --return rather than guess
+        raise UsageError(str(exc)) from exc
     text = proposal.toml(f"Proposed by `bcf cellmap` from the labels of {path.name} ({which} return).\n"
                          "Check it, then fill in the lines at the end for the figures it could not place.")
     if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
+        tmp = Path(args.out).with_name(f".{Path(args.out).name}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(args.out)  # atomic: a half-written map is never left in place
     else:
         sys.stdout.write(text)
-    print(f"{len(proposal.cells)} figure(s) placed, {len(proposal.unplaced)} not placed"
+    ambiguous = sum(why.startswith("ambiguous") for why in proposal.unplaced.values())
+    print(f"{len(proposal.cells)} figure(s) placed, {len(proposal.unplaced)} not placed ({ambiguous} ambiguous)"
           + (f": {', '.join(list(proposal.unplaced)[:8])}{' ...' if len(proposal.unplaced) > 8 else ''}"
              if proposal.unplaced else ""), file=sys.stderr)
     return EXIT_OK
@@ -643,7 +659,8 @@ def build_parser() -> argparse.ArgumentParser:
     cmap = sub.add_parser("cellmap", help="propose a cell map for a national template from its own labels (or "
                           "print the map of a workbook the pipeline wrote, from its defined names)")
     cmap.add_argument("workbook")
-    cmap.add_argument("--quarter", help="write this quarter's months as {m1} {m2} {m3}")
+    cmap.add_argument("--quarter", help="write this quarter's months as {m1} {m2} {m3} (a quarterly template)")
+    cmap.add_argument("--period-end", type=_date, help="a fortnightly template (the fortnight ending on this date)")
     cmap.add_argument("--return", dest="return_kind", choices=["fortnightly", "quarterly"],
                       help="which return the template is for (default: read from its labels)")
     cmap.add_argument("--out", help="write the map to this TOML file instead of printing it")

@@ -36,6 +36,8 @@ class Computed:
     layouts: list[SheetLayout]
     allowed_blank: set[str]
     write: Callable[[Path, list[SheetLayout], list[Figure], set[str]], dict[str, tuple[str, str]]] = write_workbook
+    report: list[Finding] = field(default_factory=list)  # the template fill report, filled in by `write`
+    cell_map_text: str | None = None  # the map a template was filled through when it was proposed for the run
 
 
 @dataclass
@@ -81,9 +83,10 @@ def produce(con: duckdb.DuckDBPyConnection, hwb: str, params: dict[str, Any], wo
     tmp_workbook, tmp_pack = staging_paths(workbook)
     try:
         where = computed.write(tmp_workbook, computed.layouts, computed.figures, computed.allowed_blank)
+        findings = findings + computed.report  # empty input cells and validation breaches of a filled template
         previous = pack_dir(workbook) if pack_dir(workbook).exists() else None
         write_pack(con, tmp_workbook, workbook.name, tmp_pack, run, computed.figures, where, findings, previous,
-                   recorded(params))
+                   recorded(params), computed.cell_map_text)
         publish(tmp_workbook, workbook, tmp_pack)
     except BaseException:
         # not committed (no READY): discard, nothing of this run is published; committed: the next run completes it

@@ -63,7 +63,7 @@ class Reproduction:
 
 def _kept(pack: Path, entry: dict, label: str, result: Reproduction) -> Path | None:  # type: ignore[type-arg]
     """The template or cell map a run used: the copy in its pack; the original is only compared."""
-    original, copy = Path(entry["path"]), pack / entry["copy"]
+    original, copy = Path(entry["path"] or pack / entry["copy"]), pack / entry["copy"]  # no path: a proposed map
     if original.exists() and (now := sha256_file(original)) != entry["sha256"]:
         result.input_differences.append(f"{label} {original}: now sha256 {now}, recorded {entry['sha256']} "
                                         "(the copy in the audit pack is used)")

@@ -316,7 +316,3 @@ def code_version() -> str:
         except PackageNotFoundError:
             return "unknown"
 
-
-def default_cell_map(which: str = "quarterly") -> Path:
-    """The cell map a template run uses when none is given (config/settings.toml [quarterly] / [fortnightly])."""
-    return config_dir() / settings()[which]["cell_map"]

@@ -142,8 +142,8 @@ def test_quarterly_flow_writes_the_return_with_artifacts(tmp_path: Path) -> None
                              data_dir=str(tmp_path / "data"))
     assert outcome.status == "written"
     book = load_workbook(outcome.workbook)
-    assert book.sheetnames == ["Cover", "National Conditions", "Metrics", "Capacity & Demand", "Spend and Activity",
-                               "Income and Expenditure", "Lineage"]
+    assert book.sheetnames == ["Cover", "Checklist", "National Conditions", "Metrics", "Capacity & Demand",
+                               "Spend and Activity", "Income and Expenditure", "Lineage"]  # issue 26: a Checklist
     assert book["Cover"]["B7"].value == "Incomplete"  # q.template_status: condition 4 and a plan are missing
     keys = _artifacts(_run_id(pack_dir(outcome.workbook)))
     assert set(keys) == {"bcf-e06000017-2022-23-q4-findings", "bcf-e06000017-2022-23-q4-headline",
