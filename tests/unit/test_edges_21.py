@@ -1,0 +1,89 @@
+"""Issue 21, point 5: the edges. An XLSX without cell references, links and non-files under a source, NHS-number-like
+keys and file names, `bcf why` CSV, the run lock, the pseudonym key's fingerprint, and the one-line failures."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from core.settings import contracts
+from tests.conftest import write_xlsx
+from transforms.findings import FileProblem
+from transforms.read import check_xlsx_size
+
+ROOT = Path(__file__).resolve().parents[2]
+D_HEADER = contracts()["discharges"].names
+
+
+# ---- a. XLSX cells and rows counted by element ------------------------------------------------------------------
+
+def _reference_free(path: Path, rows: int, cells_per_row: int, empty_rows: int = 0) -> Path:
+    """A workbook whose sheet has no r= references at all (some writers leave them out): `rows` rows of
+    `cells_per_row` numeric cells, then `empty_rows` empty rows and one last cell. Streamed into the zip."""
+    write_xlsx(path, {"Discharges": (D_HEADER, [["x"] * len(D_HEADER)])})
+    with zipfile.ZipFile(path) as zin:
+        parts = {i.filename: zin.read(i) for i in zin.infolist()}
+    sheet = next(n for n in parts if n.startswith("xl/worksheets/sheet"))
+    head, _, rest = parts.pop(sheet).partition(b"<sheetData>")
+    foot = rest.partition(b"</sheetData>")[2]
+    row = b"<row>" + b"<c><v>1</v></c>" * cells_per_row + b"</row>"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zout:
+        for name, data in parts.items():
+            zout.writestr(name, data)
+        with zout.open(sheet, "w", force_zip64=True) as fh:
+            fh.write(head + b"<sheetData>")
+            for _ in range(rows):
+                fh.write(row)
+            fh.write(b"<row/>" * empty_rows)
+            if empty_rows:
+                fh.write(b"<row><c><v>1</v></c></row>")
+            fh.write(b"</sheetData>" + foot)
+    return path
+
+
+def test_a_reference_free_xlsx_bomb_is_refused_within_a_gigabyte(tmp_path: Path) -> None:
+    """20.5 million cells with no references: the size guard counts the elements and refuses the file, in a
+    process whose memory stays under 1 GB (today's guard sees no reference, so the reader builds the grid)."""
+    bomb = _reference_free(tmp_path / "discharges_bomb.xlsx", 5_000, 4_100)
+    assert bomb.stat().st_size < 5_000_000
+    probe = (
+        "import resource, sys\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))\n"
+        "from pathlib import Path\n"
+        "from transforms.findings import FileProblem\n"
+        "from transforms.read import read_xlsx\n"
+        "try:\n"
+        "    read_xlsx(Path(sys.argv[1]), 'discharges_bomb.xlsx')\n"
+        "except FileProblem as exc:\n"
+        "    print(exc.rule, exc.message)\n"
+        "print('maxrss_kb', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe, str(bomb)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("file.too_large") and "5,000 rows x 4,100 columns" in lines[0]
+    assert int(lines[-1].split()[1]) < 1_000_000  # KB: under 1 GB
+
+
+def test_reference_free_rows_count_too(tmp_path: Path) -> None:
+    """One wide row, then empty row elements: a grid of 16,384 columns x 1,302 rows, from a file of a few KB."""
+    wide = _reference_free(tmp_path / "discharges_wide.xlsx", 1, 16_384, empty_rows=1_300)
+    with pytest.raises(FileProblem) as caught:
+        check_xlsx_size(wide)
+    assert caught.value.rule == "file.too_large" and "1,302 rows x 16,384 columns" in caught.value.message
+
+
+def test_a_referenced_workbook_keeps_its_exact_extent(tmp_path: Path) -> None:
+    from transforms.read import _sheet_extent
+
+    xml = b'<worksheet><sheetData><row r="1"><c r="A1"/><c r="C1"/></row><row r="7"><c r="B7"/></row></sheetData>'
+    for size in (1, 3, 7, 1000):  # element names split across chunks
+        chunks = iter([xml[i:i + size] for i in range(0, len(xml), size)])
+        assert _sheet_extent(chunks) == (7, 3, 3)
+    prefixed = b'<x:worksheet><x:sheetData><x:row><x:c><x:v>1</x:v></x:c><x:c/></x:row></x:sheetData>'
+    assert _sheet_extent(iter([prefixed])) == (1, 2, 2)
