@@ -7,8 +7,10 @@ AWS_ENDPOINT_URL_S3 for an S3-compatible store. DuckDB never reads S3 itself (no
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import os
+import stat
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -47,6 +49,9 @@ class SourceObject:
     path: str | None = None  # a local file's path as found on disk
     bucket: str | None = None  # an S3 object's bucket and key as listed
     key: str | None = None
+    # Why a local entry named like an extract cannot be read (a folder, a FIFO, a link out of the source or to
+    # nothing): landing it raises FetchFailed with this, so it is a file finding, never silently skipped.
+    problem: str | None = None
 
 
 @dataclass(frozen=True)
@@ -114,11 +119,27 @@ def list_source(source: str) -> list[SourceObject]:
     folder = Path(source)
     if not folder.is_dir():
         raise FileNotFoundError(f"Source folder {folder} does not exist")
-    return [
-        SourceObject(p.resolve().as_uri(), p.name, kind_of(p.name), p.stat().st_size, path=str(p.resolve()))
-        for p in sorted(folder.iterdir())
-        if p.is_file() and not p.name.startswith((".", "~$"))
-    ]
+    return [_local_object(folder.resolve(), p) for p in sorted(folder.iterdir())
+            if not p.name.startswith((".", "~$")) and (kind_of(p.name) is not None or p.is_file())]
+
+
+def _local_object(folder: Path, p: Path) -> SourceObject:
+    """A local entry as a SourceObject. A link is followed only to a regular file inside the source: a link out of
+    it (to /etc/passwd, say) is never read, and its target is not named in the finding. Anything else named like an
+    extract (a folder, a FIFO, a socket, a dangling link) carries its problem, for a file finding."""
+    own = folder / p.name  # the entry itself, not its target: the record never names what a link points to
+    target = p.resolve()
+    problem = None
+    if p.is_symlink() and not target.is_relative_to(folder):
+        problem = "This is a link to a file outside the source folder: it was not read. Put the file itself there."
+    elif p.is_symlink() and not target.exists():
+        problem = "This is a link to nothing (its target does not exist): it was not read."
+    elif not target.is_file():
+        what = "a folder" if target.is_dir() else "not a regular file (a pipe, a socket or a device)"
+        problem = f"This is {what}: it was not read. Put the extract itself in the source folder."
+    if problem is not None:
+        return SourceObject(own.as_uri(), p.name, kind_of(p.name), 0, path=str(own), problem=problem)
+    return SourceObject(target.as_uri(), p.name, kind_of(p.name), target.stat().st_size, path=str(target))
 
 
 def _reason(exc: BaseException) -> str:
@@ -138,8 +159,19 @@ def _local_path(obj: SourceObject) -> Path:
 
 
 def _fetch_local(obj: SourceObject, sink) -> tuple[str | None, str | None]:  # type: ignore[no-untyped-def]
+    if obj.problem is not None:
+        raise FetchFailed("file.not_a_file", obj.problem)
     try:
-        with open(_local_path(obj), "rb") as handle:
+        # O_NOFOLLOW: a file swapped for a link after the listing is refused, not followed; O_NONBLOCK: a FIFO put
+        # there since is not waited on (the regular-file check below refuses it)
+        fd = os.open(_local_path(obj), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            os.close(fd)
+            if stat.S_ISDIR(mode):  # what open() says of a folder
+                raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
+            raise FetchFailed("file.not_a_file", "This is not a regular file: it was not read.")
+        with open(fd, "rb") as handle:
             for chunk in iter(lambda: handle.read(1 << 20), b""):
                 sink(chunk)
     except OSError as exc:

@@ -87,3 +87,41 @@ def test_a_referenced_workbook_keeps_its_exact_extent(tmp_path: Path) -> None:
         assert _sheet_extent(chunks) == (7, 3, 3)
     prefixed = b'<x:worksheet><x:sheetData><x:row><x:c><x:v>1</x:v></x:c><x:c/></x:row></x:sheetData>'
     assert _sheet_extent(iter([prefixed])) == (1, 2, 2)
+
+
+# ---- b. Sources: no link out of the source, and anything named like an extract that is not a file is a finding --
+
+def test_links_folders_fifos_named_like_extracts_are_file_findings(tmp_path: Path, caplog: pytest.LogCaptureFixture,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    import logging
+    import os
+
+    from bcf.intake import ingest_source
+    from bcf.sources import list_source
+
+    src = tmp_path / "src"
+    src.mkdir()
+    secret = tmp_path / "outside.csv"
+    secret.write_text("transaction_id,canary\nT1,do-not-read-me\n")
+    (src / "spend_x.csv").symlink_to("/etc/passwd")
+    (src / "spend_out.csv").symlink_to(secret)
+    (src / "discharges_gone.csv").symlink_to(src / "nowhere.csv")
+    (src / "reablement_dir.csv").mkdir()
+    os.mkfifo(src / "spend_fifo.csv")
+    (src / "plan_link.xlsx").symlink_to(src / "archive")  # a link inside the source, to a folder
+    (src / "archive").mkdir()  # named like nothing we know: not an extract, so not a finding
+    objects = {o.name: o for o in list_source(str(src))}
+    assert "archive" not in objects
+    assert all(o.problem for o in objects.values())
+    assert "/etc/passwd" not in " ".join(o.uri + str(o.path) for o in objects.values())
+    caplog.set_level(logging.INFO)
+    report = ingest_source(str(src), tmp_path / "data", "run-21b")
+    found = {r.name: [(f.severity, f.rule) for f in r.findings] for r in report.files}
+    for name in ("spend_x.csv", "spend_out.csv", "discharges_gone.csv", "reablement_dir.csv", "spend_fifo.csv",
+                 "plan_link.xlsx"):
+        assert found.pop(name) == [("error", "file.not_a_file")], name
+    assert found == {}
+    said = caplog.text + "".join(capsys.readouterr()) + " ".join(f.message for r in report.files for f in r.findings)
+    assert "root:" not in said and "do-not-read-me" not in said and "/etc/passwd" not in said
+    landed = [p for p in (tmp_path / "data").rglob("*") if p.is_file() and "landing" in p.parts]
+    assert landed == []  # nothing of any of them was copied in
