@@ -32,6 +32,7 @@ from bcf.sources import FetchFailed, Landed, SourceObject, land, list_source, st
 from bcf.worker import Job, Preparer
 from core.settings import pseudonym_key
 from transforms.findings import Finding
+from transforms.nhs_number import mask_text
 from transforms.validate import RowValidator
 from warehouse import db
 
@@ -75,7 +76,7 @@ def ingest_source(source: str, data_dir: Path, run_id: str, *, log: Any = None,
     report = IngestReport(run_id, source, development_key=development)
     objects = sorted(lister(source), key=staging_key)
     validator = RowValidator()
-    log.info("%d file(s) at %s", len(objects), source)
+    log.info("%d file(s) at %s", len(objects), mask_text(source))
     landed_files: dict[int, Landed | FetchFailed] = {}
 
     def landed_file(i: int) -> Landed | FetchFailed:

@@ -13,10 +13,11 @@ import os
 import stat
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from core.settings import settings
+from transforms.nhs_number import looks_like, mask_text, token_text
 from warehouse import db
 
 EXTENSIONS = (".csv", ".xlsx")
@@ -114,13 +115,25 @@ def list_source(source: str) -> list[SourceObject]:
                     objects.append(SourceObject(f"s3://{bucket}/{key}", name, kind_of(name), int(item["Size"]),
                                                 etag=item.get("ETag", "").strip('"') or None, bucket=bucket, key=key))
         except Exception as exc:  # botocore's ClientError, EndpointConnectionError, NoCredentialsError...
-            raise SourceUnavailable(f"cannot list {source}: {_reason(exc)}") from exc
-        return sorted(objects, key=lambda o: o.name)
+            raise SourceUnavailable(mask_text(f"cannot list {source}: {_reason(exc)}")) from exc
+        return sorted(map(_tokened, objects), key=lambda o: o.name)
     folder = Path(source)
     if not folder.is_dir():
-        raise FileNotFoundError(f"Source folder {folder} does not exist")
-    return [_local_object(folder.resolve(), p) for p in sorted(folder.iterdir())
+        raise FileNotFoundError(mask_text(f"Source folder {folder} does not exist"))
+    return [_tokened(_local_object(folder.resolve(), p)) for p in sorted(folder.iterdir())
             if not p.name.startswith((".", "~$")) and (kind_of(p.name) is not None or p.is_file())]
+
+
+def _tokened(obj: SourceObject) -> SourceObject:
+    """An NHS-number-like value in a file name or an S3 key is a token in the name and the URI the warehouse, the
+    manifest, the findings and the logs see (nhs_number.token_text); `path`, `bucket` and `key` keep the real
+    name for fetching only."""
+    if not (looks_like(obj.name) or looks_like(obj.uri)):
+        return obj
+    from core.settings import pseudonym_key
+
+    key, _ = pseudonym_key()
+    return replace(obj, name=token_text(obj.name, key), uri=token_text(obj.uri, key))
 
 
 def _local_object(folder: Path, p: Path) -> SourceObject:
@@ -223,8 +236,9 @@ def land(obj: SourceObject, landing_dir: Path) -> Landed:
             problem = f"the download failed: {_reason(exc)}"
             rule = "file.fetch_failed"
         if pause is None:
-            raise FetchFailed(rule, f"{obj.uri} could not be fetched whole after {attempt} attempts ({problem}). "
-                              "Nothing of it was staged; re-run once the object is complete.")
+            raise FetchFailed(rule, mask_text(f"{obj.uri} could not be fetched whole after {attempt} attempts "
+                                              f"({problem}). Nothing of it was staged; re-run once the object is "
+                                              "complete."))
         time.sleep(pause)
     raise AssertionError("unreachable")
 

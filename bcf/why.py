@@ -27,7 +27,7 @@ import duckdb
 
 from bcf.audit import pack_dir, sha256_file
 from core.settings import sql_dir
-from transforms.nhs_number import mask
+from transforms.nhs_number import looks_like, mask_text, token_text
 from warehouse import db
 
 CSV_COLUMNS = ["file", "row", "key", "table", "outcome", "figure_id", "contribution", "family", "reason_code",
@@ -58,14 +58,6 @@ class Family:
 
 
 _RULE = re.compile(r"--\s*keep\s+([a-z0-9_]+):\s*(.*?)\s*(?:\[([^\]]*)\])?\s*$")
-
-
-_NHS_LIKE = re.compile(r"(?<!\d)\d{3}[ -]?\d{3}[ -]?\d{4}(?!\d)")
-
-
-def mask_text(text: str) -> str:
-    """Belt and braces: anything shaped like an NHS number is masked to its last four digits."""
-    return _NHS_LIKE.sub(lambda m: mask(m.group(0)), text)
 
 
 def parse_family(text: str) -> Family:
@@ -269,13 +261,17 @@ def _resolve_file(manifest: dict[str, Any], con: duckdb.DuckDBPyConnection, file
         digest = sha256_file(Path(file))
     elif re.fullmatch(r"[0-9a-f]{12,64}", file):
         digest = file
+    elif looks_like(file):  # the name as the supplier sent it: the manifest holds its token (bcf/sources.py)
+        from core.settings import pseudonym_key
+
+        file = token_text(Path(file).name, pseudonym_key(manifest["run"].get("pseudonym_key"))[0])
     for item in inputs:
         if (digest and item["file_id"].startswith(digest)) or (not digest and item["file_name"] == file):
             return dict(item)
     if digest is None:
         names = sorted({i["file_name"] for i in inputs})
         raise WhyError(f"{file} is not an input of {manifest['return']['workbook']} (inputs: {', '.join(names)})")
-    return {"file_id": digest, "file_name": Path(file).name, "status": "not an input"}
+    return {"file_id": digest, "file_name": mask_text(Path(file).name), "status": "not an input"}
 
 
 def _superseded_note(manifest: dict[str, Any], digest: str) -> str:
@@ -366,6 +362,10 @@ def why_figure(workbook: Path, figure_id: str, key: str) -> list[Answer]:
     params = return_params(manifest)
     names = {i["file_id"]: i["file_name"] for i in manifest["inputs"]}
     answers: list[Answer] = []
+    if looks_like(key):  # the warehouse holds such a key as its token (transforms/parse.py): look that up
+        from core.settings import pseudonym_key
+
+        key = token_text(key, pseudonym_key(manifest["run"].get("pseudonym_key"))[0])
     with warehouse_for(manifest) as (con, _source):
         for fam in fams:
             for r in evaluate(con, fam, params, f"CAST(({fam.key}) AS VARCHAR) = $why_key", {"why_key": key}):
@@ -394,7 +394,7 @@ def render(answers: list[Answer], fmt: str = "table") -> str:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(CSV_COLUMNS)
         for a in answers:
-            writer.writerows(a.csv_rows())
+            writer.writerows([mask_text(v) for v in row] for row in a.csv_rows())
         return out.getvalue()
     for a in answers:
         where = f" ({a.table})" if a.table else ""

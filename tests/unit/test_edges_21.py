@@ -3,6 +3,7 @@ keys and file names, `bcf why` CSV, the run lock, the pseudonym key's fingerprin
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import zipfile
@@ -125,3 +126,76 @@ def test_links_folders_fifos_named_like_extracts_are_file_findings(tmp_path: Pat
     assert "root:" not in said and "do-not-read-me" not in said and "/etc/passwd" not in said
     landed = [p for p in (tmp_path / "data").rglob("*") if p.is_file() and "landing" in p.parts]
     assert landed == []  # nothing of any of them was copied in
+
+
+# ---- c. NHS-number-like keys, file names and sources never reach an output -----------------------------------------
+
+FORMS = ["94347659{:02d}", "943 476 59{:02d}", "943-476-59{:02d}", "943.476.59{:02d}", "943\u00a0476\u00a059{:02d}",
+         "943  476  59{:02d}", "943 - 476 - 59{:02d}"]
+
+
+def _nhs_like_keys(path: Path, column: str, offset: int) -> None:
+    """Every key of a fixture CSV rewritten as an NHS-number-like value, each form in turn."""
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    for i, row in enumerate(rows):
+        row[column] = FORMS[i % len(FORMS)].format(i + offset)
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _raw_nhs(text: str) -> list[str]:
+    """NHS-number-like values in an output, once hashes (sha256s, row hashes: hex, 16+ characters) are set aside."""
+    import re
+
+    from transforms.nhs_number import _LIKE
+
+    return _LIKE.findall(re.sub(r"\b[0-9a-f]{16,}\b", "#", text))
+
+
+def test_nhs_number_like_keys_and_file_names_never_reach_an_output(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import duckdb
+
+    from bcf.cli import main
+    from tests.fixtures import EXPECTED_DF, HWB, write_df_fixture
+
+    monkeypatch.setenv("BCF_ORCHESTRATION", "local")
+    src = write_df_fixture(tmp_path / "src_943 476 5900")
+    _nhs_like_keys(src / "spend_x.csv", "transaction_id", 10)
+    _nhs_like_keys(src / "discharges_rwe.csv", "spell_id", 30)
+    _nhs_like_keys(src / "reablement_x.csv", "episode_id", 50)
+    (src / "spend_x.csv").rename(src / "spend_943.476.5999.csv")
+    (src / "discharges_rwe.csv").rename(src / "discharges_9434765998.csv")
+    out, data = tmp_path / "out", tmp_path / "data"
+    code = main(["run", "fortnightly", "--source", str(src), "--hwb", HWB, "--period-end", "2023-01-19",
+                 "--out", str(out), "--data-dir", str(data)])
+    said = "".join(capsys.readouterr())
+    assert code == 0, said
+    pack = out / f"df_fortnightly_{HWB}_2023-01-19.audit"
+    manifest = json.loads((pack / "manifest.json").read_text())
+    got = {f["figure_id"]: f["value"] for f in manifest["figures"]}
+    assert {k: got[k] for k in EXPECTED_DF} == {k: str(v) for k, v in EXPECTED_DF.items()}  # nothing merged
+    texts = {p.name: p.read_text(encoding="utf-8") for p in pack.iterdir() if p.suffix in (".json", ".csv")}
+    workbook = out / f"df_fortnightly_{HWB}_2023-01-19.xlsx"
+    for answer in (["why", str(workbook), "spend_943.476.5999.csv", "2", "--format", "csv"],
+                   ["why", str(workbook), "df.spend.fortnight", "943 476 5911"],
+                   ["why", str(workbook), "discharges_9434765998.csv", "3"]):
+        assert main(answer) == 0, capsys.readouterr()
+        texts[" ".join(answer[2:])] = capsys.readouterr().out
+    assert "******5911~" in texts["df.spend.fortnight 943 476 5911"]  # found by the number as the officer has it
+    with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
+        for table, column in (("files", "file_name"), ("files", "origin_uri"), ("runs", "parameters"),
+                              ("stg_spend", "transaction_id"), ("stg_discharges", "spell_id"),
+                              ("stg_reablement", "episode_id")):
+            texts[f"{table}.{column}"] = "\n".join(str(r[0]) for r in con.execute(f"SELECT {column} FROM {table}")
+                                                   .fetchall())
+        texts["lineage.parquet"] = "\n".join(f"{r[0]} {r[1]}" for r in con.execute(
+            "SELECT \"key\", file FROM read_parquet(?)", [str(pack / "lineage.parquet")]).fetchall())
+    assert "******5910~" in texts["stg_spend.transaction_id"] and "spend_******5999~" in texts["files.file_name"]
+    leaks = {name: _raw_nhs(text) for name, text in {**texts, "console": said}.items() if _raw_nhs(text)}
+    assert leaks == {}
