@@ -691,10 +691,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _locked_data_dir(args: argparse.Namespace) -> Path | None:
-    """The data dir a command writes (it holds the run lock for the whole command), if any."""
+    """The data dir a command writes or reads whole (it holds the run lock for the whole command), if any: a reader
+    holding DuckDB's file would make a run starting meanwhile fail, so the briefing waits its turn instead."""
     if args.command == "demo":
         return Path(args.out) / "data"
     if args.command in ("ingest", "run", "backfill"):
+        return _data_dir(args)
+    if args.command == "briefing" and _data_dir(args).is_dir():  # a briefing from the returns alone makes none
         return _data_dir(args)
     return None
 

@@ -152,21 +152,33 @@ def warehouse_for(manifest: dict[str, Any]) -> Iterator[tuple[duckdb.DuckDBPyCon
     """The run's own warehouse when its files in force are still exactly the manifest's inputs (read-only);
     otherwise a throw-away one rebuilt from the landed copies with the run's date."""
     wanted = {i["file_id"] for i in manifest["inputs"]}
-    live = _live_warehouse(manifest)
-    if live is not None:
-        with contextlib.ExitStack() as stack:
-            try:
-                con = stack.enter_context(db.connect(live, read_only=True))
-            except duckdb.Error:
-                con = None  # another process holds it for writing: rebuild instead
-            if con is not None:
-                have = {r[0] for r in con.execute(
-                    "SELECT file_id FROM files WHERE status IN ('loaded', 'rejected')").fetchall()}
-                if have == wanted:
-                    _macros(con, manifest)
-                    yield con, f"the run's warehouse {live}"
-                    return
+    with _live_reader(manifest) as con:
+        if con is not None:
+            have = {r[0] for r in con.execute(
+                "SELECT file_id FROM files WHERE status IN ('loaded', 'rejected')").fetchall()}
+            if have == wanted:
+                _macros(con, manifest)
+                yield con, f"the run's warehouse {_live_warehouse(manifest)}"
+                return
     yield from _rebuilt(manifest)
+
+
+@contextlib.contextmanager
+def _live_reader(manifest: dict[str, Any]) -> Iterator[duckdb.DuckDBPyConnection | None]:
+    """The run's warehouse, read-only, holding its data dir's run lock so a run starting meanwhile waits rather
+    than fails on DuckDB's file lock; None when there is none, or a run (or another reader) has it."""
+    from bcf.runlock import lock_if_free
+
+    live = _live_warehouse(manifest)
+    if live is None:
+        yield None
+        return
+    with lock_if_free(live.parent, "'bcf why'") as held, contextlib.ExitStack() as stack:
+        con = None
+        if held:
+            with contextlib.suppress(duckdb.Error):  # another program has it open for writing
+                con = stack.enter_context(db.connect(live, read_only=True))
+        yield con
 
 
 def _macros(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any]) -> None:
@@ -276,9 +288,8 @@ def _resolve_file(manifest: dict[str, Any], con: duckdb.DuckDBPyConnection, file
 
 
 def _superseded_note(manifest: dict[str, Any], digest: str) -> str:
-    live = _live_warehouse(manifest)
-    if live is not None:
-        with contextlib.suppress(duckdb.Error), db.connect(live, read_only=True) as con:
+    with _live_reader(manifest) as con:
+        if con is not None:
             got = con.execute("SELECT file_name, status, superseded_by FROM files WHERE starts_with(file_id, ?)",
                               [digest]).fetchone()
             if got and got[1] == "superseded":

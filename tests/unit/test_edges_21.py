@@ -220,3 +220,41 @@ def test_why_csv_quotes_formula_payloads_and_keeps_numbers() -> None:
     assert not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r") and c not in ("-12.50", "+3")]
     assert rows[1][2] == "'" + answers[0].key and rows[1][6] == "-12.50" and rows[2][6] == "+3"
     assert rows[3][2] == "'@SUM(1+1)*cmd|' /C calc'!A0" and rows[3][9] == "'-2+3+cmd"
+
+
+# ---- e. Readers take the run lock (or step aside): a run starting meanwhile waits, never fails --------------------
+
+HOLD = ("import sys\nfrom pathlib import Path\nfrom bcf.runlock import data_dir_lock\n"
+        "with data_dir_lock(Path(sys.argv[1]), 'a scheduled run'):\n"
+        "    print('held', flush=True)\n    sys.stdin.read()\n")
+
+
+def test_briefing_and_why_never_make_a_run_fail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    from bcf import why
+    from bcf.cli import main
+    from bcf.runlock import holds
+    from tests.fixtures import HWB, write_df_fixture
+
+    monkeypatch.setenv("BCF_ORCHESTRATION", "local")
+    src = write_df_fixture(tmp_path / "src")
+    out, data = tmp_path / "out", tmp_path / "data"
+    assert main(["run", "fortnightly", "--source", str(src), "--hwb", HWB, "--period-end", "2023-01-19",
+                 "--out", str(out), "--data-dir", str(data)]) == 0
+    manifest = why.manifest_of(out / f"df_fortnightly_{HWB}_2023-01-19.xlsx")
+    with why.warehouse_for(manifest) as (_con, where):
+        assert where.startswith("the run's warehouse") and holds(data)  # a run starting now waits for the reader
+    assert not holds(data)
+    capsys.readouterr()
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(data)], cwd=ROOT, stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with why.warehouse_for(manifest) as (_con, where):  # a run holds the data dir: why steps aside
+            assert where.startswith("a warehouse rebuilt")
+        monkeypatch.setenv("BCF_LOCK_TIMEOUT", "1")
+        code = main(["briefing", "--hwb", HWB, "--fund-year", "2022-23", "--out", str(out), "--data-dir", str(data)])
+        err = capsys.readouterr().err
+        assert code == 2 and "waiting for run a scheduled run" in err and "gave up after 1 s" in err, err
+    finally:
+        holder.communicate("", timeout=30)
