@@ -492,11 +492,19 @@ def _preflight(args: argparse.Namespace) -> None:
     if getattr(args, "allow_development_key", False):
         os.environ[allow] = "1"  # also for serve's flow-run subprocesses
     command = args.command
+    if getattr(args, "repseudonymise", False):
+        os.environ.update(BCF_REPSEUDONYMISE="1")  # read where the run holds the data dir's lock (bcf/keyprint.py)
     if command in ("ingest", "validate", "run", "backfill", "serve"):
         try:
-            pseudonym_key()
+            key, _ = pseudonym_key()
         except PseudonymKeyError as exc:
             raise UsageError(str(exc)) from exc
+        if command != "validate" and not getattr(args, "repseudonymise", False):
+            from bcf.keyprint import mismatch
+
+            problem = mismatch(_data_dir(args), key)
+            if problem is not None:
+                raise UsageError(problem)
     if command in ("ingest", "run", "backfill", "serve", "demo", "generate") and getattr(args, "out", None):
         _check_dir(Path(args.out), "--out")
     if hasattr(args, "data_dir") and command != "generate":
@@ -554,6 +562,10 @@ def _template_options(parser: argparse.ArgumentParser, which: str) -> None:
                         help="fill even when openpyxl would drop an image, chart or validation of the template")
 
 
+REPSEUDONYMISE_HELP = ("the pseudonym key changed on purpose: stage every file in force again with the new key "
+                       "(without it, a data dir refuses a key other than its own)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bcf", description="Better Care Fund and Discharge Fund returns pipeline")
     parser.add_argument("--verbose", "-v", action="store_true", help="show Prefect's own log lines on the console")
@@ -580,6 +592,7 @@ def build_parser() -> argparse.ArgumentParser:
     ing.add_argument("--source", required=True)
     ing.add_argument("--data-dir", help="warehouse and landing area (default: BCF_DATA_DIR or ./bcf_data)")
     ing.add_argument("--allow-development-key", action="store_true", help=ALLOW_HELP)
+    ing.add_argument("--repseudonymise", action="store_true", help=REPSEUDONYMISE_HELP)
     ing.set_defaults(func=cmd_ingest)
 
     val = sub.add_parser("validate", help="validate a source only and print the findings (exit 1 on errors)")
@@ -598,6 +611,7 @@ def build_parser() -> argparse.ArgumentParser:
     fort.add_argument("--out", default="returns")
     fort.add_argument("--data-dir")
     fort.add_argument("--allow-development-key", action="store_true", help=ALLOW_HELP)
+    fort.add_argument("--repseudonymise", action="store_true", help=REPSEUDONYMISE_HELP)
     fort.set_defaults(func=cmd_run_fortnightly)
 
     qtr = run_sub.add_parser("quarterly", help="one BCF quarterly return")
@@ -608,6 +622,7 @@ def build_parser() -> argparse.ArgumentParser:
     qtr.add_argument("--out", default="returns")
     qtr.add_argument("--data-dir")
     qtr.add_argument("--allow-development-key", action="store_true", help=ALLOW_HELP)
+    qtr.add_argument("--repseudonymise", action="store_true", help=REPSEUDONYMISE_HELP)
     qtr.set_defaults(func=cmd_run_quarterly)
 
     icb = run_sub.add_parser("icb", help="every HWB of an ICB footprint from one shared source")
@@ -619,6 +634,7 @@ def build_parser() -> argparse.ArgumentParser:
     icb.add_argument("--out", default="returns")
     icb.add_argument("--data-dir")
     icb.add_argument("--allow-development-key", action="store_true", help=ALLOW_HELP)
+    icb.add_argument("--repseudonymise", action="store_true", help=REPSEUDONYMISE_HELP)
     icb.set_defaults(func=cmd_run_icb)
 
     cmap = sub.add_parser("cellmap", help="propose a cell map for a national template from its own labels (or "
@@ -638,6 +654,7 @@ def build_parser() -> argparse.ArgumentParser:
     back.add_argument("--out", default="returns")
     back.add_argument("--data-dir")
     back.add_argument("--allow-development-key", action="store_true", help=ALLOW_HELP)
+    back.add_argument("--repseudonymise", action="store_true", help=REPSEUDONYMISE_HELP)
     back.set_defaults(func=cmd_backfill)
 
     srv = sub.add_parser("serve", help="register the fortnightly and quarterly deployments and serve them")

@@ -258,3 +258,77 @@ def test_briefing_and_why_never_make_a_run_fail(tmp_path: Path, monkeypatch: pyt
         assert code == 2 and "waiting for run a scheduled run" in err and "gave up after 1 s" in err, err
     finally:
         holder.communicate("", timeout=30)
+
+
+def _nhs_numbers(path: Path) -> None:
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    for row, number in zip(rows, ["9434765919", "4010232137", "9434765870"], strict=False):
+        row["nhs_number"] = number
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+# ---- f. The pseudonym key: weak keys refused; a data dir refuses another key unless told to re-pseudonymise ----
+
+@pytest.mark.parametrize("weak", [" " * 32, "k" * 40, "abababababababababababababababab",
+                                  "bcf-development-key-not-for-real-data"])
+def test_weak_keys_are_refused(weak: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from core.settings import PseudonymKeyError, pseudonym_key
+
+    monkeypatch.setenv("BCF_PSEUDONYM_KEY", weak)
+    with pytest.raises(PseudonymKeyError) as caught:
+        pseudonym_key()
+    assert not weak.strip() or weak.strip() not in str(caught.value)  # never echoed
+
+
+def test_a_data_dir_refuses_another_key_unless_told_to_repseudonymise(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    import duckdb
+
+    from bcf.cli import main
+    from bcf.keyprint import FINGERPRINT_FILE
+    from tests.fixtures import HWB, write_df_fixture
+
+    first, second = "first-key-0123456789abcdefghijklmnop", "second-key-0123456789abcdefghijklmno"
+    monkeypatch.setenv("BCF_ORCHESTRATION", "local")
+    monkeypatch.setenv("BCF_REPSEUDONYMISE", "")  # restored after the test: --repseudonymise sets it
+    monkeypatch.setenv("BCF_PSEUDONYM_KEY", first)
+    src = write_df_fixture(tmp_path / "src")
+    _nhs_numbers(src / "discharges_rwe.csv")
+    data = tmp_path / "data"
+
+    def run(*extra: str) -> int:
+        return main(["run", "fortnightly", "--source", str(src), "--hwb", HWB, "--period-end", "2023-01-19",
+                     "--out", str(tmp_path / "out"), "--data-dir", str(data), *extra])
+
+    def person_keys() -> set[str]:
+        """The keyed values: person keys and row hashes."""
+        with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
+            return {r[0] for r in con.execute("SELECT person_key FROM stg_discharges WHERE person_key IS NOT NULL "
+                                              "UNION ALL SELECT row_hash FROM stg_discharges").fetchall()}
+
+    assert run() == 0
+    remembered = (data / FINGERPRINT_FILE).read_text()
+    assert first not in remembered and "fingerprint" in remembered
+    before = person_keys()
+    capsys.readouterr()
+    monkeypatch.setenv("BCF_PSEUDONYM_KEY", second)
+    assert run() == 2
+    err = capsys.readouterr().err
+    assert err.startswith("bcf: the data dir") and "--repseudonymise" in err and len(err.splitlines()) == 1
+    assert second not in err and first not in err
+    assert person_keys() == before  # nothing staged with the other key
+    assert run("--repseudonymise") == 0
+    after = person_keys()
+    assert after and not after & before  # every person key is the new key's
+    assert len(after) == len(before)
+    assert list(data.glob("warehouse.before-repseudonymise-*.duckdb"))  # the old one kept
+    monkeypatch.setenv("BCF_REPSEUDONYMISE", "")
+    assert run() == 0  # the new key is the data dir's own now
+    monkeypatch.setenv("BCF_PSEUDONYM_KEY", first)
+    assert run() == 2
