@@ -332,3 +332,26 @@ def test_a_data_dir_refuses_another_key_unless_told_to_repseudonymise(
     assert run() == 0  # the new key is the data dir's own now
     monkeypatch.setenv("BCF_PSEUDONYM_KEY", first)
     assert run() == 2
+
+
+# ---- g. A file rejected whole keeps its rows ---------------------------------------------------------------------
+
+def test_a_csv_rejected_whole_keeps_its_rows_as_received_and_rejected(tmp_path: Path) -> None:
+    import duckdb
+
+    from bcf.intake import ingest_source
+
+    src = tmp_path / "src"
+    src.mkdir()
+    header = ",".join(D_HEADER)
+    (src / "discharges_1252.csv").write_bytes((header + "\nS1,RWE,Caf\xe9 9434765919\n\nS2,RWE,x\n").encode("cp1252"))
+    (src / "discharges_semi.csv").write_text(header.replace(",", ";") + "\nS1;RWE\nS2;RWE\nS3;RWE\n")
+    report = ingest_source(str(src), tmp_path / "data", "run-21g")
+    got = {r.name: (r.outcome, r.rows_received, r.rows_loaded, r.rows_rejected) for r in report.files}
+    assert got == {"discharges_1252.csv": ("rejected", 2, 0, 2), "discharges_semi.csv": ("rejected", 3, 0, 3)}
+    with duckdb.connect(str(tmp_path / "data" / "warehouse.duckdb"), read_only=True) as con:
+        files = con.execute("SELECT file_name, rows_received, rows_rejected FROM files ORDER BY 1").fetchall()
+        lines = con.execute("SELECT source_row, raw_values FROM rejected_rows r JOIN files f USING (file_id) "
+                            "WHERE f.file_name = 'discharges_1252.csv' ORDER BY 1").fetchall()
+    assert files == [("discharges_1252.csv", 2, 2), ("discharges_semi.csv", 3, 3)]
+    assert [r[0] for r in lines] == [2, 4] and "******5919" in lines[0][1] and "9434765919" not in lines[0][1]
