@@ -452,15 +452,25 @@ def _check_source(source: str) -> None:
 
 def _config_error(exc: BaseException, bucket: str = "") -> str | None:
     """One line for a known configuration failure (S3 reach and rights, the warehouse held by another program)."""
+    from bcf.worker import WorkerFailed
+
+    if isinstance(exc, WorkerFailed):  # killed, or out of memory: its traceback, if any, is in the run's log
+        return f"{str(exc).splitlines()[0].rstrip(':')}; nothing of that file was staged, re-run"
     try:
         from botocore.exceptions import (
             ClientError,
             EndpointConnectionError,
             NoCredentialsError,
+            ParamValidationError,
             PartialCredentialsError,
         )
     except ImportError:  # pragma: no cover - boto3 is a dependency
         return None
+    if isinstance(exc, ParamValidationError):  # botocore's check before any request: an invalid bucket name, say
+        if "Invalid bucket name" in str(exc):
+            return (f"invalid S3 bucket name {bucket or ''}: a bucket name is 3-63 lower-case letters, digits, dots "
+                    "and hyphens").replace("name :", "name:")
+        return f"invalid S3 request: {str(exc).splitlines()[-1][:200]}"
     if isinstance(exc, NoCredentialsError | PartialCredentialsError):
         return ("no AWS credentials for S3: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, "
                 "or run with an instance role")
@@ -511,6 +521,10 @@ def _preflight(args: argparse.Namespace) -> None:
         _check_dir(_data_dir(args), "--data-dir" if args.data_dir else "BCF_DATA_DIR")
     if getattr(args, "source", None):
         _check_source(args.source)
+    if command in ("backfill", "generate") and args.date_from > args.date_to:
+        raise UsageError(f"--from {args.date_from} is after --to {args.date_to}")
+    if command == "generate" and args.scale < 1:
+        raise UsageError(f"--scale {args.scale}: the number of discharges per year must be 1 or more")
     hwb = getattr(args, "hwb", None) or "E06000017"
     from bcf.fortnightly import Fortnight
     from bcf.quarterly import Quarter

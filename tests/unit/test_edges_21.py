@@ -334,7 +334,45 @@ def test_a_data_dir_refuses_another_key_unless_told_to_repseudonymise(
     assert run() == 2
 
 
-# ---- g. A file rejected whole keeps its rows ---------------------------------------------------------------------
+# ---- g. One `bcf:` line, exit 2 for impossible arguments, and a file rejected whole keeps its rows -------------
+
+@pytest.mark.parametrize("args", [
+    ["backfill", "--source", "{src}", "--hwb", "E06000017", "--from", "2023-03-01", "--to", "2023-01-01"],
+    ["generate", "--hwb", "E06000017", "--from", "2023-01-01", "--to", "2023-02-01", "--scale", "-5", "--out",
+     "{tmp}/gen"],
+    ["generate", "--hwb", "E06000017", "--from", "2023-02-01", "--to", "2023-01-01", "--out", "{tmp}/gen"],
+    ["validate", "--source", "s3://Invalid_Bucket!/extracts/"],
+])
+def test_impossible_arguments_are_one_line_and_exit_2(args: list[str], tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    from bcf.cli import main
+
+    (tmp_path / "src").mkdir()
+    code = main([a.format(src=tmp_path / "src", tmp=tmp_path) for a in args])
+    out, err = capsys.readouterr()
+    assert code == 2 and err.startswith("bcf: ") and len(err.splitlines()) == 1 and "Traceback" not in out + err
+    assert not (tmp_path / "gen").exists()
+
+
+def test_a_killed_worker_is_one_line(small_extracts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                     capsys: pytest.CaptureFixture[str]) -> None:
+    from bcf import intake, worker
+    from bcf.cli import main
+
+    real_submit = worker.Preparer.submit
+
+    def submit_then_die(self: worker.Preparer, jobs: list[worker.Job], key: bytes) -> None:
+        real_submit(self, jobs, key)
+        self._process.kill()  # as the kernel's out-of-memory killer would
+
+    monkeypatch.setattr(intake, "WORKER_MIN_COST", 0)
+    monkeypatch.setattr(worker.Preparer, "submit", submit_then_die)
+    monkeypatch.setenv("BCF_ORCHESTRATION", "local")
+    code = main(["ingest", "--source", str(small_extracts), "--data-dir", str(tmp_path / "data")])
+    out, err = capsys.readouterr()
+    assert code == 2 and "Traceback" not in out + err, err
+    assert err.startswith("bcf: the worker process reading files stopped (exit code -9)") and len(err.splitlines()) == 1
+
 
 def test_a_csv_rejected_whole_keeps_its_rows_as_received_and_rejected(tmp_path: Path) -> None:
     import duckdb
