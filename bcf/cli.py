@@ -148,9 +148,14 @@ def use_prefect() -> bool:
     from core.settings import use_prefect as configured
 
     try:
-        return configured()
+        prefect = configured()
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
+    if prefect:  # a temporary server Prefect starts for this command stops with it, even when it is killed
+        from flows.ephemeral import server_dies_with_us
+
+        server_dies_with_us()
+    return prefect
 
 
 def run_return(kind: str, **parameters: Any) -> Any:
