@@ -49,12 +49,16 @@ def _done(started: float, message: str = "done") -> None:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from bcf.devtools.synthetic import generate
+    from bcf.devtools.synthetic import generate, generate_icb
 
-    started = _step(f"generating {args.scale:,} spells/year for {args.hwb}, {args.date_from} to {args.date_to}")
+    started = _step(f"generating {args.scale:,} spells/year for {args.hwb or args.icb}, {args.date_from} to "
+                    f"{args.date_to}")
     try:
-        counts = generate(args.hwb, args.date_from, args.date_to, args.scale, args.seed, Path(args.out),
-                          explicit_hwb=args.explicit_hwb, discharges=not args.no_discharges)
+        if args.icb:
+            counts = generate_icb(args.icb, args.date_from, args.date_to, args.scale, args.seed, Path(args.out))
+        else:
+            counts = generate(args.hwb, args.date_from, args.date_to, args.scale, args.seed, Path(args.out),
+                              explicit_hwb=args.explicit_hwb, discharges=not args.no_discharges)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     _done(started, ", ".join(f"{k}: {v:,} rows" for k, v in counts.items()))
@@ -595,7 +599,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
 
     gen = sub.add_parser("generate", help="write synthetic extracts and a plan")
-    gen.add_argument("--hwb", required=True)
+    who = gen.add_mutually_exclusive_group(required=True)
+    who.add_argument("--hwb")
+    who.add_argument("--icb", help="a source shared by every HWB of this ICB (config/hwb.csv), e.g. QK1: for "
+                     "`bcf run icb`; --scale is then the footprint's spells a year")
     gen.add_argument("--from", dest="date_from", type=_date, required=True)
     gen.add_argument("--to", dest="date_to", type=_date, required=True)
     gen.add_argument("--scale", type=int, default=10_000, help="discharges (hospital spells) per year")
