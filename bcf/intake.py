@@ -73,7 +73,7 @@ def ingest_source(source: str, data_dir: Path, run_id: str, *, log: Any = None,
     key, development = pseudonym_key()
     if development:
         log.warning("BCF_PSEUDONYM_KEY is not set: using the documented development key (synthetic data only)")
-    report = IngestReport(run_id, source, development_key=development)
+    report = IngestReport(run_id, mask_text(source), development_key=development)  # what is printed and recorded
     objects = sorted(lister(source), key=staging_key)
     validator = RowValidator()
     log.info("%d file(s) at %s", len(objects), mask_text(source))

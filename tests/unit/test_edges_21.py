@@ -188,6 +188,8 @@ def test_nhs_number_like_keys_and_file_names_never_reach_an_output(
         assert main(answer) == 0, capsys.readouterr()
         texts[" ".join(answer[2:])] = capsys.readouterr().out
     assert "******5911~" in texts["df.spend.fortnight 943 476 5911"]  # found by the number as the officer has it
+    assert main(["validate", "--source", str(src)]) == 0
+    texts["validate"] = "".join(capsys.readouterr())
     with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
         for table, column in (("files", "file_name"), ("files", "origin_uri"), ("runs", "parameters"),
                               ("stg_spend", "transaction_id"), ("stg_discharges", "spell_id"),
