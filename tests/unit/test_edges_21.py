@@ -395,3 +395,24 @@ def test_a_csv_rejected_whole_keeps_its_rows_as_received_and_rejected(tmp_path: 
                             "WHERE f.file_name = 'discharges_1252.csv' ORDER BY 1").fetchall()
     assert files == [("discharges_1252.csv", 2, 2), ("discharges_semi.csv", 3, 3)]
     assert [r[0] for r in lines] == [2, 4] and "******5919" in lines[0][1] and "9434765919" not in lines[0][1]
+
+
+def test_nhs_number_like_s3_keys_are_tokens_in_what_is_recorded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bcf import sources
+
+    class Pages:
+        def paginate(self, **_: str) -> list[dict[str, list[dict[str, object]]]]:
+            return [{"Contents": [{"Key": "in/943 476 5919/spend_943-476-5919.csv", "Size": 10, "ETag": '"e"'},
+                                  {"Key": "in/943 476 5919/plan_x.xlsx", "Size": 5, "ETag": '"f"'}]}]
+
+    class Client:
+        def get_paginator(self, _: str) -> Pages:
+            return Pages()
+
+    monkeypatch.setattr(sources, "s3_client", Client)
+    objects = sources.list_source("s3://bucket/in/943 476 5919/")
+    assert [o.name[:17] for o in objects] == ["plan_x.xlsx", "spend_******5919~"]
+    for o in objects:
+        assert "5919" not in o.uri.replace("******5919", "")  # the recorded URI holds the token only
+        assert o.key is not None and o.key.startswith("in/943 476 5919/")  # the real key, to fetch it
+    assert sources.kind_of(objects[1].name) == "spend"
