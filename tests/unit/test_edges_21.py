@@ -416,3 +416,17 @@ def test_nhs_number_like_s3_keys_are_tokens_in_what_is_recorded(monkeypatch: pyt
         assert "5919" not in o.uri.replace("******5919", "")  # the recorded URI holds the token only
         assert o.key is not None and o.key.startswith("in/943 476 5919/")  # the real key, to fetch it
     assert sources.kind_of(objects[1].name) == "spend"
+
+
+def test_a_sheet_rejected_for_its_header_keeps_its_rows(tmp_path: Path) -> None:
+    from bcf.intake import ingest_source
+
+    src = tmp_path / "src"
+    src.mkdir()
+    row = ["S1", "RWE", "acute", "", 80, "E06000017", "2023-01-02", 21, "", "2023-01-06", 19, 1, "J44.1", ""]
+    write_xlsx(src / "discharges_dup.xlsx", {"Discharges": ([*D_HEADER[:-1], "age"], [row, row, [None] * 14])})
+    write_xlsx(src / "discharges_title.xlsx", {"Discharges": ([""] * 14, [["Discharges for January"], D_HEADER, row])})
+    report = ingest_source(str(src), tmp_path / "data", "run-21g-xlsx")
+    got = {r.name: (r.outcome, r.rows_received, r.rows_rejected, [f.rule for f in r.findings]) for r in report.files}
+    assert got == {"discharges_dup.xlsx": ("rejected", 2, 2, ["file.duplicate_column"]),
+                   "discharges_title.xlsx": ("rejected", 3, 3, ["file.empty"])}
