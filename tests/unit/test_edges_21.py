@@ -167,6 +167,7 @@ def test_nhs_number_like_keys_and_file_names_never_reach_an_output(
     monkeypatch.setenv("BCF_ORCHESTRATION", "local")
     src = write_df_fixture(tmp_path / "src_943 476 5900")
     _nhs_like_keys(src / "spend_x.csv", "transaction_id", 10)
+    _nhs_like_keys(src / "spend_x.csv", "description", 70)  # free text: masked, dotted and NBSP forms too
     _nhs_like_keys(src / "discharges_rwe.csv", "spell_id", 30)
     _nhs_like_keys(src / "reablement_x.csv", "episode_id", 50)
     (src / "spend_x.csv").rename(src / "spend_943.476.5999.csv")
@@ -192,12 +193,14 @@ def test_nhs_number_like_keys_and_file_names_never_reach_an_output(
     texts["validate"] = "".join(capsys.readouterr())
     with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
         for table, column in (("files", "file_name"), ("files", "origin_uri"), ("runs", "parameters"),
-                              ("stg_spend", "transaction_id"), ("stg_discharges", "spell_id"),
+                              ("stg_spend", "transaction_id"), ("stg_spend", "description"),
+                              ("stg_discharges", "spell_id"),
                               ("stg_reablement", "episode_id")):
             texts[f"{table}.{column}"] = "\n".join(str(r[0]) for r in con.execute(f"SELECT {column} FROM {table}")
                                                    .fetchall())
         texts["lineage.parquet"] = "\n".join(f"{r[0]} {r[1]}" for r in con.execute(
             "SELECT \"key\", file FROM read_parquet(?)", [str(pack / "lineage.parquet")]).fetchall())
+    assert "******5975" in texts["stg_spend.description"]
     assert "******5910~" in texts["stg_spend.transaction_id"] and "spend_******5999~" in texts["files.file_name"]
     leaks = {name: _raw_nhs(text) for name, text in {**texts, "console": said}.items() if _raw_nhs(text)}
     assert leaks == {}
