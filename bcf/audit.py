@@ -39,6 +39,7 @@ from bcf import revisions
 from core.settings import PROJECT_ROOT, code_version, config_dir, expectations_dir, sql_dir, tree_hash
 from transforms.figures import Figure
 from transforms.findings import FINDING_COLUMNS, SUMMARY_COLUMNS, Finding, summary_rows
+from transforms.nhs_number import mask_text
 from transforms.workbook import cells_hash, csv_safe
 from warehouse import db
 
@@ -160,6 +161,12 @@ class RunInfo:
     pseudonym_key: str = ""  # "configured" or "development": which key, never the key itself
 
 
+def _recorded(name: str, value: Any) -> Any:
+    """A parameter as the manifest records it: the source (a folder or S3 prefix) with NHS-number-like values
+    masked, as every recorded text is."""
+    return mask_text(value) if name == "source" and isinstance(value, str) else jsonable(value)
+
+
 def write_pack(con: duckdb.DuckDBPyConnection, workbook_tmp: Path, workbook_name: str, staging: Path,
                run: RunInfo, figures: list[Figure], where: dict[str, tuple[str, str]],
                findings: list[Finding], previous: Path | None = None,
@@ -183,7 +190,7 @@ def write_pack(con: duckdb.DuckDBPyConnection, workbook_tmp: Path, workbook_name
     manifest = {
         "revision": revision,
         # the run's parameters, then the return's own (an ICB run's parameters name no single HWB or period)
-        "return": {"workbook": workbook_name, **{k: jsonable(v) for k, v in
+        "return": {"workbook": workbook_name, **{k: _recorded(k, v) for k, v in
                                                  {**run.parameters, **(return_params or {})}.items()}},
         "run": {"run_id": run.run_id, "flow": run.flow, "prefect_flow_run_id": run.flow_run_id,
                 "started_at": run.started_at, "written_at": dt.datetime.now(dt.UTC).isoformat(),

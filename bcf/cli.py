@@ -49,12 +49,16 @@ def _done(started: float, message: str = "done") -> None:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from bcf.devtools.synthetic import generate
+    from bcf.devtools.synthetic import generate, generate_icb
 
-    started = _step(f"generating {args.scale:,} spells/year for {args.hwb}, {args.date_from} to {args.date_to}")
+    started = _step(f"generating {args.scale:,} spells/year for {args.hwb or args.icb}, {args.date_from} to "
+                    f"{args.date_to}")
     try:
-        counts = generate(args.hwb, args.date_from, args.date_to, args.scale, args.seed, Path(args.out),
-                          explicit_hwb=args.explicit_hwb, discharges=not args.no_discharges)
+        if args.icb:
+            counts = generate_icb(args.icb, args.date_from, args.date_to, args.scale, args.seed, Path(args.out))
+        else:
+            counts = generate(args.hwb, args.date_from, args.date_to, args.scale, args.seed, Path(args.out),
+                              explicit_hwb=args.explicit_hwb, discharges=not args.no_discharges)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     _done(started, ", ".join(f"{k}: {v:,} rows" for k, v in counts.items()))
@@ -150,9 +154,14 @@ def use_prefect() -> bool:
     from core.settings import use_prefect as configured
 
     try:
-        return configured()
+        prefect = configured()
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
+    if prefect:  # a temporary server Prefect starts for this command stops with it, even when it is killed
+        from flows.ephemeral import server_dies_with_us
+
+        server_dies_with_us()
+    return prefect
 
 
 def run_return(kind: str, **parameters: Any) -> Any:
@@ -487,15 +496,25 @@ def _check_source(source: str) -> None:
 
 def _config_error(exc: BaseException, bucket: str = "") -> str | None:
     """One line for a known configuration failure (S3 reach and rights, the warehouse held by another program)."""
+    from bcf.worker import WorkerFailed
+
+    if isinstance(exc, WorkerFailed):  # killed, or out of memory: its traceback, if any, is in the run's log
+        return f"{str(exc).splitlines()[0].rstrip(':')}; nothing of that file was staged, re-run"
     try:
         from botocore.exceptions import (
             ClientError,
             EndpointConnectionError,
             NoCredentialsError,
+            ParamValidationError,
             PartialCredentialsError,
         )
     except ImportError:  # pragma: no cover - boto3 is a dependency
         return None
+    if isinstance(exc, ParamValidationError):  # botocore's check before any request: an invalid bucket name, say
+        if "Invalid bucket name" in str(exc):
+            return (f"invalid S3 bucket name {bucket or ''}: a bucket name is 3-63 lower-case letters, digits, dots "
+                    "and hyphens").replace("name :", "name:")
+        return f"invalid S3 request: {str(exc).splitlines()[-1][:200]}"
     if isinstance(exc, NoCredentialsError | PartialCredentialsError):
         return ("no AWS credentials for S3: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, "
                 "or run with an instance role")
@@ -527,17 +546,29 @@ def _preflight(args: argparse.Namespace) -> None:
     if getattr(args, "allow_development_key", False):
         os.environ[allow] = "1"  # also for serve's flow-run subprocesses
     command = args.command
+    if getattr(args, "repseudonymise", False):
+        os.environ.update(BCF_REPSEUDONYMISE="1")  # read where the run holds the data dir's lock (bcf/keyprint.py)
     if command in ("ingest", "validate", "run", "backfill", "serve"):
         try:
-            pseudonym_key()
+            key, _ = pseudonym_key()
         except PseudonymKeyError as exc:
             raise UsageError(str(exc)) from exc
+        if command != "validate" and not getattr(args, "repseudonymise", False):
+            from bcf.keyprint import mismatch
+
+            problem = mismatch(_data_dir(args), key)
+            if problem is not None:
+                raise UsageError(problem)
     if command in ("ingest", "run", "backfill", "serve", "demo", "generate") and getattr(args, "out", None):
         _check_dir(Path(args.out), "--out")
     if hasattr(args, "data_dir") and command != "generate":
         _check_dir(_data_dir(args), "--data-dir" if args.data_dir else "BCF_DATA_DIR")
     if getattr(args, "source", None):
         _check_source(args.source)
+    if command in ("backfill", "generate") and args.date_from > args.date_to:
+        raise UsageError(f"--from {args.date_from} is after --to {args.date_to}")
+    if command == "generate" and args.scale < 1:
+        raise UsageError(f"--scale {args.scale}: the number of discharges per year must be 1 or more")
     hwb = getattr(args, "hwb", None) or "E06000017"
     from bcf.fortnightly import Fortnight
     from bcf.quarterly import Quarter
@@ -589,6 +620,10 @@ def _template_options(parser: argparse.ArgumentParser, which: str) -> None:
                         help="fill even when openpyxl would drop an image, chart or validation of the template")
 
 
+REPSEUDONYMISE_HELP = ("the pseudonym key changed on purpose: stage every file in force again with the new key "
+                       "(without it, a data dir refuses a key other than its own)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bcf", description="Better Care Fund and Discharge Fund returns pipeline")
     parser.add_argument("--verbose", "-v", action="store_true", help="show Prefect's own log lines on the console")
@@ -599,7 +634,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
 
     gen = sub.add_parser("generate", help="write synthetic extracts and a plan")
-    gen.add_argument("--hwb", required=True)
+    who = gen.add_mutually_exclusive_group(required=True)
+    who.add_argument("--hwb")
+    who.add_argument("--icb", help="a source shared by every HWB of this ICB (config/hwb.csv), e.g. QK1: for "
+                     "`bcf run icb`; --scale is then the footprint's spells a year")
     gen.add_argument("--from", dest="date_from", type=_date, required=True)
     gen.add_argument("--to", dest="date_to", type=_date, required=True)
     gen.add_argument("--scale", type=int, default=10_000, help="discharges (hospital spells) per year")
@@ -615,6 +653,7 @@ def build_parser() -> argparse.ArgumentParser:
     ing.add_argument("--source", required=True)
     ing.add_argument("--data-dir", help="warehouse and landing area (default: BCF_DATA_DIR or ./bcf_data)")
     ing.add_argument("--allow-development-key", action="store_true", help=ALLOW_HELP)
+    ing.add_argument("--repseudonymise", action="store_true", help=REPSEUDONYMISE_HELP)
     ing.set_defaults(func=cmd_ingest)
 
     val = sub.add_parser("validate", help="validate a source only and print the findings (exit 1 on errors)")
@@ -633,6 +672,7 @@ def build_parser() -> argparse.ArgumentParser:
     fort.add_argument("--out", default="returns")
     fort.add_argument("--data-dir")
     fort.add_argument("--allow-development-key", action="store_true", help=ALLOW_HELP)
+    fort.add_argument("--repseudonymise", action="store_true", help=REPSEUDONYMISE_HELP)
     fort.set_defaults(func=cmd_run_fortnightly)
 
     qtr = run_sub.add_parser("quarterly", help="one BCF quarterly return")
@@ -643,6 +683,7 @@ def build_parser() -> argparse.ArgumentParser:
     qtr.add_argument("--out", default="returns")
     qtr.add_argument("--data-dir")
     qtr.add_argument("--allow-development-key", action="store_true", help=ALLOW_HELP)
+    qtr.add_argument("--repseudonymise", action="store_true", help=REPSEUDONYMISE_HELP)
     qtr.set_defaults(func=cmd_run_quarterly)
 
     icb = run_sub.add_parser("icb", help="every HWB of an ICB footprint from one shared source")
@@ -654,6 +695,7 @@ def build_parser() -> argparse.ArgumentParser:
     icb.add_argument("--out", default="returns")
     icb.add_argument("--data-dir")
     icb.add_argument("--allow-development-key", action="store_true", help=ALLOW_HELP)
+    icb.add_argument("--repseudonymise", action="store_true", help=REPSEUDONYMISE_HELP)
     icb.set_defaults(func=cmd_run_icb)
 
     cmap = sub.add_parser("cellmap", help="propose a cell map for a national template from its own labels (or "
@@ -674,6 +716,7 @@ def build_parser() -> argparse.ArgumentParser:
     back.add_argument("--out", default="returns")
     back.add_argument("--data-dir")
     back.add_argument("--allow-development-key", action="store_true", help=ALLOW_HELP)
+    back.add_argument("--repseudonymise", action="store_true", help=REPSEUDONYMISE_HELP)
     back.set_defaults(func=cmd_backfill)
 
     srv = sub.add_parser("serve", help="register the fortnightly and quarterly deployments and serve them")
@@ -736,10 +779,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _locked_data_dir(args: argparse.Namespace) -> Path | None:
-    """The data dir a command writes (it holds the run lock for the whole command), if any."""
+    """The data dir a command writes or reads whole (it holds the run lock for the whole command), if any: a reader
+    holding DuckDB's file would make a run starting meanwhile fail, so the briefing waits its turn instead."""
     if args.command == "demo":
         return Path(args.out) / "data"
     if args.command in ("ingest", "run", "backfill"):
+        return _data_dir(args)
+    if args.command == "briefing" and _data_dir(args).is_dir():  # a briefing from the returns alone makes none
         return _data_dir(args)
     return None
 

@@ -36,6 +36,8 @@ ENV_VARS = {
     "BCF_PSEUDONYM_KEY": "the key that pseudonymises NHS numbers (at least settings.toml min_length characters)",
     "BCF_ALLOW_DEVELOPMENT_KEY": "1 (or true/yes) gives leave to use the documented development key when "
                                  "BCF_PSEUDONYM_KEY is not set: synthetic data only (`--allow-development-key`)",
+    "BCF_REPSEUDONYMISE": "1 (set by `--repseudonymise`): the pseudonym key changed on purpose; the data dir stages "
+                          "every file in force again with the new key instead of refusing it",
     "BCF_LOCK_TIMEOUT": "seconds a run waits for another run's lock on the data dir (default in bcf/runlock.py)",
     "BCF_CONSOLE_PROGRESS": "1 (set by the bcf command itself): flows print our own progress lines plainly and "
                             "Prefect's console handler stays at WARNING",
@@ -66,6 +68,7 @@ class Settings:
     data_dir: Path | None
     pseudonym_key: str | None
     allow_development_key: bool
+    repseudonymise: bool
     lock_timeout: str | None
     console_progress: bool
     orchestration: str
@@ -95,6 +98,7 @@ def env(environ: Mapping[str, str] | None = None) -> Settings:
         data_dir=Path(data_dir) if data_dir else None,
         pseudonym_key=get("BCF_PSEUDONYM_KEY"),
         allow_development_key=(get("BCF_ALLOW_DEVELOPMENT_KEY") or "").strip().lower() in ("1", "true", "yes"),
+        repseudonymise=get("BCF_REPSEUDONYMISE") == "1",
         lock_timeout=get("BCF_LOCK_TIMEOUT"),
         console_progress=get("BCF_CONSOLE_PROGRESS") == "1",
         orchestration=(get("BCF_ORCHESTRATION") or "auto").strip().lower(),
@@ -256,6 +260,9 @@ def hwb_name(code: str) -> str:
     return ref["hwb_name"]
 
 
+WEAK_KEY_DISTINCT = 8  # a random key of 32+ characters has far more; spaces or "kkkk..." have one
+
+
 class PseudonymKeyError(ValueError):
     """The configured pseudonym key is refused (too short, or the development key without leave)."""
 
@@ -277,6 +284,14 @@ def pseudonym_key(recorded: str | None = None) -> tuple[bytes, bool]:
         if len(value) < int(cfg["min_length"]):
             raise PseudonymKeyError(f"BCF_PSEUDONYM_KEY is {len(value)} characters long; a pseudonym key needs at "
                                     f"least {cfg['min_length']}")
+        if value.strip() == cfg["development_key"]:
+            raise PseudonymKeyError("BCF_PSEUDONYM_KEY is the documented development key, which anyone can read: "
+                                    "set a secret key of your own (or, for synthetic data only, leave it unset and "
+                                    "pass --allow-development-key)")
+        if len(set(value.strip())) < WEAK_KEY_DISTINCT:
+            # a key of spaces or of one character repeated is guessed at once: every pseudonym would be reversible
+            raise PseudonymKeyError(f"BCF_PSEUDONYM_KEY is too weak (fewer than {WEAK_KEY_DISTINCT} different "
+                                    "characters): set a random secret, e.g. `openssl rand -hex 32`")
         return value.encode(), False
     if recorded != "development" and not development_key_allowed():
         raise PseudonymKeyError(f"BCF_PSEUDONYM_KEY is not set; set it to a key of {cfg['min_length']}+ characters, "

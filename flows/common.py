@@ -194,6 +194,9 @@ def run_flow(flow_fn: Any, **parameters: Any) -> Any:
     """Call a flow and return what it produced even when it ended Blocked (the CLI prints the findings and exits 1).
     A run that raised re-raises its exception here, as a plain call would."""
     console_progress()
+    from flows.ephemeral import server_dies_with_us
+
+    server_dies_with_us()
     state = flow_fn(**parameters, return_state=True)
     result = state.result(raise_on_failure=False)  # a Blocked (or ICB fan-out) state carries its outcome as data
     if isinstance(result, BaseException):

@@ -24,7 +24,7 @@ class Finding:
 
     def __post_init__(self) -> None:
         # The choke point for identifiers: whatever column an NHS number arrived in, a finding never carries it.
-        for name in ("column", "value", "message"):
+        for name in ("file", "column", "value", "message"):
             text = getattr(self, name)
             if text is not None and len(text) >= 10:
                 object.__setattr__(self, name, mask_text(text))

@@ -19,6 +19,7 @@ import duckdb
 
 from core.settings import settings, sql_dir
 from transforms.findings import FINDING_COLUMNS, Finding
+from transforms.nhs_number import mask_text
 
 if TYPE_CHECKING:  # pandas is imported where frames are built: producing a return does not need it
     import pandas as pd
@@ -90,7 +91,9 @@ def start_run(con: duckdb.DuckDBPyConnection, run_id: str, flow: str, parameters
         "INSERT INTO runs (run_id, flow, started_at, user_name, host, code_version, parameters, pseudonym_key,"
         " prefect_flow_run_id, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'running')",
         [run_id, flow, now(), getpass.getuser(), socket.gethostname(), code_version,
-         json.dumps(parameters, default=str), "development" if development_key else "configured",
+         # the source may be an S3 prefix or folder named with an NHS number: masked like any recorded text
+         json.dumps({k: mask_text(v) if k == "source" and isinstance(v, str) else v for k, v in parameters.items()},
+                    default=str), "development" if development_key else "configured",
          prefect_flow_run_id],
     )
 
