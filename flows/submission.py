@@ -90,12 +90,13 @@ def await_signoff_and_submit(outcome: ReturnOutcome, label: str, hwb: str, perio
     cfg = settings().get("submission", {})
     timeout = int(float(cfg.get("signoff_timeout_hours", 72)) * 3600)
     workbook = outcome.workbook
+    # today as the form's default date; a Field (not a bare value) keeps the field's title in the form
     form_type = SignOffForm.with_initial_data(description=_form_description(label, workbook),
-                                              date=dt.date.today(), confirm=False)
+                                              date=Field(default=dt.date.today(), title="Date signed off"))
     logger.warning("%s is written and waits for sign-off: answer the form (Resume) in the Prefect UI or run "
                    "bcf signoff", workbook.name)
     try:
-        form = pause_flow_run(wait_for_input=form_type, timeout=timeout, key=f"signoff-{label}",
+        form = pause_flow_run(wait_for_input=form_type, timeout=timeout, key="signoff",
                               poll_interval=int(cfg.get("signoff_poll_seconds", 10)))
     except FlowPauseTimeout:
         message = f"{workbook.name} was not signed off within {timeout / 3600:g} h; sign it off with bcf signoff " \
