@@ -103,6 +103,7 @@ def await_signoff_and_submit(outcome: ReturnOutcome, label: str, hwb: str, perio
                   "and send it with bcf submit"
         _report("bcf.return.signoff-timeout", label, hwb, period, message)
         send(Alert("not signed off", "sign-off", hwb, period, message, str(workbook)))
+        # the server has failed the run already ("The flow was not signed off and never resumed"): this names it
         return Failed(name=NOT_SIGNED_OFF, message=message, data=outcome)
     if not form.confirm:
         message = f"{workbook.name}: resumed without 'I confirm these figures': not signed off, nothing sent"

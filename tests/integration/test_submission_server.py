@@ -228,3 +228,47 @@ def test_bcf_signoff_on_the_command_line_resumes_the_paused_run(server: tuple[st
         serving.terminate()
         serving.wait(timeout=30)
         serve_log.close()
+
+
+def test_a_run_not_signed_off_in_time_is_reported_not_left_hanging(server: tuple[str, dict[str, str]],
+                                                                   tmp_path: Path) -> None:
+    import shutil
+
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from core.settings import config_dir
+    from tests.receivers import Webhook
+
+    api, env = server
+    config = tmp_path / "config"
+    shutil.copytree(config_dir(), config)
+    settings = (config / "settings.toml").read_text()
+    (config / "settings.toml").write_text(settings.replace("signoff_timeout_hours = 72", "signoff_timeout_hours = "
+                                                           "0.005").replace("signoff_poll_seconds = 10",
+                                                                            "signoff_poll_seconds = 1"))
+    hook = Webhook()
+    env = {**env, "BCF_SUBMIT_OUTBOX": str(tmp_path / "outbox"), "BCF_CONFIG_DIR": str(config),
+           "BCF_ALERT_WEBHOOK_URL": hook.url}
+    out = tmp_path / "out"
+    serve_log_path = tmp_path / "serve.log"
+    serve_log = open(serve_log_path, "w")  # noqa: SIM115 - closed below
+    serving = subprocess.Popen([str(BIN / "bcf"), "serve", "--source", str(write_df_fixture(tmp_path / "src")),
+                                "--hwb", HWB, "--out", str(out), "--data-dir", str(tmp_path / "data"),
+                                "--allow-development-key"],
+                               env=env, cwd=PROJECT_ROOT, stdout=serve_log, stderr=subprocess.STDOUT)
+    try:
+        with temporary_settings({PREFECT_API_URL: api}), get_client(sync_client=True) as client:
+            deployment = _deployment(client, out, serve_log_path)
+            run = client.create_flow_run_from_deployment(deployment.id, parameters={"period_end": "2023-01-19"})
+            done = _state(client, run.id, lambda s: s is not None and s.is_final(), 300, serve_log_path)
+            # the server fails a pause past its deadline itself, naming the state the run asked for
+            assert done.is_failed() and "not signed off" in (done.message or ""), done
+        assert any(a["status"] == "not signed off" and a["period"] == "2023-01-19"
+                   and "was not signed off within 0.005 h" in a["reason"] for a in hook.received), hook.received
+        assert not (tmp_path / "outbox").exists()  # nothing sent
+    finally:
+        serving.terminate()
+        serving.wait(timeout=30)
+        serve_log.close()
+        hook.close()
