@@ -96,14 +96,15 @@ def signed_copy(workbook: Path, info: ReturnInfo, signoff: register.Entry, dest:
 
     cells = signoff_cells(workbook, info.manifest)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    if "signed_off_by" not in cells:  # a template with no sign-off cells mapped: sent as written
+    if not cells:  # a template with no sign-off cells mapped: sent as written
         tmp = dest.with_name(f".{dest.name}.tmp")
         shutil.copyfile(workbook, tmp)
         os.replace(tmp, dest)
         return dest
     book = load_workbook(workbook, keep_vba=workbook.suffix.lower() == ".xlsm")
+    # a template may ask only "Signed off on behalf of the Board? (Yes/No)": `signed_off` in its [signoff] map
     values: dict[str, object] = {"signed_off_by": f"{signoff.signed_off_by}, {signoff.signed_off_role}",
-                                 "signed_off_on": signoff.signed_off_on}
+                                 "signed_off_on": signoff.signed_off_on, "signed_off": "Yes"}
     for key, value in values.items():
         if key in cells:
             sheet, coord = cells[key]

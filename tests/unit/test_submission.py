@@ -327,3 +327,31 @@ def test_a_late_return_raises_the_alert_and_the_calendar_shows_states(
             [("due-soon", "2023-02-02")]
     finally:
         hook.close()
+
+
+def test_a_template_return_carries_the_signoff_in_the_cells_its_map_names(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from core.settings import default_cell_map
+    from tests.templates import fortnightly_template
+
+    monkeypatch.setenv("BCF_SUBMIT_OUTBOX", str(tmp_path / "outbox"))
+    template = fortnightly_template(tmp_path / "DF template.xlsx", [("DF01", "Reablement beds"),
+                                                                    ("DF02", "Bank holiday overtime")])
+    cell_map = tmp_path / "map.toml"
+    cell_map.write_text(default_cell_map("fortnightly").read_text()
+                        + '\n[signoff]\ncompleted_by = "Cover!C9"\nsigned_off = "Cover!C10"\n')
+    src, out, data = write_df_fixture(tmp_path / "src"), tmp_path / "out", tmp_path / "data"
+    assert main(["run", "fortnightly", "--source", str(src), "--hwb", HWB, "--period-end", "2023-01-19",
+                 "--template", str(template), "--cell-map", str(cell_map),
+                 "--out", str(out), "--data-dir", str(data)]) == 0
+    workbook = out / f"{STEM}.xlsx"
+    book = load_workbook(workbook)
+    book["Cover"]["C9"] = "A. Officer"  # typed by hand: a completion cell, not a figure
+    book.save(workbook)
+    capsys.readouterr()
+    assert main(["reproduce", str(workbook)]) == 0
+    assert "completed_by at 'Cover'!C9" in capsys.readouterr().out
+    assert signoff(workbook, data) == 0 and submit(workbook, data) == 0
+    copy = next((out / f"{STEM}.audit" / "sent").rglob("*.xlsx"))
+    assert load_workbook(copy)["Cover"]["C10"].value == "Yes"
+    assert load_workbook(workbook)["Cover"]["C10"].value is None  # the original as written
