@@ -41,7 +41,7 @@ class SignOffForm(RunInput):
     date: dt.date = Field(title="Date signed off")
     narrative: str = Field(default="", title="Narrative",
                            description="Sent to the national team with the return (variances, known data issues)")
-    confirm: bool = Field(default=False, title="I confirm these figures",
+    confirm: bool = Field(title="I confirm these figures",  # required: the form cannot be sent without it
                           description="I have read the return and confirm its figures on behalf of the HWB")
 
 
@@ -53,7 +53,7 @@ def should_pause(outcome: ReturnOutcome) -> bool:
 def _form_description(label: str, workbook: Path) -> str:
     info = load(workbook)
     return "\n".join([
-        f"# Sign-off: {info.title}", "",
+        f"**Sign-off: {info.title}**", "",
         f"The return **{workbook.name}** is written and waits for sign-off on behalf of the Health and Wellbeing "
         "Board. Read the headline and findings artifacts of this run, open the workbook, then fill in this form "
         "and tick *I confirm these figures*. On Resume the return is signed off and sent to "
