@@ -17,6 +17,7 @@ from bcf.audit import sha256_file
 from bcf.submission import register
 from bcf.submission.returninfo import ReturnInfo, blocked_findings, figures_hash, load
 from core.settings import data_dir as default_data_dir
+from transforms.nhs_number import mask_text
 
 
 class Refused(Exception):
@@ -58,11 +59,17 @@ def latest_signoff(entries: list[register.Entry]) -> register.Entry | None:
 
 def sign_off(workbook: Path, given: SignOff, data_dir: str | Path | None = None, flow_run_id: str | None = None,
              reproduce_check: bool = True) -> tuple[register.Entry, bool]:
-    """Record the sign-off; returns (entry, newly recorded). Raises Refused."""
+    """Record the sign-off; returns (entry, newly recorded). Raises Refused, or ValueError for a usage error."""
     check_not_blocked(workbook)
     if not given.by.strip() or not given.role.strip():
         raise ValueError("a sign-off needs a name (--by) and a role (--role)")
+    # free text the officer typed goes to the register and the national team: no NHS number in it, ever
+    given = SignOff(given.by.strip(), given.role.strip(), given.on, mask_text(given.narrative))
     info = load(workbook)
+    period_end = dt.date.fromisoformat(str(info.params.get("period_end"))[:10])
+    if given.on > dt.date.today() or given.on < period_end:
+        raise ValueError(f"--on {given.on.isoformat()}: a sign-off date is after the period ends "
+                         f"({period_end.isoformat()}) and not in the future")
     figures = figures_hash(workbook, info.manifest)
     where = return_data_dir(info, data_dir)
     with register.opened(where, "bcf signoff") as con:

@@ -355,3 +355,18 @@ def test_a_template_return_carries_the_signoff_in_the_cells_its_map_names(
     copy = next((out / f"{STEM}.audit" / "sent").rglob("*.xlsx"))
     assert load_workbook(copy)["Cover"]["C10"].value == "Yes"
     assert load_workbook(workbook)["Cover"]["C10"].value is None  # the original as written
+
+
+def test_a_signoff_date_outside_the_possible_and_an_nhs_number_in_the_narrative(
+        ret: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    workbook, data = ret
+    assert main(["signoff", str(workbook), "--by", "J", "--role", "R", "--on", "2023-01-18",
+                 "--data-dir", str(data)]) == 2  # before the fortnight ended
+    assert "a sign-off date is after the period ends" in capsys.readouterr().err
+    assert main(["signoff", str(workbook), "--by", "J", "--role", "R", "--on", "2999-01-01",
+                 "--data-dir", str(data)]) == 2
+    (tmp_path / "n.txt").write_text("Delay for patient 943 476 5919 explained to the team.\n")
+    assert signoff(workbook, data, "--narrative", str(tmp_path / "n.txt")) == 0
+    narrative = str(register(data)[0]["narrative"])
+    assert "******5919" in narrative and "943 476" not in narrative
+    assert "943 476" not in (workbook.with_name(STEM + ".audit") / "submission.json").read_text()
