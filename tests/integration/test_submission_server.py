@@ -272,3 +272,30 @@ def test_a_run_not_signed_off_in_time_is_reported_not_left_hanging(server: tuple
         serving.wait(timeout=30)
         serve_log.close()
         hook.close()
+
+
+def test_a_late_return_fires_the_deadline_automation(server: tuple[str, dict[str, str]], tmp_path: Path) -> None:
+    """`bcf calendar --alert` against the server emits bcf.return.late; the shipped bcf-return-deadline automation
+    (created by `bcf automations`) notifies the webhook."""
+    from tests.receivers import Webhook
+
+    api, env = server
+    env = {k: v for k, v in env.items() if k not in ("PREFECT_LOGGING_LEVEL",)}
+    hook = Webhook()
+    try:
+        made = subprocess.run([str(BIN / "bcf"), "automations", "--webhook-url", hook.url], env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert made.returncode == 0 and "bcf-return-deadline" in made.stdout, made.stdout + made.stderr
+        cal = subprocess.run([str(BIN / "bcf"), "calendar", "--hwb", HWB, "--fund-year", "2022-23", "--out",
+                              str(tmp_path / "out"), "--data-dir", str(tmp_path / "data"), "--as-at",
+                              "2023-01-07T09:00", "--alert"], env=env, capture_output=True, text=True, timeout=120)
+        assert cal.returncode == 0, cal.stdout + cal.stderr
+        assert "event bcf.return.late: df E06000017 2023-01-05 was due Fri 06/01/2023 17:00" in cal.stdout
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and not any("2023-01-05" in str(n) for n in hook.received):
+            time.sleep(1)
+        note = next(n for n in hook.received if "2023-01-05" in str(n))
+        assert note["subject"] == "[BCF] bcf.return.late: df E06000017 2023-01-05"
+        assert "not submitted: late (not produced)" in note["body"]
+    finally:
+        hook.close()
