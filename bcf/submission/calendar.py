@@ -165,4 +165,9 @@ def raise_alerts(items: list[Due], now: dt.datetime) -> list[str]:
             channels = send(Alert(what, "submission deadline", item.hwb, item.period, reason,
                                   f"bcf calendar --hwb {item.hwb}"))
             lines.append(f"alert {what} ({', '.join(channels) or 'no alert channel configured'}): {reason}")
+    if prefect and lines:
+        from prefect.events.worker import EventsWorker
+
+        # the events go out from a background worker; `bcf` ends without waiting for such threads: send them now
+        EventsWorker.drain_all(timeout=30)
     return lines
