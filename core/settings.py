@@ -88,7 +88,9 @@ class Settings:
     alert_smtp_password: str
     alert_email_from: str
     alert_email_to: str | None
-    submission: dict[str, str]  # BCF_SUBMIT_* given, by key of settings.toml [submission] (bcf.submission.deliver)
+    # BCF_SUBMIT_* given, by key of settings.toml [submission] (bcf.submission.deliver); holds the SMTP password,
+    # so it is kept out of the repr
+    submission: dict[str, str] = field(repr=False)
 
 
 SUBMIT_VARS = {"to": "BCF_SUBMIT_TO", "from": "BCF_SUBMIT_FROM", "smtp_host": "BCF_SUBMIT_SMTP_HOST",
