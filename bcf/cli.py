@@ -775,6 +775,11 @@ def build_parser() -> argparse.ArgumentParser:
     why.add_argument("--sheet", help="plan workbook sheet (schemes, income, ...) when the row number is ambiguous")
     why.add_argument("--format", choices=["table", "csv"], default="table")
     why.set_defaults(func=cmd_why)
+
+    # --- issue 22: signoff, submit, submissions, calendar (bcf/submission/commands.py) ---
+    from bcf.submission.commands import add_parsers
+
+    add_parsers(sub)
     return parser
 
 

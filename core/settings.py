@@ -55,6 +55,15 @@ ENV_VARS = {
     "BCF_ALERT_SMTP_PASSWORD": "alerts: SMTP login password (optional)",
     "BCF_ALERT_EMAIL_FROM": "alerts: sender address (default bcf-pipeline@localhost)",
     "BCF_ALERT_EMAIL_TO": "alerts: recipients, comma separated",
+    "BCF_SUBMIT_TO": "submission: the national team's address (settings.toml [submission] to)",
+    "BCF_SUBMIT_FROM": "submission: the sender address (settings.toml [submission] from)",
+    "BCF_SUBMIT_SMTP_HOST": "submission: SMTP host that sends the return (settings.toml [submission] smtp_host)",
+    "BCF_SUBMIT_SMTP_PORT": "submission: SMTP port (settings.toml [submission] smtp_port, default 587)",
+    "BCF_SUBMIT_SMTP_STARTTLS": "submission: 1 to upgrade the SMTP connection with STARTTLS, 0 not to",
+    "BCF_SUBMIT_SMTP_USER": "submission: SMTP login user",
+    "BCF_SUBMIT_SMTP_PASSWORD": "submission: SMTP login password (only ever from the environment)",
+    "BCF_SUBMIT_OUTBOX": "submission: a folder or s3:// prefix that receives the return and a JSON receipt "
+                         "instead of an e-mail",
 }
 
 
@@ -82,6 +91,15 @@ class Settings:
     alert_smtp_password: str
     alert_email_from: str
     alert_email_to: str | None
+    # BCF_SUBMIT_* given, by key of settings.toml [submission] (bcf.submission.deliver); holds the SMTP password,
+    # so it is kept out of the repr
+    submission: dict[str, str] = field(repr=False)
+
+
+SUBMIT_VARS = {"to": "BCF_SUBMIT_TO", "from": "BCF_SUBMIT_FROM", "smtp_host": "BCF_SUBMIT_SMTP_HOST",
+               "smtp_port": "BCF_SUBMIT_SMTP_PORT", "smtp_starttls": "BCF_SUBMIT_SMTP_STARTTLS",
+               "smtp_user": "BCF_SUBMIT_SMTP_USER", "smtp_password": "BCF_SUBMIT_SMTP_PASSWORD",
+               "outbox": "BCF_SUBMIT_OUTBOX"}
 
 
 def env(environ: Mapping[str, str] | None = None) -> Settings:
@@ -112,6 +130,7 @@ def env(environ: Mapping[str, str] | None = None) -> Settings:
         alert_smtp_password=get("BCF_ALERT_SMTP_PASSWORD") or "",
         alert_email_from=get("BCF_ALERT_EMAIL_FROM") or "bcf-pipeline@localhost",
         alert_email_to=get("BCF_ALERT_EMAIL_TO"),
+        submission={key: value for key, name in SUBMIT_VARS.items() if (value := get(name)) is not None},
     )
 
 

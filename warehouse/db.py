@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # pandas is imported where frames are built: producing a retu
 
 
 # warehouse/sql/<layer>/<name>.sql, as dbt lays it out
-SQL_LAYERS = ("staging", "intermediate", "figures", "checks", "exports")
+SQL_LAYERS = ("staging", "intermediate", "figures", "checks", "exports", "register")
 
 
 def sql_path(name: str) -> Path:
