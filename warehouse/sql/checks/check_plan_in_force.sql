@@ -59,8 +59,9 @@ checked AS (
 )
 -- After ingest, a ledger that reaches into a year whose plan was not sent (last year's late postings) only warns:
 -- it blocks that year's returns, which a run judges; an HWB with no plan at all is an error.
-SELECT CASE WHEN $hwb = '*' AND other_years THEN 'warning' ELSE 'error' END AS severity, coalesce(file, 'plan') AS file, NULL::BIGINT AS "row", 'hwb_code' AS "column",
-       nullif(hwb, '') AS "value", 'plan.missing' AS rule,
+SELECT CASE WHEN $hwb = '*' AND other_years THEN 'warning' ELSE 'error' END AS severity,
+       coalesce(file, 'plan') AS file, NULL::BIGINT AS "row", 'hwb_code' AS "column", nullif(hwb, '') AS "value",
+       'plan.missing' AS rule,
        'No plan for HWB ' || coalesce(nullif(hwb, ''), '(blank hwb_code)') || ' in ' || fund_year
        || ': no schemes or income rows of that HWB and fund year are in a plan file in force, so its return cannot be '
        || 'made (never a return of zeros). Send the plan workbook (plan*.xlsx) with that HWB''s rows.' AS message
