@@ -331,15 +331,14 @@ def test_a_late_return_raises_the_alert_and_the_calendar_shows_states(
 
 def test_a_template_return_carries_the_signoff_in_the_cells_its_map_names(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    from core.settings import default_cell_map
+    from core.settings import config_dir
     from tests.templates import fortnightly_template
 
     monkeypatch.setenv("BCF_SUBMIT_OUTBOX", str(tmp_path / "outbox"))
     template = fortnightly_template(tmp_path / "DF template.xlsx", [("DF01", "Reablement beds"),
                                                                     ("DF02", "Bank holiday overtime")])
-    cell_map = tmp_path / "map.toml"
-    cell_map.write_text(default_cell_map("fortnightly").read_text()
-                        + '\n[signoff]\ncompleted_by = "Cover!C9"\nsigned_off = "Cover!C10"\n')
+    cell_map = config_dir() / "cellmaps" / "df_fortnightly_2022-23.toml"  # proposed by bcf cellmap, with [signoff]
+    assert '[signoff]\ncompleted_by = "Cover!C9"\nsigned_off = "Cover!C10"' in cell_map.read_text()
     src, out, data = write_df_fixture(tmp_path / "src"), tmp_path / "out", tmp_path / "data"
     assert main(["run", "fortnightly", "--source", str(src), "--hwb", HWB, "--period-end", "2023-01-19",
                  "--template", str(template), "--cell-map", str(cell_map),
