@@ -156,6 +156,9 @@ def use_prefect() -> bool:
 def run_return(kind: str, **parameters: Any) -> Any:
     """One return (kind fortnightly or quarterly): as a Prefect flow when a Prefect server is configured
     (BCF_ORCHESTRATION), else the same steps plainly in this process (bcf/pipeline.py)."""
+    for name in ("out_dir", "data_dir", "source"):  # a person reads them in the UI and the manifest: absolute
+        if parameters.get(name):
+            parameters[name] = absolute(parameters[name])
     if use_prefect():
         from flows.common import run_flow
         from flows.fortnightly import fortnightly_flow
@@ -166,6 +169,11 @@ def run_return(kind: str, **parameters: Any) -> Any:
 
     run = pipeline.fortnightly_return if kind == "fortnightly" else pipeline.quarterly_return
     return pipeline.run_here(run, **parameters)
+
+
+def absolute(where: str) -> str:
+    """A local folder as an absolute path (an s3:// prefix as given): the same wherever the run or the reader is."""
+    return where if where.startswith("s3://") else str(Path(where).resolve())
 
 
 def cmd_run_fortnightly(args: argparse.Namespace) -> int:
@@ -332,20 +340,18 @@ def cmd_briefing(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from prefect import serve
-
     from core.settings import env
-    from flows.deployments import build_deployments
+    from flows.deployments import build_deployments, serve_deployments
 
     source = args.source or env().source
     hwb = args.hwb or env().hwb
     if not source or not hwb:
         raise UsageError("bcf serve needs --source and --hwb (or BCF_SOURCE and BCF_HWB)")
     _check_hwb(hwb)
-    deployments = build_deployments(source, hwb, args.out, str(_data_dir(args)))
+    deployments = build_deployments(absolute(source), hwb, absolute(args.out), absolute(str(_data_dir(args))))
     for d in deployments:
         print(f"serving {d.name}: {d.description}")
-    serve(*deployments)
+    serve_deployments(deployments)
     return EXIT_OK
 
 
@@ -370,7 +376,8 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         raise UsageError("bcf deploy needs a Prefect server: set PREFECT_API_URL (e.g. http://127.0.0.1:4200/api)")
     for hwb in args.hwb:
         _check_hwb(hwb)
-    for name, deployment_id in deploy_to_pool(args.pool, args.source, args.hwb, args.out, str(_data_dir(args))):
+    for name, deployment_id in deploy_to_pool(args.pool, absolute(args.source), args.hwb, absolute(args.out),
+                                              absolute(str(_data_dir(args)))):
         print(f"deployed {name} ({deployment_id}) to work pool {args.pool}")
     print(f"start workers with:  prefect worker start --pool {args.pool}")
     return EXIT_OK
@@ -727,6 +734,11 @@ def prefect_environment(verbose: bool) -> None:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     # Prefect's temporary server gives up after 20 s; a busy 2-core machine needs longer to start it
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    from core.settings import prefect_ui_url
+
+    ui = prefect_ui_url()  # with a server configured: links in alerts, also in the runs `bcf serve` starts
+    if ui:
+        os.environ.setdefault("PREFECT_UI_URL", ui)
     if not verbose and "PREFECT_LOGGING_LEVEL" not in os.environ:
         os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
         os.environ.setdefault("BCF_CONSOLE_PROGRESS", "1")

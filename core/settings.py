@@ -126,8 +126,24 @@ def use_prefect(environ: Mapping[str, str] | None = None) -> bool:
     return bool(e.get("PREFECT_API_URL")) or bool(_profile_api_url(e))
 
 
-def _profile_api_url(e: Mapping[str, str]) -> str | None:
-    """PREFECT_API_URL as `prefect config set` stores it: in the active profile of PREFECT_HOME/profiles.toml."""
+def prefect_ui_url(environ: Mapping[str, str] | None = None) -> str | None:
+    """The Prefect UI's address, for links a person follows from an alert: PREFECT_UI_URL, else PREFECT_API_URL
+    without its trailing /api (as Prefect derives it), each from the environment or the active profile; None when
+    no Prefect server is configured."""
+    e = os.environ if environ is None else environ
+    ui = e.get("PREFECT_UI_URL") or _profile_api_url(e, "PREFECT_UI_URL")
+    if ui:
+        return ui.rstrip("/")
+    api = e.get("PREFECT_API_URL") or _profile_api_url(e)
+    if not api:
+        return None
+    api = api.rstrip("/")
+    return api[: -len("/api")] if api.endswith("/api") else api
+
+
+def _profile_api_url(e: Mapping[str, str], setting: str = "PREFECT_API_URL") -> str | None:
+    """A setting (PREFECT_API_URL unless named) as `prefect config set` stores it: in the active profile of
+    PREFECT_HOME/profiles.toml."""
     home = Path(e.get("PREFECT_HOME") or Path.home() / ".prefect").expanduser()
     path = Path(e.get("PREFECT_PROFILES_PATH") or home / "profiles.toml").expanduser()
     try:
@@ -136,7 +152,7 @@ def _profile_api_url(e: Mapping[str, str]) -> str | None:
     except (OSError, tomllib.TOMLDecodeError):
         return None
     active = e.get("PREFECT_PROFILE") or profiles.get("active") or "ephemeral"
-    url = profiles.get("profiles", {}).get(active, {}).get("PREFECT_API_URL")
+    url = profiles.get("profiles", {}).get(active, {}).get(setting)
     return str(url) if url else None
 
 
