@@ -121,9 +121,38 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print_landed(data_dir)
     _print_outcome(outcome)
     _print_outcome(quarterly)
-    print(f"\nTrace any figure to its source rows, e.g.:\n  bcf trace {outcome.workbook} df.spend.to_date")
+    import shlex
+
+    bcf, workbook = bcf_command(), shlex.quote(shown_path(outcome.workbook))
+    print(f"\nNext, trace a figure to its source rows and re-run a return from its manifest:\n"
+          f"  {bcf} trace {workbook} df.spend.to_date\n  {bcf} reproduce {workbook}")
+    if bcf != "bcf":
+        print(f"(or `source {Path(bcf).parent}/activate` once, then plain `bcf ...`)")
     written = outcome.status == "written" and quarterly.status == "written"
     return EXIT_OK if written else EXIT_BLOCKED
+
+
+def bcf_command() -> str:
+    """How to run this same bcf as typed from here: `bcf` when that is what PATH finds, else its path (make demo
+    runs .venv/bin/bcf, which is not on PATH until the venv is activated)."""
+    import shlex
+    import shutil
+
+    me = Path(sys.argv[0])
+    if me.name != "bcf":  # python -m bcf.cli, or a test calling main()
+        return f"{shlex.quote(sys.executable)} -m bcf.cli"
+    found = shutil.which("bcf")
+    if found and Path(found).resolve() == me.resolve():
+        return "bcf"
+    return shlex.quote(str(me))  # as it was typed, from this folder: `.venv/bin/bcf`
+
+
+def shown_path(path: Path) -> str:
+    """A path as short as it can be and still work from here: relative when under the working folder."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path.resolve())
 
 
 def _print_outcome(outcome) -> None:  # type: ignore[no-untyped-def]
@@ -138,10 +167,15 @@ def _print_outcome(outcome) -> None:  # type: ignore[no-untyped-def]
         return
     print(f"\nWrote {outcome.workbook}")
     print(f"Audit pack {outcome.audit}  ({errors} error and {warnings} warning finding(s) in findings.csv)")
+    values = {f.id: "" if f.value is None else str(f.value) for f in outcome.figures}
     for f in outcome.figures:
         if f.id.startswith(("df.discharges.total", "df.spend.", "df.income.total", "df.balance", "df.check.",
-                            "q.metric.", "q.template_status")) and not f.id.endswith((".numerator", ".denominator")):
-            print(f"  {f.id:<40} {'' if f.value is None else f.value}")
+                            "q.template_status")) and not f.id.endswith((".numerator", ".denominator")):
+            print(f"  {f.id:<40} {values[f.id]}")
+        elif f.id.startswith("q.metric.") and f.id.endswith(".plan"):  # one line a metric: plan, actual, assessment
+            metric = f.id.removesuffix(".plan")
+            print(f"  {metric:<40} plan {values[f.id]}, actual {values.get(metric + '.actual', '')}: "
+                  f"{values.get(metric + '.assessment', '')}")
 
 
 def use_prefect() -> bool:
