@@ -166,6 +166,8 @@ def _print_outcome(outcome) -> None:  # type: ignore[no-untyped-def]
         print(f"All findings: {outcome.findings_file}")
         return
     print(f"\nWrote {outcome.workbook}")
+    if outcome.revision_line():
+        print(outcome.revision_line())
     print(f"Audit pack {outcome.audit}  ({errors} error and {warnings} warning finding(s) in findings.csv)")
     values = {f.id: "" if f.value is None else str(f.value) for f in outcome.figures}
     for f in outcome.figures:
