@@ -36,7 +36,17 @@ from typing import Any
 import duckdb
 
 from bcf import revisions
-from core.settings import PROJECT_ROOT, code_version, codes, config_dir, expectations_dir, sql_dir, tree_hash
+from core.settings import (
+    code_version,
+    codes,
+    config_dir,
+    expectations_dir,
+    git_commit,
+    lock_file,
+    package_version,
+    sql_dir,
+    tree_hash,
+)
 from transforms.figures import Figure
 from transforms.findings import FINDING_COLUMNS, Finding
 from transforms.workbook import cells_hash, csv_safe
@@ -126,10 +136,30 @@ def inputs_in_force(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     return [{c: jsonable(v) for c, v in zip(cols, r, strict=True)} | {"sha256": r[0]} for r in rows]
 
 
-def code_fingerprint() -> dict[str, str]:
-    lock = PROJECT_ROOT / "constraints.txt"
+# The libraries whose versions can change a figure or a file: recorded in every manifest
+COMPUTING_LIBRARIES = ("duckdb", "pandas", "great-expectations", "openpyxl", "prefect", "pyarrow", "python-calamine")
+
+
+def library_versions() -> dict[str, str]:
+    """Installed versions, read from package metadata (nothing is imported)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for name in COMPUTING_LIBRARIES:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def code_fingerprint() -> dict[str, Any]:
+    lock = lock_file()
     return {
         "code_version": code_version(),
+        "package_version": package_version(),
+        "git_commit": git_commit(),
+        "libraries": library_versions(),
         "python": sys.version.split()[0],
         "lock_file_sha256": sha256_file(lock) if lock.exists() else "",
         "config_sha256": tree_hash(config_dir()),

@@ -608,9 +608,25 @@ def _template_options(parser: argparse.ArgumentParser, which: str) -> None:
                         help="fill even when openpyxl would drop an image, chart or validation of the template")
 
 
+def version_text() -> str:
+    """`bcf 0.1.0 (git 1a2b3c4..., Python 3.11.7)`: what a manifest's code section records, in one line."""
+    from core.settings import git_commit, package_version
+
+    return f"bcf {package_version()} (git {git_commit() or 'commit unknown'}, Python {sys.version.split()[0]})"
+
+
+class _Version(argparse.Action):
+    """--version, asking git only when it is given (argparse's own would ask on every command)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        print(version_text())
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bcf", description="Better Care Fund and Discharge Fund returns pipeline")
     parser.add_argument("--verbose", "-v", action="store_true", help="show Prefect's own log lines on the console")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and git commit, and exit")
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="generate a synthetic year for Rutland and run the pipeline on it")

@@ -315,11 +315,34 @@ def tree_hash(folder: Path, pattern: str = "*") -> str:
     return digest.hexdigest()
 
 
-def code_version() -> str:
-    """The git commit the code runs from (with '+dirty' for uncommitted changes), else the package version."""
-    import subprocess
+def package_version() -> str:
+    """The installed package's version (pyproject.toml, from bcf.__version__)."""
     from importlib.metadata import PackageNotFoundError, version
 
+    try:
+        return version("bcf-returns")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def build_info() -> dict[str, str]:
+    """What setup.py wrote into a built wheel (bcf/_resources/build_info.json): the commit it was built from."""
+    import json
+
+    path = Path(str(resources.files("bcf._resources") / "build_info.json"))
+    try:
+        return {str(k): str(v) for k, v in json.loads(path.read_text(encoding="utf-8")).items()}
+    except (OSError, ValueError):
+        return {}
+
+
+def git_commit() -> str | None:
+    """The git commit the code runs from (with '+dirty' for uncommitted changes to tracked files): the checkout's,
+    else the one an installed wheel was built from; None when neither is known."""
+    import subprocess
+
+    if not (PROJECT_ROOT / ".git").exists():  # installed from a wheel: never ask a repository it happens to sit in
+        return build_info().get("git_commit") or None
     try:
         head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True,
                               timeout=5, check=True).stdout.strip()
@@ -327,10 +350,19 @@ def code_version() -> str:
                                capture_output=True, text=True, timeout=5).stdout.strip()
         return head + ("+dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
-        try:
-            return version("bcf-returns")
-        except PackageNotFoundError:
-            return "unknown"
+        return build_info().get("git_commit") or None
+
+
+def code_version() -> str:
+    """The git commit the code runs from (see git_commit), else the package version."""
+    return git_commit() or package_version()
+
+
+def lock_file() -> Path:
+    """constraints.txt, the pinned versions: shipped in a wheel as bcf/_resources/constraints.txt, else the
+    checkout's."""
+    packaged = Path(str(resources.files("bcf._resources") / "constraints.txt"))
+    return packaged if packaged.is_file() else PROJECT_ROOT / "constraints.txt"
 
 
 def default_cell_map(which: str = "quarterly") -> Path:

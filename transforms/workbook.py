@@ -195,9 +195,10 @@ def _highlight(sheet: Worksheet, coord: str, figure: Figure) -> None:
                                                            font=BAD_FONT))
 
 
-# Lineage columns: widths summing to about one A4 landscape page at 100% (~150 characters), so fit-to-width
-# prints at a readable size; long text wraps inside its column instead of being clipped by the next one.
-LINEAGE_WIDTHS = [34, 16, 7, 14, 40, 8, 30, 14]
+# Lineage columns: about 180 characters, so fit-to-width on A4 landscape with narrow side margins prints at ~75%
+# (it was 236: ~55%, too small to read); the longest figure id and file name fit their column, and long text
+# (definitions, file lists, "derived from ...") wraps inside its column instead of being clipped by the next one.
+LINEAGE_WIDTHS = [40, 12, 6, 12, 36, 12, 40, 26]
 LINE_HEIGHT = 15  # points per wrapped line at the default 11 pt
 
 
@@ -232,12 +233,14 @@ def _lineage_sheet(book: Workbook, figures: list[Figure], where: dict[str, tuple
     for col, width in enumerate(LINEAGE_WIDTHS, start=1):
         sheet.column_dimensions[get_column_letter(col)].width = width
     sheet.freeze_panes = "B2"
+    sheet.row_dimensions[1].height = LINE_HEIGHT * 2
+    sheet.page_margins.left = sheet.page_margins.right = 0.4
 
 
 def wrapped_lines(text: str, width: int) -> int:
     """How many lines text takes wrapped at word boundaries in a column `width` characters wide (a little narrower
     than the width: proportional fonts and padding)."""
-    room, lines, used = max(width - 2, 4), 1, 0
+    room, lines, used = max(width - 1, 4), 1, 0
     for word in text.split():
         size = len(word)
         if used and used + 1 + size > room:
