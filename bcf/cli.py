@@ -103,24 +103,33 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     extracts, data_dir, returns = out / "extracts", out / "data", out / "returns"
-    started = _step(f"1/3 generating a year of synthetic extracts for Rutland ({DEMO_HWB}) into {extracts}")
+    started = _step(f"1/4 generating a year of synthetic extracts for Rutland ({DEMO_HWB}) into {extracts}")
     counts = generate(DEMO_HWB, DEMO_FROM, DEMO_TO, DEMO_SCALE, DEMO_SEED, extracts)
     _done(started, ", ".join(f"{k}: {v:,} rows" for k, v in counts.items()))
     period_end = scheduled_period_end(DEMO_TO + dt.timedelta(days=1))
     how = "Prefect flow" if use_prefect() else "run (in this process: no Prefect server configured)"
-    started = _step(f"2/3 fortnightly-return {how} for the fortnight ending {period_end:%d/%m/%Y} "
+    started = _step(f"2/4 fortnightly-return {how} for the fortnight ending {period_end:%d/%m/%Y} "
                     f"(ingest, validate, compute, write, audit pack)")
     outcome = run_return("fortnightly", source=str(extracts), hwb=DEMO_HWB, period_end=period_end.isoformat(),
                          out_dir=str(returns), data_dir=str(data_dir))
     _done(started)
     quarter = latest_quarter_before(DEMO_TO + dt.timedelta(days=1))
-    started = _step(f"3/3 quarterly-return {how} for {quarter} (the extracts are already landed: no-op)")
+    started = _step(f"3/4 quarterly-return {how} for {quarter} (the extracts are already landed: no-op)")
     quarterly = run_return("quarterly", source=str(extracts), hwb=DEMO_HWB, quarter=quarter, out_dir=str(returns),
                            data_dir=str(data_dir))
     _done(started)
+    briefing = None
+    if quarterly.status == "written":  # the year's briefing: every fortnight and quarter, from the warehouse
+        from bcf.briefing import write as write_briefing
+
+        started = _step("4/4 board briefing over every fortnight and quarter of 2022-23")
+        briefing = write_briefing(DEMO_HWB, "2022-23", returns, data_dir, until=DEMO_TO)[1]
+        _done(started)
     print_landed(data_dir)
     _print_outcome(outcome)
     _print_outcome(quarterly)
+    if briefing:
+        print(f"\nBoard briefing {briefing} (and .xlsx)")
     import shlex
 
     bcf, workbook = bcf_command(), shlex.quote(shown_path(outcome.workbook))
