@@ -464,8 +464,8 @@ def pages(brief: Briefing) -> Iterator[Any]:
     for line in summary(brief):  # wrapped here, so a long line pushes the next down instead of running into it
         text = _wrap(("! " if line.alert else "- ") + line.text, 125)
         fig.text(0.06, y, text, fontsize=10.5, color="#9C0006" if line.alert else "#000000", va="top")
-        y -= 0.028 * (text.count("\n") + 1) + 0.016
-    y -= 0.01
+        y -= 0.027 * (text.count("\n") + 1) + 0.012
+    y -= 0.005
     fig.text(0.06, y, "Terms used", fontsize=10, weight="bold", va="top")
     y -= 0.03
     for term in GLOSSARY:
@@ -533,7 +533,7 @@ def pages(brief: Briefing) -> Iterator[Any]:
             ax.set_xticks(list(xs), labels)
             for x, v in zip(xs, actual, strict=True):  # a blank actual is said, not left as a gap
                 if v is None:
-                    ax.text(x + 0.2, 0, "no data", rotation=90, ha="center", va="bottom", fontsize=7, color="#555555")
+                    ax.text(x + 0.2, 0, "no data", rotation=90, ha="center", va="bottom", fontsize=8, color="#333333")
             unit = "%" if METRIC_KIND[m] == "pct" else "per 100,000"
             ax.set_title(_wrap(f"{BOARD_NAME[m]} ({unit})", 44), fontsize=9, loc="left")
         axes.flat[0].legend(frameon=False)
