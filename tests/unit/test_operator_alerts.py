@@ -185,3 +185,19 @@ def test_sigterm_stops_bcf_serve_cleanly(monkeypatch: pytest.MonkeyPatch) -> Non
         signal.signal(signal.SIGTERM, previous)
     assert stopped == [True]
     assert not [w for w in caught if "never awaited" in str(w.message)]
+
+
+def test_bcf_serve_gives_its_deployments_absolute_local_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from bcf.cli import main
+    from flows import deployments
+
+    served: list[Any] = []
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "src").mkdir()
+    monkeypatch.setenv("BCF_ALLOW_DEVELOPMENT_KEY", "1")
+    monkeypatch.setattr(deployments, "serve_deployments", served.extend)
+    assert main(["serve", "--source", "src", "--hwb", "E06000017", "--out", "returns", "--data-dir", "data"]) == 0
+    assert {d.name for d in served} == {"discharge-fund-fortnightly-e06000017", "bcf-quarterly-e06000017"}
+    for d in served:
+        assert d.parameters == {"source": str(tmp_path / "src"), "hwb": "E06000017",
+                                "out_dir": str(tmp_path / "returns"), "data_dir": str(tmp_path / "data")}
