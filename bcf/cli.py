@@ -86,7 +86,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if use_prefect():
         from flows.ingest import ingest_flow
 
-        report = ingest_flow(source=args.source, data_dir=str(data_dir))
+        report = ingest_flow(source=absolute(args.source), data_dir=absolute(str(data_dir)))
     else:
         from bcf import pipeline
 
@@ -268,9 +268,9 @@ def cmd_run_icb(args: argparse.Namespace) -> int:
         icb_hwbs(args.icb)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
-    status = run_flow(icb_flow, source=args.source, icb=args.icb,
+    status = run_flow(icb_flow, source=absolute(args.source), icb=args.icb,
                       period_end=args.period_end.isoformat() if args.period_end else None, quarter=args.quarter,
-                      out_dir=args.out, data_dir=str(_data_dir(args)))
+                      out_dir=absolute(args.out), data_dir=absolute(str(_data_dir(args))))
     for hwb, s in status.items():
         print(f"{hwb}: {s}")
     return EXIT_OK if all(s == "written" for s in status.values()) else EXIT_BLOCKED
