@@ -78,5 +78,6 @@ def test_the_quarterly_headers_name_their_units(tmp_path: Path) -> None:
     assert [c.value for c in book["Spend and Activity"][3]][2:] == [
         "Planned spend (£)", "Actual spend YTD (£)", "Planned output (output units)",
         "Actual output YTD (output units)"]
+    assert [c.value for c in book["Metrics"][3]][2:4] == ["Numerator (number)", "Denominator (number)"]
     lineage = book["Lineage"]
     assert sum(lineage.column_dimensions[c].width for c in "ABCDEFGH") <= 185
