@@ -125,8 +125,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         started = _step("4/4 board briefing over every fortnight and quarter of 2022-23")
         briefing = write_briefing(DEMO_HWB, "2022-23", returns, data_dir, until=DEMO_TO)[1]
         _done(started)
-    print_landed(data_dir)
-    _print_outcome(outcome)
+    _print_outcome(outcome)  # what landed is in the per-file lines above: one screen, no table repeating them
     _print_outcome(quarterly)
     if briefing:
         print(f"\nBoard briefing {briefing} (and .xlsx)")
