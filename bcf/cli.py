@@ -128,7 +128,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     _print_outcome(outcome)  # what landed is in the per-file lines above: one screen, no table repeating them
     _print_outcome(quarterly)
     if briefing:
-        print(f"\nBoard briefing {briefing} (and .xlsx)")
+        print(f"\nBoard briefing {briefing.resolve()} (and .xlsx)")
     import shlex
 
     bcf, workbook = bcf_command(), shlex.quote(shown_path(outcome.workbook))
