@@ -48,7 +48,8 @@ from core.settings import (
     tree_hash,
 )
 from transforms.figures import Figure
-from transforms.findings import FINDING_COLUMNS, Finding
+from transforms.findings import FINDING_COLUMNS, SUMMARY_COLUMNS, Finding, summary_rows
+from transforms.nhs_number import mask_text
 from transforms.workbook import cells_hash, csv_safe
 from warehouse import db
 
@@ -64,11 +65,23 @@ def sql_literal(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
-def write_findings(path: Path, findings: list[Finding]) -> None:
+def write_findings(path: Path, findings: list[Finding], summary: Path | None = None) -> None:
+    """The full list in `path`, and beside it (`<stem>-summary.csv`) the same findings grouped by rule and file
+    with a count and one example each, to read first. Two files, so each CSV keeps one shape for the tools that
+    read it."""
     with open(path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=FINDING_COLUMNS)
         writer.writeheader()
         writer.writerows({k: csv_safe(v) for k, v in f.as_dict().items()} for f in findings)
+    with open(summary or summary_path(path), "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=SUMMARY_COLUMNS)
+        writer.writeheader()
+        writer.writerows({k: csv_safe(v) for k, v in row.items()} for row in summary_rows(findings))
+
+
+def summary_path(findings_csv: Path) -> Path:
+    """findings.csv -> findings-summary.csv; x.blocked-findings.csv -> x.blocked-findings-summary.csv."""
+    return findings_csv.with_name(findings_csv.name.removesuffix(".csv") + "-summary.csv")
 
 
 # Above this many contribution rows the join and the sort are made one after the other: together their memory does
@@ -178,10 +191,16 @@ class RunInfo:
     pseudonym_key: str = ""  # "configured" or "development": which key, never the key itself
 
 
+def _recorded(name: str, value: Any) -> Any:
+    """A parameter as the manifest records it: the source (a folder or S3 prefix) with NHS-number-like values
+    masked, as every recorded text is."""
+    return mask_text(value) if name == "source" and isinstance(value, str) else jsonable(value)
+
+
 def write_pack(con: duckdb.DuckDBPyConnection, workbook_tmp: Path, workbook_name: str, staging: Path,
                run: RunInfo, figures: list[Figure], where: dict[str, tuple[str, str]],
                findings: list[Finding], previous: Path | None = None,
-               return_params: dict[str, Any] | None = None) -> Path:
+               return_params: dict[str, Any] | None = None, cell_map_text: str | None = None) -> Path:
     """Write the pack into `staging` (a fresh folder); the caller moves it into place with the workbook.
     With `previous` (the pack of the last run for the same return) it adds revisions.csv."""
     staging.mkdir(parents=True)
@@ -189,7 +208,7 @@ def write_pack(con: duckdb.DuckDBPyConnection, workbook_tmp: Path, workbook_name
     _write_lineage_parquet(con, lineage_parquet)
     _write_lineage_csv(con, f"read_parquet({sql_literal(lineage_parquet)})", lineage_csv)
     write_findings(staging / "findings.csv", findings)
-    template = template_inputs(staging, {**run.parameters, **(return_params or {})})
+    template = template_inputs(staging, {**run.parameters, **(return_params or {})}, cell_map_text)
     revision: dict[str, object] | None = None
     if previous is not None and (previous / "manifest.json").exists():
         changes = revisions.compare(previous, lineage_csv, {f.id: jsonable(f.value) for f in figures})
@@ -201,7 +220,7 @@ def write_pack(con: duckdb.DuckDBPyConnection, workbook_tmp: Path, workbook_name
     manifest = {
         "revision": revision,
         # the run's parameters, then the return's own (an ICB run's parameters name no single HWB or period)
-        "return": {"workbook": workbook_name, **{k: jsonable(v) for k, v in
+        "return": {"workbook": workbook_name, **{k: _recorded(k, v) for k, v in
                                                  {**run.parameters, **(return_params or {})}.items()}},
         "run": {"run_id": run.run_id, "flow": run.flow, "prefect_flow_run_id": run.flow_run_id,
                 "started_at": run.started_at, "written_at": dt.datetime.now(dt.UTC).isoformat(),
@@ -230,22 +249,28 @@ def write_pack(con: duckdb.DuckDBPyConnection, workbook_tmp: Path, workbook_name
     return staging
 
 
-def template_inputs(staging: Path, params: dict[str, Any]) -> dict[str, Any] | None:
+def template_inputs(staging: Path, params: dict[str, Any], cell_map_text: str | None = None) -> dict[str, Any] | None:
     """A template run's template and cell map: copied into the pack and hashed, so the return can be rebuilt from
     what was used even when the originals change or go."""
     if not params.get("template"):
         return None
-    from core.settings import default_cell_map
-
     template = Path(params["template"])
-    which = "quarterly" if params.get("quarter") else "fortnightly"  # each return has its own default map
-    cell_map = Path(params["cell_map"]) if params.get("cell_map") else default_cell_map(which)
     shutil.copyfile(template, staging / "template.xlsx")
-    shutil.copyfile(cell_map, staging / "cell_map.toml")
+    if params.get("cell_map"):
+        cell_map: Path | None = Path(params["cell_map"])
+        shutil.copyfile(cell_map, staging / "cell_map.toml")  # type: ignore[arg-type]
+    else:  # the run filled through the map `bcf cellmap` proposed for it: keep that map
+        cell_map = None
+        if cell_map_text is None:
+            from bcf.cellmap import propose
+
+            which, proposal = propose(template, "quarterly" if params.get("quarter") else "fortnightly")
+            cell_map_text = proposal.toml(f"Proposed by `bcf cellmap` from {template.name} ({which} return).")
+        (staging / "cell_map.toml").write_text(cell_map_text, encoding="utf-8")
     return {"template": {"path": str(template.resolve()), "sha256": sha256_file(staging / "template.xlsx"),
                          "copy": "template.xlsx"},
-            "cell_map": {"path": str(cell_map.resolve()), "sha256": sha256_file(staging / "cell_map.toml"),
-                         "copy": "cell_map.toml"}}
+            "cell_map": {"path": str(cell_map.resolve()) if cell_map else None, "proposed": cell_map is None,
+                         "sha256": sha256_file(staging / "cell_map.toml"), "copy": "cell_map.toml"}}
 
 
 def history_name(workbook: Path, run_id: str) -> Path:

@@ -40,6 +40,8 @@ def cross_source(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> list
 
 
 DUPLICATE_KEY = "key.duplicate_across_files"  # the rule of check_duplicate_keys' findings
+PLAN_MISSING = "plan.missing"  # check_plan_in_force: no plan for the HWB and fund year
+EMPTY_SOURCE = "source.empty"  # bcf.ingest.empty_source
 # The checks a source is judged by after ingest, for every HWB in it ($hwb = '*'): what `bcf ingest` and
 # `bcf validate` report beside each file's own findings, as a run of any of its HWBs would find them.
 SOURCE_CHECKS = ("check_duplicate_keys", "check_plan_in_force")
@@ -56,6 +58,14 @@ def blocking(con: duckdb.DuckDBPyConnection, hwb: str, run_id: str = "",
         cross = _findings(con, "check_duplicate_keys", {"hwb": hwb})
     errors = [f for f in cross if f.severity == "error"]
     return _findings(con, "blocking_findings", {"hwb": hwb, "kinds": RETURN_KINDS, "run_id": run_id}) + errors
+
+
+def said_once(file_level: list[Finding], cross: list[Finding]) -> list[Finding]:
+    """The cross-source findings less those a file-level finding already explains: an empty source has no plan
+    either, so `source.empty` is said and `plan.missing` is not."""
+    if any(f.rule == EMPTY_SOURCE for f in file_level):
+        return [f for f in cross if f.rule != PLAN_MISSING]
+    return cross
 
 
 def duplicate_keys(con: duckdb.DuckDBPyConnection) -> list[Finding]:

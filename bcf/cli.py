@@ -49,12 +49,16 @@ def _done(started: float, message: str = "done") -> None:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from bcf.devtools.synthetic import generate
+    from bcf.devtools.synthetic import generate, generate_icb
 
-    started = _step(f"generating {args.scale:,} spells/year for {args.hwb}, {args.date_from} to {args.date_to}")
+    started = _step(f"generating {args.scale:,} spells/year for {args.hwb or args.icb}, {args.date_from} to "
+                    f"{args.date_to}")
     try:
-        counts = generate(args.hwb, args.date_from, args.date_to, args.scale, args.seed, Path(args.out),
-                          explicit_hwb=args.explicit_hwb, discharges=not args.no_discharges)
+        if args.icb:
+            counts = generate_icb(args.icb, args.date_from, args.date_to, args.scale, args.seed, Path(args.out))
+        else:
+            counts = generate(args.hwb, args.date_from, args.date_to, args.scale, args.seed, Path(args.out),
+                              explicit_hwb=args.explicit_hwb, discharges=not args.no_discharges)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     _done(started, ", ".join(f"{k}: {v:,} rows" for k, v in counts.items()))
@@ -167,11 +171,13 @@ def _print_outcome(outcome) -> None:  # type: ignore[no-untyped-def]
     errors = sum(f.severity == "error" for f in outcome.findings)
     warnings = sum(f.severity == "warning" for f in outcome.findings)
     if outcome.status == "blocked":
-        print(f"\nBLOCKED: {outcome.workbook.name} was not written; {len(outcome.blocking)} error finding(s) block it.")
-        for f in outcome.blocking[:20]:
-            print(f"  {f.file} row {f.row if f.row is not None else '-'} [{f.column or '-'}] {f.value or ''}: "
-                  f"{f.rule}: {f.message}")
-        print(f"All findings: {outcome.findings_file}")
+        from transforms.findings import summary_lines
+
+        print(f"\nBLOCKED: {outcome.workbook.name} was not written; {len(outcome.blocking)} error finding(s) block it, "
+              "by rule and file:")
+        for line in summary_lines(outcome.blocking):
+            print(f"  {line}")
+        print(f"All findings: {outcome.findings_file.resolve()}")
         return
     print(f"\nWrote {outcome.workbook}")
     if outcome.revision_line():
@@ -192,9 +198,14 @@ def use_prefect() -> bool:
     from core.settings import use_prefect as configured
 
     try:
-        return configured()
+        prefect = configured()
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
+    if prefect:  # a temporary server Prefect starts for this command stops with it, even when it is killed
+        from flows.ephemeral import server_dies_with_us
+
+        server_dies_with_us()
+    return prefect
 
 
 def run_return(kind: str, **parameters: Any) -> Any:
@@ -227,6 +238,7 @@ def cmd_run_fortnightly(args: argparse.Namespace) -> int:
     if args.template and not Path(args.template).is_file():
         raise UsageError(f"template not found: {args.template}")
     try:
+        _template_map_check(args, "fortnightly", [])
         outcome = run_return("fortnightly", source=args.source, hwb=args.hwb,
                              period_end=args.period_end.isoformat(), out_dir=args.out, data_dir=str(_data_dir(args)),
                              template=args.template, cell_map=args.cell_map, template_lineage=args.template_lineage,
@@ -249,6 +261,7 @@ def cmd_run_quarterly(args: argparse.Namespace) -> int:
     if args.template and not Path(args.template).is_file():
         raise UsageError(f"template not found: {args.template}")
     try:
+        _template_map_check(args, "quarterly", Quarter.parse(args.hwb, args.quarter).months)
         outcome = run_return("quarterly", source=args.source, hwb=args.hwb, quarter=args.quarter, out_dir=args.out,
                              data_dir=str(_data_dir(args)), template=args.template, cell_map=args.cell_map,
                              template_lineage=args.template_lineage,
@@ -275,6 +288,14 @@ def cmd_run_icb(args: argparse.Namespace) -> int:
     return EXIT_OK if all(s == "written" for s in status.values()) else EXIT_BLOCKED
 
 
+def _template_map_check(args: argparse.Namespace, which: str, months: list) -> None:  # type: ignore[type-arg]
+    """--template without --cell-map: propose the map now, before anything is ingested (TemplateError if not whole)."""
+    if args.template and not args.cell_map:
+        from bcf.cellmap import map_for_run
+
+        map_for_run(Path(args.template), which, months)
+
+
 def cmd_cellmap(args: argparse.Namespace) -> int:
     from openpyxl import load_workbook
 
@@ -292,14 +313,20 @@ def cmd_cellmap(args: argparse.Namespace) -> int:
     if any(n.startswith(("q.", "df.")) for n in load_workbook(path, read_only=True).defined_names):
         sys.stdout.write(cell_map_text(path, months))  # a workbook we wrote: its defined names are the map
         return EXIT_OK
-    which, proposal = propose(path, args.return_kind, months)
+    try:
+        which, proposal = propose(path, args.return_kind, months, args.period_end)
+    except ValueError as exc:  # ReturnUnknown: say so and ask for --return rather than guess
+        raise UsageError(str(exc)) from exc
     text = proposal.toml(f"Proposed by `bcf cellmap` from the labels of {path.name} ({which} return).\n"
                          "Check it, then fill in the lines at the end for the figures it could not place.")
     if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
+        tmp = Path(args.out).with_name(f".{Path(args.out).name}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(args.out)  # atomic: a half-written map is never left in place
     else:
         sys.stdout.write(text)
-    print(f"{len(proposal.cells)} figure(s) placed, {len(proposal.unplaced)} not placed"
+    ambiguous = sum(why.startswith("ambiguous") for why in proposal.unplaced.values())
+    print(f"{len(proposal.cells)} figure(s) placed, {len(proposal.unplaced)} not placed ({ambiguous} ambiguous)"
           + (f": {', '.join(list(proposal.unplaced)[:8])}{' ...' if len(proposal.unplaced) > 8 else ''}"
              if proposal.unplaced else ""), file=sys.stderr)
     return EXIT_OK
@@ -330,9 +357,15 @@ def cmd_validate(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="bcf-validate-") as tmp:
         report = ingest_source(args.source, Path(tmp), f"validate-{uuid.uuid4()}", read_ahead=True)
     _print_ingest(report)
+    from transforms.findings import summary_lines
+
     findings = [f for r in report.files for f in r.findings]
     errors = [f for f in findings if f.severity == "error"]
-    print(f"\n{len(errors)} error and {len(findings) - len(errors)} warning finding(s)")
+    print(f"\n{len(errors)} error and {len(findings) - len(errors)} warning finding(s), by rule and file:")
+    for line in summary_lines(findings):
+        print(f"  {line}")
+    if findings:
+        print("\nEach finding:")
     for f in findings[: args.limit]:
         print(f"  {f.severity:<7} {f.file} row {f.row if f.row is not None else '-'} "
               f"[{f.column or '-'}] {f.value or ''}: {f.rule}: {f.message}")
@@ -514,15 +547,25 @@ def _check_source(source: str) -> None:
 
 def _config_error(exc: BaseException, bucket: str = "") -> str | None:
     """One line for a known configuration failure (S3 reach and rights, the warehouse held by another program)."""
+    from bcf.worker import WorkerFailed
+
+    if isinstance(exc, WorkerFailed):  # killed, or out of memory: its traceback, if any, is in the run's log
+        return f"{str(exc).splitlines()[0].rstrip(':')}; nothing of that file was staged, re-run"
     try:
         from botocore.exceptions import (
             ClientError,
             EndpointConnectionError,
             NoCredentialsError,
+            ParamValidationError,
             PartialCredentialsError,
         )
     except ImportError:  # pragma: no cover - boto3 is a dependency
         return None
+    if isinstance(exc, ParamValidationError):  # botocore's check before any request: an invalid bucket name, say
+        if "Invalid bucket name" in str(exc):
+            return (f"invalid S3 bucket name {bucket or ''}: a bucket name is 3-63 lower-case letters, digits, dots "
+                    "and hyphens").replace("name :", "name:")
+        return f"invalid S3 request: {str(exc).splitlines()[-1][:200]}"
     if isinstance(exc, NoCredentialsError | PartialCredentialsError):
         return ("no AWS credentials for S3: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, "
                 "or run with an instance role")
@@ -554,17 +597,29 @@ def _preflight(args: argparse.Namespace) -> None:
     if getattr(args, "allow_development_key", False):
         os.environ[allow] = "1"  # also for serve's flow-run subprocesses
     command = args.command
+    if getattr(args, "repseudonymise", False):
+        os.environ.update(BCF_REPSEUDONYMISE="1")  # read where the run holds the data dir's lock (bcf/keyprint.py)
     if command in ("ingest", "validate", "run", "backfill", "serve"):
         try:
-            pseudonym_key()
+            key, _ = pseudonym_key()
         except PseudonymKeyError as exc:
             raise UsageError(str(exc)) from exc
+        if command != "validate" and not getattr(args, "repseudonymise", False):
+            from bcf.keyprint import mismatch
+
+            problem = mismatch(_data_dir(args), key)
+            if problem is not None:
+                raise UsageError(problem)
     if command in ("ingest", "run", "backfill", "serve", "demo", "generate") and getattr(args, "out", None):
         _check_dir(Path(args.out), "--out")
     if hasattr(args, "data_dir") and command != "generate":
         _check_dir(_data_dir(args), "--data-dir" if args.data_dir else "BCF_DATA_DIR")
     if getattr(args, "source", None):
         _check_source(args.source)
+    if command in ("backfill", "generate") and args.date_from > args.date_to:
+        raise UsageError(f"--from {args.date_from} is after --to {args.date_to}")
+    if command == "generate" and args.scale < 1:
+        raise UsageError(f"--scale {args.scale}: the number of discharges per year must be 1 or more")
     hwb = getattr(args, "hwb", None) or "E06000017"
     from bcf.fortnightly import Fortnight
     from bcf.quarterly import Quarter
@@ -631,6 +686,10 @@ class _Version(argparse.Action):
         parser.exit()
 
 
+REPSEUDONYMISE_HELP = ("the pseudonym key changed on purpose: stage every file in force again with the new key "
+                       "(without it, a data dir refuses a key other than its own)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bcf", description="Better Care Fund and Discharge Fund returns pipeline")
     parser.add_argument("--verbose", "-v", action="store_true", help="show Prefect's own log lines on the console")
@@ -642,7 +701,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
 
     gen = sub.add_parser("generate", help="write synthetic extracts and a plan")
-    gen.add_argument("--hwb", required=True)
+    who = gen.add_mutually_exclusive_group(required=True)
+    who.add_argument("--hwb")
+    who.add_argument("--icb", help="a source shared by every HWB of this ICB (config/hwb.csv), e.g. QK1: for "
+                     "`bcf run icb`; --scale is then the footprint's spells a year")
     gen.add_argument("--from", dest="date_from", type=_date, required=True)
     gen.add_argument("--to", dest="date_to", type=_date, required=True)
     gen.add_argument("--scale", type=int, default=10_000, help="discharges (hospital spells) per year")
@@ -658,6 +720,7 @@ def build_parser() -> argparse.ArgumentParser:
     ing.add_argument("--source", required=True)
     ing.add_argument("--data-dir", help="warehouse and landing area (default: BCF_DATA_DIR or ./bcf_data)")
     ing.add_argument("--allow-development-key", action="store_true", help=ALLOW_HELP)
+    ing.add_argument("--repseudonymise", action="store_true", help=REPSEUDONYMISE_HELP)
     ing.set_defaults(func=cmd_ingest)
 
     val = sub.add_parser("validate", help="validate a source only and print the findings (exit 1 on errors)")
@@ -676,6 +739,7 @@ def build_parser() -> argparse.ArgumentParser:
     fort.add_argument("--out", default="returns")
     fort.add_argument("--data-dir")
     fort.add_argument("--allow-development-key", action="store_true", help=ALLOW_HELP)
+    fort.add_argument("--repseudonymise", action="store_true", help=REPSEUDONYMISE_HELP)
     fort.set_defaults(func=cmd_run_fortnightly)
 
     qtr = run_sub.add_parser("quarterly", help="one BCF quarterly return")
@@ -686,6 +750,7 @@ def build_parser() -> argparse.ArgumentParser:
     qtr.add_argument("--out", default="returns")
     qtr.add_argument("--data-dir")
     qtr.add_argument("--allow-development-key", action="store_true", help=ALLOW_HELP)
+    qtr.add_argument("--repseudonymise", action="store_true", help=REPSEUDONYMISE_HELP)
     qtr.set_defaults(func=cmd_run_quarterly)
 
     icb = run_sub.add_parser("icb", help="every HWB of an ICB footprint from one shared source")
@@ -697,12 +762,14 @@ def build_parser() -> argparse.ArgumentParser:
     icb.add_argument("--out", default="returns")
     icb.add_argument("--data-dir")
     icb.add_argument("--allow-development-key", action="store_true", help=ALLOW_HELP)
+    icb.add_argument("--repseudonymise", action="store_true", help=REPSEUDONYMISE_HELP)
     icb.set_defaults(func=cmd_run_icb)
 
     cmap = sub.add_parser("cellmap", help="propose a cell map for a national template from its own labels (or "
                           "print the map of a workbook the pipeline wrote, from its defined names)")
     cmap.add_argument("workbook")
-    cmap.add_argument("--quarter", help="write this quarter's months as {m1} {m2} {m3}")
+    cmap.add_argument("--quarter", help="write this quarter's months as {m1} {m2} {m3} (a quarterly template)")
+    cmap.add_argument("--period-end", type=_date, help="a fortnightly template (the fortnight ending on this date)")
     cmap.add_argument("--return", dest="return_kind", choices=["fortnightly", "quarterly"],
                       help="which return the template is for (default: read from its labels)")
     cmap.add_argument("--out", help="write the map to this TOML file instead of printing it")
@@ -716,6 +783,7 @@ def build_parser() -> argparse.ArgumentParser:
     back.add_argument("--out", default="returns")
     back.add_argument("--data-dir")
     back.add_argument("--allow-development-key", action="store_true", help=ALLOW_HELP)
+    back.add_argument("--repseudonymise", action="store_true", help=REPSEUDONYMISE_HELP)
     back.set_defaults(func=cmd_backfill)
 
     srv = sub.add_parser("serve", help="register the fortnightly and quarterly deployments and serve them")
@@ -774,14 +842,22 @@ def build_parser() -> argparse.ArgumentParser:
     why.add_argument("--sheet", help="plan workbook sheet (schemes, income, ...) when the row number is ambiguous")
     why.add_argument("--format", choices=["table", "csv"], default="table")
     why.set_defaults(func=cmd_why)
+
+    # --- issue 22: signoff, submit, submissions, calendar (bcf/submission/commands.py) ---
+    from bcf.submission.commands import add_parsers
+
+    add_parsers(sub)
     return parser
 
 
 def _locked_data_dir(args: argparse.Namespace) -> Path | None:
-    """The data dir a command writes (it holds the run lock for the whole command), if any."""
+    """The data dir a command writes or reads whole (it holds the run lock for the whole command), if any: a reader
+    holding DuckDB's file would make a run starting meanwhile fail, so the briefing waits its turn instead."""
     if args.command == "demo":
         return Path(args.out) / "data"
     if args.command in ("ingest", "run", "backfill"):
+        return _data_dir(args)
+    if args.command == "briefing" and _data_dir(args).is_dir():  # a briefing from the returns alone makes none
         return _data_dir(args)
     return None
 

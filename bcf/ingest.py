@@ -23,7 +23,7 @@ from core.settings import TableContract, contracts, plan_contracts, supplier_for
 from transforms import nhs_number
 from transforms.findings import ERROR, WARNING, FileProblem, Finding
 from transforms.parse import ROW_HASH, ParsedTable, parse, typed_columns
-from transforms.read import SOURCE_ROW, RawTable, read_csv, read_xlsx, xlsx_sheet_names
+from transforms.read import MAX_FIELD_CHARS, SOURCE_ROW, RawTable, cell_text, read_csv, read_xlsx, xlsx_sheet_names
 from transforms.validate import RowValidator, Scope, whole_file_columns
 from warehouse import db
 
@@ -205,7 +205,7 @@ def parse_file(kind: str, path: Path, name: str, key: bytes, checked: bool,
         tables = read_ahead.tables() if read_ahead is not None else _tables_of(kind, path, name)
     except FileProblem as problem:
         return ParsedFile([problem.finding(name)], [])
-    return ParsedFile([], [(contract, parse_table(contract, reader, name, key, checked))
+    return ParsedFile([], [(contract, parse_table(contract, reader, name, key, checked, path))
                            for contract, reader in tables])
 
 
@@ -308,7 +308,7 @@ def _stage_table(con: duckdb.DuckDBPyConnection, table: str, items: Iterable[Par
 
 
 def parse_table(contract: TableContract, reader: Callable[[], RawTable], file_name: str, key: bytes,
-                checked: bool) -> Iterator[Parsed | Fault]:
+                checked: bool, path: Path | None = None) -> Iterator[Parsed | Fault]:
     """Read and type one table of a file, a part at a time; a fault ends it with a Fault."""
     raw: RawTable | None = None
     try:
@@ -329,7 +329,40 @@ def parse_table(contract: TableContract, reader: Callable[[], RawTable], file_na
             # the rows were received but the file cannot be used: every one is recorded as rejected
             reasons = {int(r): [f"{problem.rule}: {problem.message}"] for r in raw.frame[SOURCE_ROW]}
             bad_rows = _as_arrow(_rejected(raw, contract.table, reasons, key))
+        elif raw is None and path is not None and (path.suffix == ".csv" or problem.rule in _HEADER_FAULTS):
+            bad_rows = _as_arrow(_unreadable_lines(path, contract, f"{problem.rule}: {problem.message}", key))
         yield Fault(finding, bad_rows)
+
+
+# faults of a sheet's header row, found once the sheet was read (within the size guard): its rows can be listed
+_HEADER_FAULTS = ("file.empty", "file.no_header", "file.duplicate_column")
+
+
+def _unreadable_lines(path: Path, contract: TableContract, reason: str, key: bytes) -> pd.DataFrame:
+    """A file that cannot be read as the contract's table (a CSV not UTF-8 or with another delimiter, a header
+    repeated or empty) still had rows: each non-blank line or row after the first is recorded as received and
+    rejected, as its text (undecodable bytes replaced, values of a sheet row joined by commas, NHS-number-like
+    values masked), numbered as the supplier sees it."""
+    if path.suffix == ".csv":
+        lines = path.read_bytes().decode("utf-8", errors="replace").splitlines()
+    else:
+        from python_calamine import CalamineWorkbook
+
+        try:
+            book = CalamineWorkbook.from_path(str(path))
+            grid = book.get_sheet_by_name(contract.sheet or book.sheet_names[0]).to_python(skip_empty_area=False)
+        except Exception:  # no sheet at all: nothing was received
+            grid = []
+        lines = [",".join(map(cell_text, row)).rstrip(",") for row in grid]
+    numbered = [(number, line) for number, line in enumerate(lines[1:], start=2) if line.strip(", ")]
+    table = contract.table
+    hasher = nhs_number.row_hasher(key)
+    return pd.DataFrame({
+        "kind": table, "source_row": [n for n, _ in numbered], "hwb_code": "",
+        ROW_HASH: [hasher([line]) for _, line in numbered], "reasons": reason,
+        "raw_values": [json.dumps({"line": nhs_number.mask_text(line[:MAX_FIELD_CHARS])}, ensure_ascii=False)
+                       for _, line in numbered],
+    }, columns=["kind", "source_row", "hwb_code", ROW_HASH, "reasons", "raw_values"])
 
 
 def check_table(contract: TableContract, items: Iterable[Parsed | Fault], file_name: str, key: bytes,

@@ -32,6 +32,7 @@ from bcf.sources import FetchFailed, Landed, SourceObject, is_s3, land, list_sou
 from bcf.worker import Job, Preparer
 from core.settings import pseudonym_key
 from transforms.findings import WARNING, Finding
+from transforms.nhs_number import mask_text, token_text
 from transforms.validate import RowValidator
 from warehouse import db
 
@@ -72,10 +73,10 @@ def ingest_source(source: str, data_dir: Path, run_id: str, *, log: Any = None,
     key, development = pseudonym_key()
     if development:
         log.warning("BCF_PSEUDONYM_KEY is not set: using the documented development key (synthetic data only)")
-    report = IngestReport(run_id, source, development_key=development)
+    report = IngestReport(run_id, mask_text(source), development_key=development)  # what is printed and recorded
     objects = sorted(lister(source), key=staging_key)
     validator = RowValidator()
-    log.info("%d file(s) at %s", len(objects), source)
+    log.info("%d file(s) at %s", len(objects), mask_text(source))
     landed_files: dict[int, Landed | FetchFailed] = {}
 
     def landed_file(i: int) -> Landed | FetchFailed:
@@ -152,7 +153,7 @@ def ingest_source(source: str, data_dir: Path, run_id: str, *, log: Any = None,
         report.files.append(empty_source(source))
         log.error("%s holds no extract files: no return is made from it", source)
     with db.connect(warehouse_path(data_dir)) as con:
-        gone = _gone_from_source(con, source, {obj.name for obj in objects})
+        gone = _gone_from_source(con, source, {obj.name for obj in objects}, key)
         report.files.extend(gone)
         record_source_findings(con, run_id, report.files)
         with con.cursor() as cur:
@@ -161,10 +162,11 @@ def ingest_source(source: str, data_dir: Path, run_id: str, *, log: Any = None,
     return report
 
 
-def _gone_from_source(con: Any, source: str, listed: set[str]) -> list[FileResult]:
+def _gone_from_source(con: Any, source: str, listed: set[str], key: bytes) -> list[FileResult]:
     """Files of this source still in force that the source no longer holds: a warning on every run, since their
     rows still count. Deleting a file sent in error does not take it out of force; `bcf withdraw` does."""
     prefix = source.rstrip("/") + "/" if is_s3(source) else Path(source).resolve().as_uri().rstrip("/") + "/"
+    prefix = token_text(prefix, key)  # as the listing records origins (bcf/sources.py)
     rows = con.execute(
         "SELECT file_id, kind, file_name, received_at FROM files WHERE status IN ('loaded', 'rejected') "
         "AND starts_with(origin_uri, ?) ORDER BY file_name", [prefix]).fetchall()

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from bcf import keyprint
 from bcf.audit import RunInfo
 from bcf.intake import landing_path, warehouse_path
 from bcf.produce import ReturnOutcome
@@ -39,11 +40,12 @@ def ledger_run(data_dir: Path, flow: str, parameters: dict[str, Any],
     in the landing area are removed."""
     run = RunInfo(str(flow_run_id or uuid.uuid4()), flow, flow_run_id, parameters,
                   dt.datetime.now(dt.UTC).isoformat())
-    _, development = pseudonym_key()
+    key, development = pseudonym_key()
     run.pseudonym_key = key_kind(development)
     with data_dir_lock(data_dir, f"{run.run_id} ({flow})"):
         rename_holder(data_dir, f"{run.run_id} ({flow})")
         clean_crash_leftovers(data_dir)
+        keyprint.check(data_dir, key, development)  # the key the data dir was staged with, or --repseudonymise
         with db.connect(warehouse_path(data_dir)) as con:
             db.mark_crashed(con, _ACTIVE_RUNS, run.run_id)
             db.start_run(con, run.run_id, flow, parameters, code_version(), development, flow_run_id)

@@ -23,7 +23,7 @@ from bcf.ledger import ledger_run, settle
 from bcf.produce import ReturnOutcome, produce, recorded
 from bcf.quarterly import Quarter
 from core.dates import Fortnight, latest_quarter_before, scheduled_period_end
-from transforms.findings import Finding
+from transforms.findings import Finding, summarise, summary_lines
 from warehouse import db
 
 log = logging.getLogger("bcf.run")
@@ -156,9 +156,11 @@ def finding_line(f: Finding) -> str:
 
 
 def log_blocked(logger: logging.Logger | logging.LoggerAdapter[Any], outcome: ReturnOutcome) -> None:
-    """The line a blocked return leaves in the log, the same from a local run and from a Prefect flow run."""
-    logger.warning("BLOCKED: %s was not written; %d error finding(s), first: %s", outcome.workbook.name,
-                   len(outcome.blocking), finding_line(outcome.blocking[0]) if outcome.blocking else "-")
+    """The line a blocked return leaves in the log, the same from a local run and from a Prefect flow run: the count
+    and the largest cause. The whole summary is what the command prints last and the findings artifact shows."""
+    groups = summarise(outcome.blocking)
+    logger.warning("BLOCKED: %s was not written; %d error finding(s) of %d kind(s), first: %s",
+                   outcome.workbook.name, len(outcome.blocking), len(groups), groups[0].short() if groups else "-")
 
 
 def alert_if_blocked(flow: str, hwb: str, period: str, outcome: ReturnOutcome, flow_run_id: str | None) -> None:
@@ -167,7 +169,7 @@ def alert_if_blocked(flow: str, hwb: str, period: str, outcome: ReturnOutcome, f
         return
     send(Alert("blocked", flow, hwb, period, f"{len(outcome.blocking)} error finding(s) block the return; "
                "no workbook was written", _absolute(outcome.findings_file), flow_run_id,
-               [finding_line(f) for f in outcome.blocking[:10]]))
+               summary_lines(outcome.blocking, 10)))
 
 
 def _absolute(path: Path | None) -> str:

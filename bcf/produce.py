@@ -20,10 +20,11 @@ from bcf.audit import (
     recover,
     revision_of,
     staging_paths,
+    summary_path,
     write_findings,
     write_pack,
 )
-from bcf.checks import blocking, cross_source, file_findings
+from bcf.checks import blocking, cross_source, file_findings, said_once
 from transforms.figures import Figure
 from transforms.findings import Finding
 from transforms.workbook import SheetLayout, write_workbook
@@ -36,6 +37,8 @@ class Computed:
     layouts: list[SheetLayout]
     allowed_blank: set[str]
     write: Callable[[Path, list[SheetLayout], list[Figure], set[str]], dict[str, tuple[str, str]]] = write_workbook
+    report: list[Finding] = field(default_factory=list)  # the template fill report, filled in by `write`
+    cell_map_text: str | None = None  # the map a template was filled through when it was proposed for the run
 
 
 @dataclass
@@ -69,8 +72,10 @@ def recorded(params: dict[str, Any]) -> dict[str, Any]:
 
 def write_findings_csv(path: Path, findings: list[Finding]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    write_findings(tmp, findings)
+    summary = summary_path(path)
+    tmp, tmp_summary = path.with_name(f".{path.name}.tmp"), summary.with_name(f".{summary.name}.tmp")
+    write_findings(tmp, findings, tmp_summary)
+    tmp_summary.replace(summary)
     tmp.replace(path)
     return path
 
@@ -79,9 +84,10 @@ def produce(con: duckdb.DuckDBPyConnection, hwb: str, params: dict[str, Any], wo
             compute: Callable[[duckdb.DuckDBPyConnection], Computed]) -> ReturnOutcome:
     for note in recover(workbook):  # what a crashed run left for this return (we hold the run lock)
         sys.stderr.write(f"bcf: {note}\n")  # the console, not Prefect's print capture
-    cross = cross_source(con, params)
+    on_files = file_findings(con, run.run_id)
+    cross = said_once(on_files, cross_source(con, params))
     db.insert_findings(con, run.run_id, None, cross)
-    findings = file_findings(con, run.run_id) + cross
+    findings = on_files + cross
     blockers = blocking(con, hwb, run.run_id, cross)
     if blockers:
         path = write_findings_csv(workbook.with_name(workbook.stem + ".blocked-findings.csv"), findings)
@@ -91,9 +97,10 @@ def produce(con: duckdb.DuckDBPyConnection, hwb: str, params: dict[str, Any], wo
     tmp_workbook, tmp_pack = staging_paths(workbook)
     try:
         where = computed.write(tmp_workbook, computed.layouts, computed.figures, computed.allowed_blank)
+        findings = findings + computed.report  # empty input cells and validation breaches of a filled template
         previous = pack_dir(workbook) if pack_dir(workbook).exists() else None
         write_pack(con, tmp_workbook, workbook.name, tmp_pack, run, computed.figures, where, findings, previous,
-                   recorded(params))
+                   recorded(params), computed.cell_map_text)
         revision = revision_of(tmp_pack)
         # the earlier pair is kept as history only when a figure moved: a rerun with the same figures replaces it
         publish(tmp_workbook, workbook, tmp_pack, keep_history=not revision or revision["figures_changed"] > 0)
@@ -104,5 +111,6 @@ def produce(con: duckdb.DuckDBPyConnection, hwb: str, params: dict[str, Any], wo
         raise
     stale = workbook.with_name(workbook.stem + ".blocked-findings.csv")
     stale.unlink(missing_ok=True)
+    summary_path(stale).unlink(missing_ok=True)
     return ReturnOutcome("written", workbook, pack_dir(workbook) / "findings.csv", pack_dir(workbook), [], findings,
                          computed.figures, revision)

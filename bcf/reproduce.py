@@ -23,6 +23,7 @@ from bcf.fortnightly import Fortnight
 from bcf.ingest import stage_file
 from bcf.quarterly import Quarter
 from bcf.sources import Landed, SourceObject, staging_key
+from bcf.submission.returninfo import signoff_cells
 from core.settings import pseudonym_key
 from transforms.validate import RowValidator
 from transforms.workbook import cell_values, cells_hash
@@ -39,10 +40,17 @@ class Reproduction:
     input_differences: list[str] = field(default_factory=list)
     figure_differences: list[str] = field(default_factory=list)
     file_differences: list[str] = field(default_factory=list)
+    # cells that only carry completion, contact or sign-off details, filled in since the run: not figures
+    signoff_differences: list[str] = field(default_factory=list)
 
     @property
     def same(self) -> bool:
-        return self.rebuilt_cells_sha256 == self.recorded_cells_sha256 == self.file_cells_sha256
+        """The figures reproduce: the rebuilt return matches the record, and the file differs from it at most in
+        its sign-off and contact cells (a Cover signed by hand is still the same return)."""
+        if self.rebuilt_cells_sha256 != self.recorded_cells_sha256:
+            return False
+        return self.file_cells_sha256 == self.recorded_cells_sha256 or (
+            not self.file_differences and bool(self.signoff_differences))
 
     def report(self) -> str:
         pad = " " * len(self.workbook)
@@ -51,8 +59,13 @@ class Reproduction:
                  + ("" if self.file_cells_sha256 == self.recorded_cells_sha256 else "  (differs from the manifest)")]
         if self.rebuilt_cells_sha256:
             lines.append(f"{pad}  rebuilt  cells sha256 {self.rebuilt_cells_sha256}")
-        lines.append("REPRODUCED: the same cell content" if self.same else "NOT REPRODUCED")
-        for title, items in (("the workbook file (edited after it was written?)", self.file_differences),
+        if self.same and self.signoff_differences:
+            lines.append("REPRODUCED: the same figures (only sign-off and contact cells differ, listed apart)")
+        else:
+            lines.append("REPRODUCED: the same cell content" if self.same else "NOT REPRODUCED")
+        for title, items in (("sign-off and contact cells (not figures; they do not fail it)",
+                              self.signoff_differences),
+                             ("the workbook file (edited after it was written?)", self.file_differences),
                              ("inputs", self.input_differences), ("code and config", self.code_differences),
                              ("figures", self.figure_differences)):
             if items:
@@ -63,7 +76,7 @@ class Reproduction:
 
 def _kept(pack: Path, entry: dict, label: str, result: Reproduction) -> Path | None:  # type: ignore[type-arg]
     """The template or cell map a run used: the copy in its pack; the original is only compared."""
-    original, copy = Path(entry["path"]), pack / entry["copy"]
+    original, copy = Path(entry["path"] or pack / entry["copy"]), pack / entry["copy"]  # no path: a proposed map
     if original.exists() and (now := sha256_file(original)) != entry["sha256"]:
         result.input_differences.append(f"{label} {original}: now sha256 {now}, recorded {entry['sha256']} "
                                         "(the copy in the audit pack is used)")
@@ -92,19 +105,26 @@ def _computed(manifest: dict, pack: Path, result: Reproduction):  # type: ignore
     return returns.quarterly(Quarter.parse(ret["hwb"], ret["quarter"]), options=options, signoff=ret.get("signoff"))
 
 
-def _cell_differences(given: Path, rebuilt: Path, manifest: dict) -> list[str]:  # type: ignore[type-arg]
-    """Every cell whose content differs between the file given and the rebuilt return, named by figure if any."""
+def _cell_differences(given: Path, rebuilt: Path, manifest: dict,  # type: ignore[type-arg]
+                      signoff: dict[tuple[str, str], str] | None = None) -> tuple[list[str], list[str]]:
+    """Every cell whose content differs between the file given and the rebuilt return, named by figure if any;
+    the differences in sign-off and contact cells (`signoff`: (sheet, cell) -> field) come back apart."""
     figure_at = {(f["sheet"], f["cell"]): f["figure_id"] for f in manifest["figures"]}
+    signoff = signoff or {}
     a, b = cell_values(given), cell_values(rebuilt)
-    out = []
+    out, apart = [], []
     for sheet, coord in sorted(set(a) | set(b)):
         if a.get((sheet, coord)) == b.get((sheet, coord)):
             continue
         where = f"'{sheet}'!{coord}" if sheet else coord
+        if (sheet, coord) in signoff and (sheet, coord) not in figure_at:
+            apart.append(f"{signoff[(sheet, coord)]} at {where}: this file has {_shown(a.get((sheet, coord)))}, "
+                         f"the return as written has {_shown(b.get((sheet, coord)))}")
+            continue
         what = f"figure {figure_at[(sheet, coord)]} at {where}" if (sheet, coord) in figure_at else f"cell {where}"
         out.append(f"{what}: this file has {_shown(a.get((sheet, coord)))}, the return has "
                    f"{_shown(b.get((sheet, coord)))}")
-    return out
+    return out, apart
 
 
 def _shown(value: object) -> str:
@@ -145,7 +165,9 @@ def reproduce(workbook: Path) -> Reproduction:
         computed.write(rebuilt, computed.layouts, computed.figures, computed.allowed_blank)
         result.rebuilt_cells_sha256 = cells_hash(rebuilt)
         if workbook.exists() and result.file_cells_sha256 != result.rebuilt_cells_sha256:
-            result.file_differences = _cell_differences(workbook, rebuilt, manifest)
+            cells = {where: key for key, where in signoff_cells(rebuilt, manifest, pack).items()}
+            result.file_differences, result.signoff_differences = _cell_differences(workbook, rebuilt, manifest,
+                                                                                    cells)
     recorded = {f["figure_id"]: f["value"] for f in manifest["figures"]}
     for f in computed.figures:
         value = jsonable(f.value)

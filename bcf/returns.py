@@ -4,21 +4,21 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 
 import duckdb
 
 from bcf import df_workbook, q_workbook
+from bcf.cellmap import map_for_run
 from bcf.fortnightly import Fortnight
 from bcf.fortnightly import compute as compute_fortnightly
 from bcf.produce import Computed
 from bcf.quarterly import Quarter
 from bcf.quarterly import compute as compute_quarterly
-from core.settings import default_cell_map
-from transforms.template import fill_template, load_cell_map
+from transforms.findings import Finding
+from transforms.template import fill_template, load_cell_map, load_signoff_cells
 from transforms.workbook import write_workbook
 
 
@@ -32,13 +32,32 @@ class TemplateOptions:
     accept_losses: bool = False  # fill even when openpyxl would drop part of the template
 
 
-def _writer(options: TemplateOptions, which: str, months: list[dt.date]):  # type: ignore[no-untyped-def]
-    cells = load_cell_map(Path(options.cell_map) if options.cell_map else default_cell_map(which), months)
+def signoff_values(signoff: Mapping[str, str] | None) -> dict[str, str]:
+    """The sign-off that goes in a template's sign-off cells: config/settings.toml [signoff] under the options given
+    (`--completed-by` ...). A recorded sign-off is passed as `signoff` the same way."""
+    from core.settings import settings
+
+    return {**settings().get("signoff", {}), **{k: v for k, v in (signoff or {}).items() if v}}
+
+
+def _writer(options: TemplateOptions, which: str, months: list[dt.date],  # type: ignore[no-untyped-def]
+            signoff: Mapping[str, str] | None, report: list[Finding], schemes: list[tuple[str, str]]):
+    """The template writer, and the text of the map when it was proposed for this run (kept in the pack)."""
+    template = Path(options.template or "")
+    text = None
+    if options.cell_map:
+        cells = load_cell_map(Path(options.cell_map), months)
+        signoff_cells = load_signoff_cells(Path(options.cell_map))
+    else:  # no map: the proposed one, when it places every figure the template has a cell for (else TemplateError)
+        proposal, cells = map_for_run(template, which, months, schemes)  # the plan's schemes: lines by name too
+        signoff_cells = {k: (v.rsplit("!", 1)[0], v.rsplit("!", 1)[1]) for k, v in proposal.signoff.items()}
+        text = proposal.toml(f"Proposed by `bcf cellmap` from {template.name} ({which} return) for this run.")
+    values = signoff_values(signoff)
 
     def writer(path, _layouts, figures, _blank):  # type: ignore[no-untyped-def]
-        return fill_template(Path(options.template or ""), path, figures, cells, options.lineage,
-                             options.accept_losses)
-    return writer
+        return fill_template(template, path, figures, cells, options.lineage, options.accept_losses,
+                             signoff=values, signoff_cells=signoff_cells, report=report)
+    return writer, text
 
 
 def fortnightly(period: Fortnight, options: TemplateOptions | None = None,
@@ -48,7 +67,10 @@ def fortnightly(period: Fortnight, options: TemplateOptions | None = None,
         ret = compute_fortnightly(con, period)
         layouts = df_workbook.layouts(ret, signoff)
         if options and options.template:
-            return Computed(ret.figures, layouts, df_workbook.ALLOWED_BLANK, _writer(options, "fortnightly", []))
+            report: list[Finding] = []
+            writer, text = _writer(options, "fortnightly", [], signoff, report,
+                                   [(s.scheme_id, s.name) for s in ret.schemes])
+            return Computed(ret.figures, layouts, df_workbook.ALLOWED_BLANK, writer, report, text)
         return Computed(ret.figures, layouts, df_workbook.ALLOWED_BLANK)
     return build
 
@@ -60,9 +82,9 @@ def quarterly(quarter: Quarter, template: str | None = None, cell_map: str | Non
 
     def build(con: duckdb.DuckDBPyConnection) -> Computed:
         ret = compute_quarterly(con, quarter)
-        if options.template:
-            writer = _writer(options, "quarterly", quarter.months)
-        else:
-            writer = partial(write_workbook, checklist=False)
-        return Computed(ret.figures, q_workbook.layouts(ret, signoff), q_workbook.allowed_blank(ret), writer)
+        report: list[Finding] = []
+        writer, text = (_writer(options, "quarterly", quarter.months, signoff, report, ret.schemes)
+                        if options.template else (write_workbook, None))
+        return Computed(ret.figures, q_workbook.layouts(ret, signoff), q_workbook.allowed_blank(ret), writer, report,
+                        text)
     return build

@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import IO
 
@@ -64,7 +64,7 @@ def _write_holder(fh: IO[str], run: str) -> None:
 
 
 @contextmanager
-def data_dir_lock(data_dir: Path, run: str, timeout: float | None = None) -> Iterator[None]:
+def data_dir_lock(data_dir: Path, run: str, timeout: float | None = None, quiet: bool = False) -> Iterator[None]:
     """Hold the data dir's run lock. `run` names this run for anyone who has to wait (a run id or a command)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     path = (data_dir / LOCK_NAME).resolve()
@@ -94,7 +94,7 @@ def data_dir_lock(data_dir: Path, run: str, timeout: float | None = None) -> Ite
                 break
             except BlockingIOError:
                 holder = _holder(fh)
-                if not told:
+                if not told and not quiet:
                     # straight to the console: Prefect's log_prints would turn print() into a log record
                     sys.stderr.write(f"bcf: waiting for {holder} to finish with {data_dir} "
                                      f"(up to {wait:.0f} s, BCF_LOCK_TIMEOUT)\n")
@@ -117,6 +117,23 @@ def data_dir_lock(data_dir: Path, run: str, timeout: float | None = None) -> Ite
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
     finally:
         fh.close()
+
+
+@contextmanager
+def lock_if_free(data_dir: Path, run: str) -> Iterator[bool]:
+    """For a reader with somewhere else to read from (bcf why rebuilds from the landed copies): the run lock if no
+    one holds it (True), else nothing and no waiting (False). Held, a run that starts meanwhile waits for the reader
+    instead of failing on DuckDB's file lock."""
+    with ExitStack() as stack:
+        try:
+            if data_dir.is_dir():  # never made by a reader
+                stack.enter_context(data_dir_lock(data_dir, run, timeout=0, quiet=True))
+                held = True
+            else:
+                held = False
+        except RunLockTimeout:
+            held = False
+        yield held
 
 
 def rename_holder(data_dir: Path, run: str) -> None:

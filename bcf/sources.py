@@ -7,14 +7,17 @@ AWS_ENDPOINT_URL_S3 for an S3-compatible store. DuckDB never reads S3 itself (no
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import hashlib
 import os
+import stat
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from core.settings import settings
+from transforms.nhs_number import looks_like, mask_text, token_text
 from warehouse import db
 
 EXTENSIONS = (".csv", ".xlsx")
@@ -47,6 +50,9 @@ class SourceObject:
     path: str | None = None  # a local file's path as found on disk
     bucket: str | None = None  # an S3 object's bucket and key as listed
     key: str | None = None
+    # Why a local entry named like an extract cannot be read (a folder, a FIFO, a link out of the source or to
+    # nothing): landing it raises FetchFailed with this, so it is a file finding, never silently skipped.
+    problem: str | None = None
 
 
 @dataclass(frozen=True)
@@ -109,16 +115,44 @@ def list_source(source: str) -> list[SourceObject]:
                     objects.append(SourceObject(f"s3://{bucket}/{key}", name, kind_of(name), int(item["Size"]),
                                                 etag=item.get("ETag", "").strip('"') or None, bucket=bucket, key=key))
         except Exception as exc:  # botocore's ClientError, EndpointConnectionError, NoCredentialsError...
-            raise SourceUnavailable(f"cannot list {source}: {_reason(exc)}") from exc
-        return sorted(objects, key=lambda o: o.name)
+            raise SourceUnavailable(mask_text(f"cannot list {source}: {_reason(exc)}")) from exc
+        return sorted(map(_tokened, objects), key=lambda o: o.name)
     folder = Path(source)
     if not folder.is_dir():
-        raise FileNotFoundError(f"Source folder {folder} does not exist")
-    return [
-        SourceObject(p.resolve().as_uri(), p.name, kind_of(p.name), p.stat().st_size, path=str(p.resolve()))
-        for p in sorted(folder.iterdir())
-        if p.is_file() and not p.name.startswith((".", "~$"))
-    ]
+        raise FileNotFoundError(mask_text(f"Source folder {folder} does not exist"))
+    return [_tokened(_local_object(folder.resolve(), p)) for p in sorted(folder.iterdir())
+            if not p.name.startswith((".", "~$")) and (kind_of(p.name) is not None or p.is_file())]
+
+
+def _tokened(obj: SourceObject) -> SourceObject:
+    """An NHS-number-like value in a file name or an S3 key is a token in the name and the URI the warehouse, the
+    manifest, the findings and the logs see (nhs_number.token_text); `path`, `bucket` and `key` keep the real
+    name for fetching only."""
+    if not (looks_like(obj.name) or looks_like(obj.uri)):
+        return obj
+    from core.settings import pseudonym_key
+
+    key, _ = pseudonym_key()
+    return replace(obj, name=token_text(obj.name, key), uri=token_text(obj.uri, key))
+
+
+def _local_object(folder: Path, p: Path) -> SourceObject:
+    """A local entry as a SourceObject. A link is followed only to a regular file inside the source: a link out of
+    it (to /etc/passwd, say) is never read, and its target is not named in the finding. Anything else named like an
+    extract (a folder, a FIFO, a socket, a dangling link) carries its problem, for a file finding."""
+    own = folder / p.name  # the entry itself, not its target: the record never names what a link points to
+    target = p.resolve()
+    problem = None
+    if p.is_symlink() and not target.is_relative_to(folder):
+        problem = "This is a link to a file outside the source folder: it was not read. Put the file itself there."
+    elif p.is_symlink() and not target.exists():
+        problem = "This is a link to nothing (its target does not exist): it was not read."
+    elif not target.is_file():
+        what = "a folder" if target.is_dir() else "not a regular file (a pipe, a socket or a device)"
+        problem = f"This is {what}: it was not read. Put the extract itself in the source folder."
+    if problem is not None:
+        return SourceObject(own.as_uri(), p.name, kind_of(p.name), 0, path=str(own), problem=problem)
+    return SourceObject(target.as_uri(), p.name, kind_of(p.name), target.stat().st_size, path=str(target))
 
 
 def _reason(exc: BaseException) -> str:
@@ -138,8 +172,19 @@ def _local_path(obj: SourceObject) -> Path:
 
 
 def _fetch_local(obj: SourceObject, sink) -> tuple[str | None, str | None]:  # type: ignore[no-untyped-def]
+    if obj.problem is not None:
+        raise FetchFailed("file.not_a_file", obj.problem)
     try:
-        with open(_local_path(obj), "rb") as handle:
+        # O_NOFOLLOW: a file swapped for a link after the listing is refused, not followed; O_NONBLOCK: a FIFO put
+        # there since is not waited on (the regular-file check below refuses it)
+        fd = os.open(_local_path(obj), os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            os.close(fd)
+            if stat.S_ISDIR(mode):  # what open() says of a folder
+                raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR))
+            raise FetchFailed("file.not_a_file", "This is not a regular file: it was not read.")
+        with open(fd, "rb") as handle:
             for chunk in iter(lambda: handle.read(1 << 20), b""):
                 sink(chunk)
     except OSError as exc:
@@ -191,8 +236,9 @@ def land(obj: SourceObject, landing_dir: Path) -> Landed:
             problem = f"the download failed: {_reason(exc)}"
             rule = "file.fetch_failed"
         if pause is None:
-            raise FetchFailed(rule, f"{obj.uri} could not be fetched whole after {attempt} attempts ({problem}). "
-                              "Nothing of it was staged; re-run once the object is complete.")
+            raise FetchFailed(rule, mask_text(f"{obj.uri} could not be fetched whole after {attempt} attempts "
+                                              f"({problem}). Nothing of it was staged; re-run once the object is "
+                                              "complete."))
         time.sleep(pause)
     raise AssertionError("unreachable")
 

@@ -27,7 +27,8 @@ import duckdb
 
 from bcf.audit import pack_dir, sha256_file
 from core.settings import sql_dir
-from transforms.nhs_number import mask
+from transforms.nhs_number import looks_like, mask_text, token_text
+from transforms.workbook import csv_safe
 from warehouse import db
 
 CSV_COLUMNS = ["file", "row", "key", "table", "outcome", "figure_id", "contribution", "family", "reason_code",
@@ -58,14 +59,6 @@ class Family:
 
 
 _RULE = re.compile(r"--\s*keep\s+([a-z0-9_]+):\s*(.*?)\s*(?:\[([^\]]*)\])?\s*$")
-
-
-_NHS_LIKE = re.compile(r"(?<!\d)\d{3}[ -]?\d{3}[ -]?\d{4}(?!\d)")
-
-
-def mask_text(text: str) -> str:
-    """Belt and braces: anything shaped like an NHS number is masked to its last four digits."""
-    return _NHS_LIKE.sub(lambda m: mask(m.group(0)), text)
 
 
 def parse_family(text: str) -> Family:
@@ -159,21 +152,33 @@ def warehouse_for(manifest: dict[str, Any]) -> Iterator[tuple[duckdb.DuckDBPyCon
     """The run's own warehouse when its files in force are still exactly the manifest's inputs (read-only);
     otherwise a throw-away one rebuilt from the landed copies with the run's date."""
     wanted = {i["file_id"] for i in manifest["inputs"]}
-    live = _live_warehouse(manifest)
-    if live is not None:
-        with contextlib.ExitStack() as stack:
-            try:
-                con = stack.enter_context(db.connect(live, read_only=True))
-            except duckdb.Error:
-                con = None  # another process holds it for writing: rebuild instead
-            if con is not None:
-                have = {r[0] for r in con.execute(
-                    "SELECT file_id FROM files WHERE status IN ('loaded', 'rejected')").fetchall()}
-                if have == wanted:
-                    _macros(con, manifest)
-                    yield con, f"the run's warehouse {live}"
-                    return
+    with _live_reader(manifest) as con:
+        if con is not None:
+            have = {r[0] for r in con.execute(
+                "SELECT file_id FROM files WHERE status IN ('loaded', 'rejected')").fetchall()}
+            if have == wanted:
+                _macros(con, manifest)
+                yield con, f"the run's warehouse {_live_warehouse(manifest)}"
+                return
     yield from _rebuilt(manifest)
+
+
+@contextlib.contextmanager
+def _live_reader(manifest: dict[str, Any]) -> Iterator[duckdb.DuckDBPyConnection | None]:
+    """The run's warehouse, read-only, holding its data dir's run lock so a run starting meanwhile waits rather
+    than fails on DuckDB's file lock; None when there is none, or a run (or another reader) has it."""
+    from bcf.runlock import lock_if_free
+
+    live = _live_warehouse(manifest)
+    if live is None:
+        yield None
+        return
+    with lock_if_free(live.parent, "'bcf why'") as held, contextlib.ExitStack() as stack:
+        con = None
+        if held:
+            with contextlib.suppress(duckdb.Error):  # another program has it open for writing
+                con = stack.enter_context(db.connect(live, read_only=True))
+        yield con
 
 
 def _macros(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any]) -> None:
@@ -269,19 +274,22 @@ def _resolve_file(manifest: dict[str, Any], con: duckdb.DuckDBPyConnection, file
         digest = sha256_file(Path(file))
     elif re.fullmatch(r"[0-9a-f]{12,64}", file):
         digest = file
+    elif looks_like(file):  # the name as the supplier sent it: the manifest holds its token (bcf/sources.py)
+        from core.settings import pseudonym_key
+
+        file = token_text(Path(file).name, pseudonym_key(manifest["run"].get("pseudonym_key"))[0])
     for item in inputs:
         if (digest and item["file_id"].startswith(digest)) or (not digest and item["file_name"] == file):
             return dict(item)
     if digest is None:
         names = sorted({i["file_name"] for i in inputs})
         raise WhyError(f"{file} is not an input of {manifest['return']['workbook']} (inputs: {', '.join(names)})")
-    return {"file_id": digest, "file_name": Path(file).name, "status": "not an input"}
+    return {"file_id": digest, "file_name": mask_text(Path(file).name), "status": "not an input"}
 
 
 def _superseded_note(manifest: dict[str, Any], digest: str) -> str:
-    live = _live_warehouse(manifest)
-    if live is not None:
-        with contextlib.suppress(duckdb.Error), db.connect(live, read_only=True) as con:
+    with _live_reader(manifest) as con:
+        if con is not None:
             got = con.execute("SELECT file_name, status, superseded_by FROM files WHERE starts_with(file_id, ?)",
                               [digest]).fetchone()
             if got and got[1] == "superseded":
@@ -366,6 +374,10 @@ def why_figure(workbook: Path, figure_id: str, key: str) -> list[Answer]:
     params = return_params(manifest)
     names = {i["file_id"]: i["file_name"] for i in manifest["inputs"]}
     answers: list[Answer] = []
+    if looks_like(key):  # the warehouse holds such a key as its token (transforms/parse.py): look that up
+        from core.settings import pseudonym_key
+
+        key = token_text(key, pseudonym_key(manifest["run"].get("pseudonym_key"))[0])
     with warehouse_for(manifest) as (con, _source):
         for fam in fams:
             for r in evaluate(con, fam, params, f"CAST(({fam.key}) AS VARCHAR) = $why_key", {"why_key": key}):
@@ -393,8 +405,8 @@ def render(answers: list[Answer], fmt: str = "table") -> str:
     if fmt == "csv":
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(CSV_COLUMNS)
-        for a in answers:
-            writer.writerows(a.csv_rows())
+        for a in answers:  # text a spreadsheet would run as a formula is quoted, as in every CSV export
+            writer.writerows([csv_safe(mask_text(v)) for v in row] for row in a.csv_rows())
         return out.getvalue()
     for a in answers:
         where = f" ({a.table})" if a.table else ""

@@ -19,6 +19,8 @@ import duckdb
 
 from bcf.intake import warehouse_path
 from bcf.runlock import data_dir_lock
+from core.settings import pseudonym_key
+from transforms.nhs_number import token_text
 from warehouse import db
 
 IN_FORCE = ("loaded", "rejected")
@@ -90,11 +92,11 @@ def _find(con: duckdb.DuckDBPyConnection, what: str, want: str) -> tuple[str, st
         digest = hashlib.sha256(given.read_bytes()).hexdigest()
         rows = con.execute(f"SELECT {cols} FROM files WHERE file_id = ?", [digest]).fetchall()
         if not rows:
-            rows = _by_name(con, cols, given.name, statuses)
+            rows = _by_name(con, cols, token_text(given.name, pseudonym_key()[0]), statuses)
     elif re.fullmatch(r"[0-9a-f]{8,64}", what):
         rows = con.execute(f"SELECT {cols} FROM files WHERE starts_with(file_id, ?)", [what]).fetchall()
-    else:
-        rows = _by_name(con, cols, given.name, statuses)
+    else:  # a name with an NHS-number-like part is held as its token (bcf/sources.py), so look that up
+        rows = _by_name(con, cols, token_text(given.name, pseudonym_key()[0]), statuses)
     if not rows:
         raise WithdrawError(f"no file {what} {want} in this data dir (see the manifest's inputs for names)")
     if len(rows) > 1:

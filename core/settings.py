@@ -36,6 +36,8 @@ ENV_VARS = {
     "BCF_PSEUDONYM_KEY": "the key that pseudonymises NHS numbers (at least settings.toml min_length characters)",
     "BCF_ALLOW_DEVELOPMENT_KEY": "1 (or true/yes) gives leave to use the documented development key when "
                                  "BCF_PSEUDONYM_KEY is not set: synthetic data only (`--allow-development-key`)",
+    "BCF_REPSEUDONYMISE": "1 (set by `--repseudonymise`): the pseudonym key changed on purpose; the data dir stages "
+                          "every file in force again with the new key instead of refusing it",
     "BCF_LOCK_TIMEOUT": "seconds a run waits for another run's lock on the data dir (default in bcf/runlock.py)",
     "BCF_CONSOLE_PROGRESS": "1 (set by the bcf command itself): flows print our own progress lines plainly and "
                             "Prefect's console handler stays at WARNING",
@@ -53,6 +55,15 @@ ENV_VARS = {
     "BCF_ALERT_SMTP_PASSWORD": "alerts: SMTP login password (optional)",
     "BCF_ALERT_EMAIL_FROM": "alerts: sender address (default bcf-pipeline@localhost)",
     "BCF_ALERT_EMAIL_TO": "alerts: recipients, comma separated",
+    "BCF_SUBMIT_TO": "submission: the national team's address (settings.toml [submission] to)",
+    "BCF_SUBMIT_FROM": "submission: the sender address (settings.toml [submission] from)",
+    "BCF_SUBMIT_SMTP_HOST": "submission: SMTP host that sends the return (settings.toml [submission] smtp_host)",
+    "BCF_SUBMIT_SMTP_PORT": "submission: SMTP port (settings.toml [submission] smtp_port, default 587)",
+    "BCF_SUBMIT_SMTP_STARTTLS": "submission: 1 to upgrade the SMTP connection with STARTTLS, 0 not to",
+    "BCF_SUBMIT_SMTP_USER": "submission: SMTP login user",
+    "BCF_SUBMIT_SMTP_PASSWORD": "submission: SMTP login password (only ever from the environment)",
+    "BCF_SUBMIT_OUTBOX": "submission: a folder or s3:// prefix that receives the return and a JSON receipt "
+                         "instead of an e-mail",
 }
 
 
@@ -66,6 +77,7 @@ class Settings:
     data_dir: Path | None
     pseudonym_key: str | None
     allow_development_key: bool
+    repseudonymise: bool
     lock_timeout: str | None
     console_progress: bool
     orchestration: str
@@ -79,6 +91,15 @@ class Settings:
     alert_smtp_password: str
     alert_email_from: str
     alert_email_to: str | None
+    # BCF_SUBMIT_* given, by key of settings.toml [submission] (bcf.submission.deliver); holds the SMTP password,
+    # so it is kept out of the repr
+    submission: dict[str, str] = field(repr=False)
+
+
+SUBMIT_VARS = {"to": "BCF_SUBMIT_TO", "from": "BCF_SUBMIT_FROM", "smtp_host": "BCF_SUBMIT_SMTP_HOST",
+               "smtp_port": "BCF_SUBMIT_SMTP_PORT", "smtp_starttls": "BCF_SUBMIT_SMTP_STARTTLS",
+               "smtp_user": "BCF_SUBMIT_SMTP_USER", "smtp_password": "BCF_SUBMIT_SMTP_PASSWORD",
+               "outbox": "BCF_SUBMIT_OUTBOX"}
 
 
 def env(environ: Mapping[str, str] | None = None) -> Settings:
@@ -95,6 +116,7 @@ def env(environ: Mapping[str, str] | None = None) -> Settings:
         data_dir=Path(data_dir) if data_dir else None,
         pseudonym_key=get("BCF_PSEUDONYM_KEY"),
         allow_development_key=(get("BCF_ALLOW_DEVELOPMENT_KEY") or "").strip().lower() in ("1", "true", "yes"),
+        repseudonymise=get("BCF_REPSEUDONYMISE") == "1",
         lock_timeout=get("BCF_LOCK_TIMEOUT"),
         console_progress=get("BCF_CONSOLE_PROGRESS") == "1",
         orchestration=(get("BCF_ORCHESTRATION") or "auto").strip().lower(),
@@ -108,6 +130,7 @@ def env(environ: Mapping[str, str] | None = None) -> Settings:
         alert_smtp_password=get("BCF_ALERT_SMTP_PASSWORD") or "",
         alert_email_from=get("BCF_ALERT_EMAIL_FROM") or "bcf-pipeline@localhost",
         alert_email_to=get("BCF_ALERT_EMAIL_TO"),
+        submission={key: value for key, name in SUBMIT_VARS.items() if (value := get(name)) is not None},
     )
 
 
@@ -272,6 +295,9 @@ def hwb_name(code: str) -> str:
     return ref["hwb_name"]
 
 
+WEAK_KEY_DISTINCT = 8  # a random key of 32+ characters has far more; spaces or "kkkk..." have one
+
+
 class PseudonymKeyError(ValueError):
     """The configured pseudonym key is refused (too short, or the development key without leave)."""
 
@@ -293,6 +319,14 @@ def pseudonym_key(recorded: str | None = None) -> tuple[bytes, bool]:
         if len(value) < int(cfg["min_length"]):
             raise PseudonymKeyError(f"BCF_PSEUDONYM_KEY is {len(value)} characters long; a pseudonym key needs at "
                                     f"least {cfg['min_length']}")
+        if value.strip() == cfg["development_key"]:
+            raise PseudonymKeyError("BCF_PSEUDONYM_KEY is the documented development key, which anyone can read: "
+                                    "set a secret key of your own (or, for synthetic data only, leave it unset and "
+                                    "pass --allow-development-key)")
+        if len(set(value.strip())) < WEAK_KEY_DISTINCT:
+            # a key of spaces or of one character repeated is guessed at once: every pseudonym would be reversible
+            raise PseudonymKeyError(f"BCF_PSEUDONYM_KEY is too weak (fewer than {WEAK_KEY_DISTINCT} different "
+                                    "characters): set a random secret, e.g. `openssl rand -hex 32`")
         return value.encode(), False
     if recorded != "development" and not development_key_allowed():
         raise PseudonymKeyError(f"BCF_PSEUDONYM_KEY is not set; set it to a key of {cfg['min_length']}+ characters, "
@@ -364,7 +398,3 @@ def lock_file() -> Path:
     packaged = Path(str(resources.files("bcf._resources") / "constraints.txt"))
     return packaged if packaged.is_file() else PROJECT_ROOT / "constraints.txt"
 
-
-def default_cell_map(which: str = "quarterly") -> Path:
-    """The cell map a template run uses when none is given (config/settings.toml [quarterly] / [fortnightly])."""
-    return config_dir() / settings()[which]["cell_map"]

@@ -21,7 +21,7 @@ from bcf.pipeline import alert_if_blocked, finding_line, log_blocked
 from bcf.produce import ReturnOutcome
 from core.settings import env
 from transforms.figures import Figure, rounded
-from transforms.findings import Finding
+from transforms.findings import Finding, summarise
 
 
 def current_flow_run_id() -> str | None:
@@ -52,6 +52,12 @@ def findings_markdown(title: str, findings: list[Finding], blockers: list[Findin
     warnings = [f for f in findings if f.severity == "warning"]
     lines = [f"# {title}", "", f"- blocking errors: **{len(blockers)}**", f"- errors: {len(errors)}",
              f"- warnings: {len(warnings)}", ""]
+    if findings or blockers:  # read first: one line per rule and file, with its count and one example
+        lines += ["## By rule and file", ""]
+        lines += md_table(["severity", "rule", "file", "count", "example"],
+                          [[g.severity, g.rule, g.file, f"{g.count:,}",
+                            ("" if g.example.row is None else f"row {g.example.row}: ") + g.example.message]
+                           for g in summarise(blockers + [f for f in findings if f not in blockers])])
     for heading, group in (("Blocking the return", blockers),
                            ("Other errors", [f for f in errors if f not in blockers]),
                            ("Warnings (the return is still written)", warnings)):
@@ -203,6 +209,9 @@ def run_flow(flow_fn: Any, **parameters: Any) -> Any:
     from prefect import tags
 
     console_progress()
+    from flows.ephemeral import server_dies_with_us
+
+    server_dies_with_us()
     with tags(*run_tags(flow_fn.name, parameters.get("hwb") or parameters.get("icb"))):
         state = flow_fn(**parameters, return_state=True)
     result = state.result(raise_on_failure=False)  # a Blocked (or ICB fan-out) state carries its outcome as data

@@ -16,6 +16,7 @@ from bcf.produce import ReturnOutcome
 from core.dates import Fortnight, scheduled_period_end
 from flows.common import alert_on_failure, current_flow_run_id, final_state, md_table, report_outcome, show
 from flows.ingest import ingest
+from flows.submission import await_signoff_and_submit
 from transforms.figures import Figure
 
 ACTIVITY = ["df.discharges.total", "df.discharges.usual_residence", "df.discharges.avg_delay_days",
@@ -61,4 +62,6 @@ def fortnightly_flow(source: str, hwb: str, period_end: str | None = None, out_d
     ran = pipeline.fortnightly_return(source, hwb, period_end, out_dir, data_dir, template, cell_map,
                                       template_lineage, accept_template_losses, signoff, steps)
     report_outcome(ran.flow, ran.label, hwb, ran.period, ran.outcome, headline, ran.run.flow_run_id)
-    return final_state(ran.outcome)
+    # a deployment's run waits for sign-off, then submits (issue 22, flows/submission.py)
+    submitted = await_signoff_and_submit(ran.outcome, ran.label, hwb, ran.period, data_dir, ran.run.flow_run_id)
+    return submitted if submitted is not None else final_state(ran.outcome)

@@ -13,12 +13,19 @@ from bcf.ingest import FileResult
 from bcf.intake import IngestReport, ingest_source, stage
 from bcf.sources import FetchFailed, Landed, SourceObject, land, list_source
 from flows.common import current_flow_run_id
+from transforms.nhs_number import mask_text
 from transforms.validate import RowValidator
 
 __all__ = ["IngestReport", "ingest", "ingest_flow"]
 
 
-@task(name="list-source", task_run_name="list {source}", retries=2, retry_delay_seconds=[2, 10],
+def _list_name() -> str:
+    from prefect import runtime
+
+    return f"list {mask_text(str(runtime.task_run.parameters.get('source')))}"  # an S3 prefix may name a person
+
+
+@task(name="list-source", task_run_name=_list_name, retries=2, retry_delay_seconds=[2, 10],
       cache_policy=NO_CACHE)
 def list_source_task(source: str) -> list[SourceObject]:
     return list_source(source)
@@ -48,7 +55,7 @@ def ingest(source: str, data_dir: Path, run_id: str) -> IngestReport:
 def _run_name() -> str:
     from prefect import runtime
 
-    return f"ingest {runtime.flow_run.parameters.get('source')}"
+    return f"ingest {mask_text(str(runtime.flow_run.parameters.get('source')))}"
 
 
 @flow(name="ingest-extracts", flow_run_name=_run_name, log_prints=True)

@@ -18,6 +18,7 @@ from bcf.quarterly import METRICS, Quarter
 from core.dates import latest_quarter_before
 from flows.common import alert_on_failure, current_flow_run_id, final_state, md_table, report_outcome, show
 from flows.ingest import ingest
+from flows.submission import await_signoff_and_submit
 from transforms.figures import Figure
 
 
@@ -66,4 +67,6 @@ def quarterly_flow(source: str, hwb: str, quarter: str | None = None, out_dir: s
     ran = pipeline.quarterly_return(source, hwb, quarter, out_dir, data_dir, template, cell_map, template_lineage,
                                     accept_template_losses, signoff, steps)
     report_outcome(ran.flow, ran.label, hwb, ran.period, ran.outcome, headline, ran.run.flow_run_id)
-    return final_state(ran.outcome)
+    # a deployment's run waits for sign-off, then submits (issue 22, flows/submission.py)
+    submitted = await_signoff_and_submit(ran.outcome, ran.label, hwb, ran.period, data_dir, ran.run.flow_run_id)
+    return submitted if submitted is not None else final_state(ran.outcome)

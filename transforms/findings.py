@@ -24,7 +24,7 @@ class Finding:
 
     def __post_init__(self) -> None:
         # The choke point for identifiers: whatever column an NHS number arrived in, a finding never carries it.
-        for name in ("column", "value", "message"):
+        for name in ("file", "column", "value", "message"):
             text = getattr(self, name)
             if text is not None and len(text) >= 10:
                 object.__setattr__(self, name, mask_text(text))
@@ -45,3 +45,56 @@ class FileProblem(Exception):
 
     def finding(self, file_name: str) -> Finding:
         return Finding(ERROR, file_name, None, self.column, self.value, self.rule, self.message)
+
+
+@dataclass(frozen=True)
+class FindingGroup:
+    """Findings of one rule in one file: how many, and the first as the example."""
+
+    severity: str
+    rule: str
+    file: str
+    count: int
+    example: Finding
+
+    def short(self) -> str:
+        return f"{self.rule} in {self.file} ({self.count:,})"
+
+    def line(self) -> str:
+        e = self.example
+        if e.row is None:  # about a whole file (or the source)
+            where = "" if self.count == 1 else f" {self.count:,} finding(s), e.g."
+        else:
+            where = f" {self.count:,} row(s), e.g. row {e.row}"
+        column = f" [{e.column}]" if e.column else ""
+        value = f" {e.value!r}" if e.value else ""
+        return f"{self.severity:<7} {self.rule} in {self.file}:{where}{column}{value}: {e.message}"
+
+
+SUMMARY_COLUMNS = ["severity", "rule", "file", "count", "example_row", "example_column", "example_value",
+                   "example_message"]
+
+
+def summarise(findings: list[Finding]) -> list[FindingGroup]:
+    """Grouped by rule and file: errors first, then the largest groups. One cause said once, with its count."""
+    groups: dict[tuple[str, str, str], list[Finding]] = {}
+    for f in findings:
+        groups.setdefault((f.severity, f.rule, f.file), []).append(f)
+    out = [FindingGroup(s, r, file, len(fs), fs[0]) for (s, r, file), fs in groups.items()]
+    return sorted(out, key=lambda g: (g.severity != ERROR, -g.count, g.file, g.rule))
+
+
+def summary_lines(findings: list[Finding], limit: int = 20) -> list[str]:
+    """The summary as console lines, at most `limit` groups (the rest counted)."""
+    groups = summarise(findings)
+    lines = [g.line() for g in groups[:limit]]
+    if len(groups) > limit:
+        lines.append(f"... and {len(groups) - limit} more group(s) of findings")
+    return lines
+
+
+def summary_rows(findings: list[Finding]) -> list[dict[str, object]]:
+    """The summary as rows of SUMMARY_COLUMNS (the findings-summary CSV beside each findings file)."""
+    return [{"severity": g.severity, "rule": g.rule, "file": g.file, "count": g.count,
+             "example_row": g.example.row, "example_column": g.example.column,
+             "example_value": g.example.value, "example_message": g.example.message} for g in summarise(findings)]

@@ -35,10 +35,14 @@ def mask(value: object) -> str:
     return "*" * max(len(text) - 4, 0) + text[-4:]
 
 
-# Ten ASCII digits, written together, or in the 3-3-4 groups people type ("943 476 5919", "943-476-5919"); not part
-# of a longer run of digits. Any such value is treated as an NHS number, check digit or not: a mistyped one is
-# still someone's identifier.
-_LIKE = re.compile(r"(?<![0-9])[0-9]{3}[ -]?[0-9]{3}[ -]?[0-9]{4}(?![0-9])")
+# Ten ASCII digits, written together, or in the 3-3-4 groups people type, each gap up to two characters of space
+# (plain, no-break, figure, narrow or thin), '-' or '.': "943 476 5919", "943-476-5919", "943.476.5919",
+# "943\u00a0476\u00a05919", "943  476  5919". Not part of a longer run of digits. Any such value is treated as an NHS
+# number, check digit or not: a mistyped one is still someone's identifier. SEARCH has no look-around, for
+# Arrow's (RE2) str.contains as a pre-filter; LIKE is exact, for Python's re.
+_GAP = "[ \t.\\-\u00a0\u2007\u2009\u202f]{0,2}"
+SEARCH = f"[0-9]{{3}}{_GAP}[0-9]{{3}}{_GAP}[0-9]{{4}}"
+_LIKE = re.compile(f"(?<![0-9]){SEARCH}(?![0-9])")
 
 
 def mask_text(text: str) -> str:
@@ -47,6 +51,25 @@ def mask_text(text: str) -> str:
     if len(text) < 10:
         return text
     return _LIKE.sub(lambda m: "******" + m.group(0)[-4:], text)
+
+
+def token_text(text: str, key: bytes) -> str:
+    """Every NHS-number-like value inside `text` (a key column's value, a file name, an S3 key) replaced by a token:
+    its last four digits and a keyed hash of the value as written, so two different keys stay two (masking alone
+    would make 943 476 5919 and 111 222 5919 one key) and the same one is the same token on every run with the same
+    pseudonym key. The number itself cannot be recovered from it."""
+    if len(text) < 10:
+        return text
+    return _LIKE.sub(lambda m: "******" + m.group(0)[-4:] + "~" + _token(m.group(0), key), text)
+
+
+# the token's hash in letters only (hex digits moved to g-p): a hash in digits could itself look like an NHS number
+_LETTERS = str.maketrans("0123456789", "ghijklmnop")
+
+
+def _token(value: str, key: bytes) -> str:
+    return hashlib.blake2b(value.encode(), key=_key(key), person=b"bcf-token", digest_size=5).hexdigest().translate(
+        _LETTERS)
 
 
 def mask_optional(text: str | None) -> str | None:

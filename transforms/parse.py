@@ -7,6 +7,7 @@ are checked, then replaced by a keyed `person_key`: nothing after this step sees
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -85,7 +86,7 @@ def parse(raw: RawTable, contract: TableContract, key: bytes, first_part: bool =
         if not col.nullable:
             findings.extend(_row_findings(raw.file_name, rows, blank, col.name, values, "required",
                                           f"{col.name} is required but is blank."))
-        values = _shown(col, values)
+        values = _shown(col, values, key)
         name, typed, bad, message, rule = _typed(col, values, blank, key)
         out[name] = typed
         findings.extend(_row_findings(raw.file_name, rows, bad, col.name, values, rule, message,
@@ -101,7 +102,7 @@ def typed_columns(raw: RawTable, contract: TableContract, names: set[str], key: 
     for col in contract.columns:
         if col.name in names:
             values = _text_of(raw.frame, col.name)
-            name, typed, _, _, _ = _typed(col, _shown(col, values), (values == "").to_numpy(dtype=bool), key)
+            name, typed, _, _, _ = _typed(col, _shown(col, values, key), (values == "").to_numpy(dtype=bool), key)
             out[name] = typed
     return out
 
@@ -110,9 +111,12 @@ def _text_of(src: pd.DataFrame, name: str) -> pd.Series:
     return src[name] if name in src.columns else pd.Series([""] * len(src), dtype="str", index=src.index)
 
 
-def _shown(col: Column, values: pd.Series) -> pd.Series:
-    """Free text and codes with any NHS-number-like value masked; key columns kept as sent."""
-    return _masked(values) if col.type in ("text", "code") and col.name not in _KEYS else values
+def _shown(col: Column, values: pd.Series, key: bytes) -> pd.Series:
+    """Free text and codes with any NHS-number-like value masked; in a key column it becomes a keyed token instead
+    (nhs_number.token_text), so keys that differ stay apart and the same key is the same token in every file."""
+    if col.type not in ("text", "code"):
+        return values
+    return _masked(values, lambda text: nhs_number.token_text(text, key)) if col.name in _KEYS else _masked(values)
 
 
 def _typed(col: Column, values: pd.Series, blank: np.ndarray, key: bytes) -> tuple[str, object, np.ndarray, str, str]:
@@ -187,16 +191,16 @@ def _dates(distinct: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return dates, ok
 
 
-def _masked(values: pd.Series) -> pd.Series:
+def _masked(values: pd.Series, how: Callable[[str], str] = nhs_number.mask_text) -> pd.Series:
     """NHS-number-like values masked in a free-text or code column (a diagnosis, a description, an age typed
     into the wrong column): only ten digits in a row can be one, so a column of shorter values is skipped whole
     and most values of the others skip the regex."""
     if _longest_bytes(values) < 10:
         return values
-    hits = values.str.contains(r"[0-9]{3}[ -]?[0-9]{3}[ -]?[0-9]{4}", regex=True)
+    hits = values.str.contains(nhs_number.SEARCH, regex=True)
     if not hits.any():
         return values
-    return values.where(~hits, values[hits].map(nhs_number.mask_text))
+    return values.where(~hits, values[hits].map(how))
 
 
 def _row_findings(file_name: str, rows: np.ndarray, bad: np.ndarray, column: str, values: pd.Series,

@@ -12,7 +12,7 @@ import datetime as dt
 import io
 import re
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 from pathlib import Path
@@ -36,7 +36,6 @@ _OTHER_DELIMITERS = (";", "\t", "|")
 MAX_XLSX_UNCOMPRESSED = 512 * 1024 * 1024
 MAX_XLSX_CELLS = 20_000_000
 TEXT = pd.StringDtype("pyarrow", na_value=np.nan)  # what astype("str") gives: the frames' text dtype
-_CELL_REF = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"')
 
 
 @dataclass
@@ -377,8 +376,8 @@ def _column_number(letters: bytes) -> int:
 
 
 def check_xlsx_size(path: Path) -> None:
-    """Refuse a workbook that would expand beyond a sane size, from the zip's own directory and the cell
-    references in each sheet's XML (streamed, never held whole), before any parser sees it."""
+    """Refuse a workbook that would expand beyond a sane size, from the zip's own directory and each sheet's XML
+    (streamed, never held whole), before any parser sees it."""
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError):
@@ -395,20 +394,69 @@ def check_xlsx_size(path: Path) -> None:
         for info in infos:
             if not (info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")):
                 continue
-            rows = cols = 0
-            tail = b""
             with archive.open(info) as fh:
-                for chunk in iter(lambda: fh.read(1 << 22), b""):
-                    block = tail + chunk
-                    for m in _CELL_REF.finditer(block):
-                        cols = max(cols, _column_number(m.group(1)))
-                        rows = max(rows, int(m.group(2)))
-                    tail = block[-32:]
-            if rows * cols > MAX_XLSX_CELLS:
+                rows, cols, cells = _sheet_extent(iter(lambda: fh.read(1 << 22), b""))
+            if rows * cols > MAX_XLSX_CELLS or cells > MAX_XLSX_CELLS:
                 raise FileProblem(
                     "file.too_large",
-                    f"A sheet reaches {rows:,} rows x {cols:,} columns ({rows * cols:,} cells; limit "
+                    f"A sheet reaches {rows:,} rows x {cols:,} columns ({max(rows * cols, cells):,} cells; limit "
                     f"{MAX_XLSX_CELLS:,}): it was not read. Clear the cells outside the data and re-send it.")
+
+
+# Cell and row elements, counted as elements: a writer may leave out the r="A1" references, and a reader then
+# places each cell after the one before, so the references alone would see no extent at all. A namespace prefix
+# (<x:c>) is allowed for; `<c` must be followed by whitespace, '>' or '/' (not <col>, <cols>, <cfRule>).
+_ELEMENT_ENDS = (b" ", b">", b"/", b"\t", b"\n", b"\r")
+_ROW_OPEN = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?row[\s/>]")
+_PREFIX = re.compile(rb"<([A-Za-z_][\w.-]*):worksheet[\s>]")
+_REF_COLUMN = re.compile(rb'<c r="([A-Z]{1,3})[0-9]')
+_REF_ROW = re.compile(rb'<c r="[A-Z]{1,3}([0-9]{1,7})"')
+
+
+def _tokens(prefix: bytes, name: bytes) -> tuple[bytes, ...]:
+    return tuple(b"<" + prefix + name + end for end in _ELEMENT_ENDS)
+
+
+def _sheet_extent(chunks: Iterator[bytes]) -> tuple[int, int, int]:
+    """(rows, columns, cell elements) a sheet's XML spans. Referenced cells give their own extent; cells and rows
+    without references continue from the last one, so they add to it: columns = furthest reference + most
+    reference-free cells in one row, rows = furthest reference + reference-free row elements. Counted with
+    bytes.count and findall (C speed), row by row only where reference-free cells are. A chunk is cut at its last
+    '<', so no element is split between chunks (an element's name holds no '<')."""
+    cell_tokens, row_tokens = _tokens(b"", b"c"), _tokens(b"", b"row")
+    max_row = max_col = unref_rows = cells = widest = current = 0  # current: reference-free cells, this row
+    tail = b""
+    first = True
+    for chunk in chunks:
+        block = tail + chunk
+        if first:
+            found = _PREFIX.search(block[:4096])
+            if found:  # a prefixed sheet: its references are not read, so all its cells count as reference-free
+                cell_tokens += _tokens(found.group(1) + b":", b"c")
+                row_tokens += _tokens(found.group(1) + b":", b"row")
+            first = False
+        cut = block.rfind(b"<")
+        # a tail of a megabyte is one huge element whose name is whole already: read it now
+        part, tail = (block[:cut], block[cut:]) if cut >= 0 and len(block) - cut < 1 << 20 else (block, b"")
+        letters = set(_REF_COLUMN.findall(part))
+        if letters:
+            max_col = max(max_col, *map(_column_number, letters))
+            numbers = set(_REF_ROW.findall(part))
+            if numbers:
+                max_row = max(max_row, *map(int, numbers))
+        count = sum(map(part.count, cell_tokens))
+        cells += count
+        unref_rows += sum(map(part.count, row_tokens)) - part.count(b'<row r="')
+        if count == part.count(b'<c r="'):  # every cell referenced: only whether a row starts matters
+            if _ROW_OPEN.search(part):
+                widest, current = max(widest, current), 0
+            continue
+        for index, piece in enumerate(_ROW_OPEN.split(part)):
+            if index:  # a new row starts: the one before is complete
+                widest, current = max(widest, current), 0
+            current += sum(map(piece.count, cell_tokens)) - piece.count(b'<c r="')
+    widest = max(widest, current)
+    return max_row + max(unref_rows, 0), max_col + widest, cells
 
 
 def xlsx_sheet_names(path: Path) -> list[str]:

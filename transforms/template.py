@@ -18,14 +18,18 @@ import re
 import tomllib
 import zipfile
 from collections import Counter
+from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
 
 from openpyxl import load_workbook
 from openpyxl.cell.cell import MergedCell
 from openpyxl.workbook.defined_name import DefinedName
+from openpyxl.workbook.workbook import Workbook
 
 from transforms.figures import Figure
+from transforms.findings import WARNING, Finding
+from transforms.template_cells import input_cells, validation_breaches
 from transforms.workbook import FORMATS, _lineage_sheet, safe_text, save_atomically
 
 NOT_MAPPED = ("(not in template)", "")
@@ -96,21 +100,70 @@ def load_cell_map(path: Path, months: list[dt.date]) -> dict[str, tuple[str, str
     return out
 
 
+def load_signoff_cells(path: Path) -> dict[str, tuple[str, str]]:
+    """The map's [signoff] table: sign-off option (completed_by, contact, signed_off_by, signed_off_on, signed_off)
+    -> (sheet, cell)."""
+    with open(path, "rb") as fh:
+        raw = tomllib.load(fh)
+    out = {}
+    for key, target in raw.get("signoff", {}).items():
+        match = re.fullmatch(r"'?(.+?)'?!\$?([A-Z]+)\$?(\d+)", str(target))
+        if not match:
+            raise TemplateError(f"cell map {path.name}: [signoff] {key} -> {target!r} is not Sheet!A1")
+        out[key] = (match.group(1), f"{match.group(2)}{match.group(3)}")
+    return out
+
+
+def _signoff_value(key: str, values: Mapping[str, str]) -> object:
+    """What goes in a sign-off cell: the option as given; a date as a real date; the Yes/No 'signed off on behalf
+    of the Board' cell Yes once someone signed it off."""
+    if key == "signed_off":
+        return "Yes" if values.get("signed_off_by") else None
+    value = values.get(key) or None
+    if key == "signed_off_on" and value:
+        try:
+            return dt.date.fromisoformat(str(value))
+        except ValueError:
+            return value
+    return value
+
+
+def fill_findings(template_name: str, book: Workbook, inputs: dict[tuple[str, str], str]) -> list[Finding]:
+    """The fill report: every input cell of the template still empty (the national Checklist's Incomplete), and
+    every value that breaks its cell's own data validation."""
+    out = []
+    for sheet, coord in inputs:
+        if book[sheet][coord].value in (None, ""):
+            out.append(Finding(WARNING, template_name, None, f"{sheet}!{coord}", None, "template.empty_input",
+                               f"{sheet}!{coord} is an input cell of the template ({inputs[(sheet, coord)]}) and is "
+                               "still empty: complete it by hand or map a figure to it"))
+    for sheet, coord, why in validation_breaches(book):
+        value = book[sheet][coord].value
+        out.append(Finding(WARNING, template_name, None, f"{sheet}!{coord}", str(value), "template.validation",
+                           f"{sheet}!{coord} breaks the template's own data validation: {why}"))
+    return out
+
+
 def _is_formula(cell: object) -> bool:
     value = getattr(cell, "value", None)
     return getattr(cell, "data_type", None) == "f" or (isinstance(value, str) and value.startswith("="))
 
 
 def fill_template(template: Path, out: Path, figures: list[Figure], cell_map: dict[str, tuple[str, str]],
-                  lineage: bool = False, accept_losses: bool = False) -> dict[str, tuple[str, str]]:
+                  lineage: bool = False, accept_losses: bool = False, signoff: Mapping[str, str] | None = None,
+                  signoff_cells: dict[str, tuple[str, str]] | None = None,
+                  report: list[Finding] | None = None) -> dict[str, tuple[str, str]]:
     """Write the figures into a copy of the template at `out`. With `lineage`, also a defined name per placed
     figure and a Lineage sheet. Raises TemplateLoss (and leaves no `out`) when the copy would lose anything,
-    unless `accept_losses`."""
+    unless `accept_losses`. `signoff` (the recorded sign-off, or the sign-off options) goes in `signoff_cells`
+    (the map's [signoff] table). The fill report's findings (empty input cells, validation breaches) are appended
+    to `report` and told on the console."""
     try:
         before = inventory(template)
         book = load_workbook(template, keep_vba=template.suffix.lower() == ".xlsm")
     except Exception as exc:
         raise TemplateError(f"The template {template.name} cannot be opened as an XLSX workbook: {exc}") from exc
+    inputs = input_cells(book)  # read before filling: an input fill is known by its empty cells
     problems = []
     if lineage and "Lineage" in book.sheetnames:
         problems.append("the template already has a sheet named 'Lineage'; the pipeline adds its own")
@@ -130,6 +183,10 @@ def fill_template(template: Path, out: Path, figures: list[Figure], cell_map: di
         elif lineage and f.id in book.defined_names:
             problems.append(f"{f.id}: the template already defines a name {f.id}")
         placed[f.id] = (sheet_name, coord)
+    for key, (sheet_name, coord) in (signoff_cells or {}).items():
+        if sheet_name not in book.sheetnames or isinstance(book[sheet_name][coord], MergedCell) or \
+                _is_formula(book[sheet_name][coord]):
+            problems.append(f"sign-off {key}: {sheet_name}!{coord} is not a cell the template lets us fill")
     if problems:
         raise TemplateError("The template does not fit the cell map:\n  " + "\n  ".join(problems))
     for f in figures:
@@ -151,6 +208,18 @@ def fill_template(template: Path, out: Path, figures: list[Figure], cell_map: di
             col, row = re.fullmatch(r"([A-Z]+)(\d+)", coord).groups()  # type: ignore[union-attr]
             ref = "'" + sheet_name.replace("'", "''") + f"'!${col}${row}"
             book.defined_names[f.id] = DefinedName(f.id, attr_text=ref)
+    for key, (sheet_name, coord) in (signoff_cells or {}).items():
+        value = _signoff_value(key, signoff or {})
+        if isinstance(value, str):
+            safe_text(book[sheet_name][coord], value)
+        elif value is not None:
+            book[sheet_name][coord].value = value
+    findings = fill_findings(template.name, book, inputs)
+    for key, value in (signoff or {}).items():  # a sign-off given but with nowhere to go is said, not dropped
+        if value and key not in (signoff_cells or {}):
+            findings.append(Finding(WARNING, template.name, None, None, None, "template.signoff_unplaced",
+                                    f"sign-off {key} was given but the cell map names no cell for it: add it to "
+                                    "the map's [signoff] table"))
     where = {f.id: placed.get(f.id, NOT_MAPPED) for f in figures}
     if lineage:
         _lineage_sheet(book, figures, where)
@@ -163,6 +232,20 @@ def fill_template(template: Path, out: Path, figures: list[Figure], cell_map: di
                            "--accept-template-losses.")
     if lost:
         _tell(f"the filled template lost {'; '.join(lost)} (accepted with --accept-template-losses)")
+    if findings:
+        _tell(f"fill report: {len(findings)} finding(s), each in the audit pack's findings.csv")
+        empty: dict[str, list[str]] = {}
+        for finding in findings:
+            if finding.rule == "template.empty_input":
+                sheet_name, coord = str(finding.column).rsplit("!", 1)
+                empty.setdefault(sheet_name, []).append(coord)
+            else:
+                _tell(f"  {finding.message}")
+        for sheet_name, coords in empty.items():  # one line per sheet: what the national Checklist calls Incomplete
+            _tell(f"  {sheet_name}: {len(coords)} input cell(s) left empty: {', '.join(coords[:12])}"
+                  + (" ..." if len(coords) > 12 else ""))
+    if report is not None:
+        report.extend(findings)
     unmapped = [f.id for f in figures if f.id not in placed]
     if unmapped:  # the cell map leaves these out: say so, the template has no Lineage sheet to show it
         _tell(f"{len(unmapped)} figure(s) have no cell in the map (the template may compute them itself) and were "

@@ -19,6 +19,7 @@ import duckdb
 
 from core.settings import settings, sql_dir
 from transforms.findings import FINDING_COLUMNS, Finding
+from transforms.nhs_number import mask_text
 
 if TYPE_CHECKING:  # pandas is imported where frames are built: producing a return does not need it
     import pandas as pd
@@ -26,7 +27,7 @@ if TYPE_CHECKING:  # pandas is imported where frames are built: producing a retu
 
 
 # warehouse/sql/<layer>/<name>.sql, as dbt lays it out
-SQL_LAYERS = ("staging", "intermediate", "figures", "checks", "exports")
+SQL_LAYERS = ("staging", "intermediate", "figures", "checks", "exports", "register")
 
 
 def sql_path(name: str) -> Path:
@@ -90,7 +91,9 @@ def start_run(con: duckdb.DuckDBPyConnection, run_id: str, flow: str, parameters
         "INSERT INTO runs (run_id, flow, started_at, user_name, host, code_version, parameters, pseudonym_key,"
         " prefect_flow_run_id, outcome) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'running')",
         [run_id, flow, now(), getpass.getuser(), socket.gethostname(), code_version,
-         json.dumps(parameters, default=str), "development" if development_key else "configured",
+         # the source may be an S3 prefix or folder named with an NHS number: masked like any recorded text
+         json.dumps({k: mask_text(v) if k == "source" and isinstance(v, str) else v for k, v in parameters.items()},
+                    default=str), "development" if development_key else "configured",
          prefect_flow_run_id],
     )
 
@@ -177,6 +180,7 @@ def withdrawals_in_force(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]
     rows = con.execute(
         "SELECT w.file_id, w.file_name, f.kind, w.withdrawn_at, w.by_user, w.reason FROM withdrawals w "
         "JOIN files f USING (file_id) WHERE f.status = 'withdrawn' "
-        "QUALIFY row_number() OVER (PARTITION BY w.file_id ORDER BY w.withdrawn_at DESC) = 1 ORDER BY w.file_name").fetchall()
+        "QUALIFY row_number() OVER (PARTITION BY w.file_id ORDER BY w.withdrawn_at DESC) = 1 "
+        "ORDER BY w.file_name").fetchall()
     return [{"sha256": r[0], "file_name": r[1], "kind": r[2], "withdrawn_at": r[3].isoformat(timespec="seconds"),
              "withdrawn_by": r[4], "reason": r[5]} for r in rows]

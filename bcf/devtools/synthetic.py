@@ -477,3 +477,63 @@ def generate(hwb: str, start: dt.date, end: dt.date, scale: int, seed: int, out:
     spend.to_csv(out / f"spend_{hwb.lower()}_{tag}.csv", index=False)
     return {"discharges": len(spells) if discharges else 0, "reablement": len(reablement), "spend": len(spend),
             "plan": sum(len(f) for f in plan.values())}
+
+
+def _covering(income: pd.DataFrame, schemes: pd.DataFrame) -> pd.DataFrame:
+    """Income raised to at least each source's planned spend for the year: the single-HWB demo keeps Rutland's real
+    2022-23 Discharge Fund shortfall (a true cross.df_plan_exceeds_income warning); an ICB demo's plans balance, so
+    a warning there means something."""
+    planned = schemes.groupby(["fund_year", "funding_source"], as_index=False)["planned_spend"].sum()
+    merged = income.merge(planned, on=["fund_year", "funding_source"], how="left")
+    need = merged["planned_spend"].fillna(0).astype("int64").to_numpy()
+    return income.assign(amount=np.maximum(income["amount"].to_numpy(dtype="int64"), need))
+
+
+# Resident populations (mid-2021, rounded), for splitting an ICB's spells between its HWBs; any other HWB counts
+# as the average of these.
+RESIDENTS = {"E06000016": 368_600, "E06000017": 41_100, "E10000018": 712_300}
+
+
+def generate_icb(icb: str, start: dt.date, end: dt.date, scale: int, seed: int, out: Path) -> dict[str, int]:
+    """A source shared by every HWB of an ICB (config/hwb.csv), as an ICB would hand it over: one set of provider
+    files for the whole footprint (trusts send one extract whoever the patient's council is; residents of every
+    HWB in each), and each council's own reablement file, ledger and plan, with hwb_code on every row. `scale` is
+    the footprint's spells a year, split between the HWBs by population. Each council's reablement episodes follow
+    its residents' discharges in the shared files, so `bcf run icb` links them as it would real data."""
+    ref = hwb_reference()
+    hwbs = sorted(code for code, row in ref.items() if row["icb_code"] == icb)
+    if not hwbs:
+        raise ValueError(f"no HWB of ICB {icb} in config/hwb.csv")
+    if end < start:
+        raise ValueError("--to is before --from")
+    out.mkdir(parents=True, exist_ok=True)
+    tag = f"{start:%Y%m%d}_{end:%Y%m%d}"
+    average = sum(RESIDENTS.values()) / len(RESIDENTS)
+    people = {hwb: RESIDENTS.get(hwb, average) for hwb in hwbs}
+    shares = {hwb: max(int(round(scale * n / sum(people.values()))), 20) for hwb, n in people.items()}
+    rngs = {hwb: np.random.default_rng([seed, i]) for i, hwb in enumerate(hwbs)}
+    # each HWB's hospital activity, its own residents and some of its neighbours', in one set of provider files
+    spells = pd.concat([make_discharges(rngs[hwb], hwb, start, end, shares[hwb]) for hwb in hwbs])
+    spells = spells.sort_values("admission_date", kind="stable").reset_index(drop=True)
+    spells["spell_id"] = [f"{p}{i:07d}" for i, p in enumerate(spells["provider_code"], start=1)]
+    # a person drawn twice for the same dates would be one stay sent twice (cross.duplicate_spell): not in a demo
+    same_stay = spells.duplicated(["nhs_number", "admission_date", "discharge_date"]) & (spells.nhs_number != "")
+    spells.loc[same_stay, "nhs_number"] = valid_nhs_numbers(rngs[hwbs[0]], int(same_stay.sum()))
+    write_discharges(spells, out, tag)
+    counts = {"discharges": len(spells), "reablement": 0, "spend": 0, "plan": 0}
+    for hwb in hwbs:
+        rng = rngs[hwb]
+        reablement = make_reablement(rng, spells, hwb, start, end)
+        for col in ("hospital_discharge_date", "start_date", "end_date"):
+            reablement[col] = _iso(pd.to_datetime(reablement[col]))
+        reablement.to_csv(out / f"reablement_{hwb.lower()}_{tag}.csv", index=False)
+        plan = {name: frame.assign(hwb_code=hwb)
+                for name, frame in plan_tables(hwb, start, end, shares[hwb], spells, rng).items()}
+        plan["income"] = _covering(plan["income"], plan["schemes"])
+        write_plan(plan, out / f"plan_{hwb.lower()}.xlsx")
+        spend = make_spend(rng, plan["schemes"], hwb, start, end, shares[hwb], explicit_hwb=True)
+        spend.to_csv(out / f"spend_{hwb.lower()}_{tag}.csv", index=False)
+        counts["reablement"] += len(reablement)
+        counts["spend"] += len(spend)
+        counts["plan"] += sum(len(f) for f in plan.values())
+    return counts

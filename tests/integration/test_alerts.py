@@ -37,8 +37,9 @@ def test_a_blocked_return_alerts_both_channels(tmp_path: Path, receivers: tuple[
     assert (alert["status"], alert["flow"], alert["hwb"], alert["period"]) == ("blocked", "fortnightly-return", HWB,
                                                                                "2023-01-19")
     assert alert["findings_at"].endswith("df_fortnightly_E06000017_2023-01-19.blocked-findings.csv")
-    assert alert["findings"] == ["discharges_rwe.csv row 12 [discharge_date] date: Not a real date: write dates as "
-                                 "yyyy-mm-dd (or dd/mm/yyyy)."]
+    # grouped by rule and file, with the count and one example
+    assert alert["findings"] == ["error   date in discharges_rwe.csv: 1 row(s), e.g. row 12 [discharge_date] "
+                                 "'2023-01-40': Not a real date: write dates as yyyy-mm-dd (or dd/mm/yyyy)."]
     (mail,) = smtp.messages
     assert "Subject: [BCF] BLOCKED: fortnightly-return for E06000017 2023-01-19" in mail
     assert "To: bcf-team@example.org" in mail and "blocked-findings.csv" in mail

@@ -59,7 +59,8 @@ def test_flow_writes_the_workbook_the_pack_and_artifacts(written: tuple[Path, ob
     assert book["Discharges"]["B4"].value == 5
     assert book["Cover"]["B6"].value == dt.datetime(2023, 1, 6)  # df.period_start, a real date cell
     pack = pack_dir(outcome.workbook)  # type: ignore[attr-defined]
-    assert {p.name for p in pack.iterdir()} == {"manifest.json", "findings.csv", "lineage.csv", "lineage.parquet"}
+    assert {p.name for p in pack.iterdir()} == {"manifest.json", "findings.csv", "findings-summary.csv", "lineage.csv",
+                                                "lineage.parquet"}
     run_id = _run_id(pack)
     keys = _artifacts(run_id)
     assert keys == {"df-e06000017-2023-01-19-findings": "markdown", "df-e06000017-2023-01-19-headline": "markdown",
@@ -141,8 +142,8 @@ def test_quarterly_flow_writes_the_return_with_artifacts(tmp_path: Path) -> None
                              data_dir=str(tmp_path / "data"))
     assert outcome.status == "written"
     book = load_workbook(outcome.workbook)
-    assert book.sheetnames == ["Cover", "National Conditions", "Metrics", "Capacity & Demand", "Spend and Activity",
-                               "Income and Expenditure", "Lineage"]
+    assert book.sheetnames == ["Cover", "Checklist", "National Conditions", "Metrics", "Capacity & Demand",
+                               "Spend and Activity", "Income and Expenditure", "Lineage"]  # issue 26: a Checklist
     assert book["Cover"]["B7"].value == "Incomplete"  # q.template_status: condition 4 and a plan are missing
     keys = _artifacts(_run_id(pack_dir(outcome.workbook)))
     assert set(keys) == {"bcf-e06000017-2022-23-q4-findings", "bcf-e06000017-2022-23-q4-headline",

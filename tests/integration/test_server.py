@@ -135,7 +135,7 @@ def test_monitoring_blocked_run_is_named_blocked_artifacts_read_plainly_and_the_
         console = blocked.stdout + blocked.stderr
         assert blocked.returncode == 1, console
         assert "BLOCKED: df_fortnightly_E06000017_2023-01-19.xlsx was not written" in blocked.stdout
-        assert "discharges_rwe.csv row 12 [discharge_date]" in blocked.stdout
+        assert "date in discharges_rwe.csv: 1 row(s), e.g. row 12 [discharge_date]" in blocked.stdout
         assert "Traceback" not in console and "telemetry" not in console.lower()
         assert "Beginning flow run" not in console  # Prefect's INFO chatter stays off the officer's console
 

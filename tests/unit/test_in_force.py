@@ -201,3 +201,31 @@ def test_postings_are_judged_against_their_own_councils_plan(llr: Path, tmp_path
     assert [(f.rule, f.file, f.row) for f in ran.outcome.blocking] == [
         ("unknown_scheme", "spend_rutland_extra.csv", 2)]
     assert "2022-23 plan of HWB E06000017" in ran.outcome.blocking[0].message
+
+
+def test_findings_are_summarised_by_rule_and_file_first(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import csv
+
+    from bcf.cli import main
+
+    src = write_df_fixture(tmp_path / "src")
+    rows = [[f"Z{i}", "", "2023-01-16", "NOPE", "la_discharge", "1.00", "", "", "CC1", "x", "y"] for i in range(30)]
+    write_csv(src / "spend_unplanned.csv", S_HEADER, rows)
+    code = main(["run", "fortnightly", "--source", str(src), "--hwb", HWB, "--period-end", END,
+                 "--out", str(tmp_path / "out"), "--data-dir", str(tmp_path / "data")])
+    said = capsys.readouterr().out
+    assert code == 1
+    # 30 postings to one unknown scheme: one line with the count and an example, not 30 lines
+    lines = [line for line in said.splitlines() if "posts to scheme NOPE" in line]
+    assert len(lines) == 1 and "30 row(s), e.g. row 2" in lines[0] and "spend_unplanned.csv" in lines[0]
+    blocked = tmp_path / "out" / f"df_fortnightly_{HWB}_{END}.blocked-findings-summary.csv"
+    with open(blocked, newline="", encoding="utf-8") as fh:
+        summary = list(csv.DictReader(fh))
+    assert (summary[0]["rule"], summary[0]["file"], summary[0]["count"], summary[0]["example_row"]) == (
+        "unknown_scheme", "spend_unplanned.csv", "30", "2")  # errors first, then the warnings, a line each
+    assert all(r["severity"] == "warning" for r in summary[1:])
+    assert str((tmp_path / "out").resolve()) in said  # the findings file's whole path
+
+    code = main(["validate", "--source", str(src)])  # the same findings as the run, the same way
+    said = capsys.readouterr().out
+    assert code == 1 and [line for line in said.splitlines() if "30 row(s)" in line]

@@ -1,8 +1,8 @@
 -- Cross-source, judged afresh on every run against the files in force (never frozen when a file was staged): the
 -- ledger against the plan of the row's OWN HWB and fund year, never against every council of a shared source.
---   plan.missing           one error per HWB and fund year that needs a plan and has none in force (schemes or
+--   plan.missing           one finding per HWB and fund year that needs a plan and has none in force (schemes or
 --                          income): "no plan for HWB Y in 2022-23". Its ledger rows get no finding of their own, so
---                          one cause is said once.
+--                          one cause is said once. An error in a run (it blocks the return).
 --   unknown_scheme         a posting to a scheme that is not in that plan's schemes.
 --   unit_mismatch          units given but unit is not the scheme's output unit in that plan.
 -- Rows and plan rows without hwb_code belong to the run's HWB. $hwb = '*' (after ingest, `bcf validate`): every
@@ -36,7 +36,8 @@ needed AS (
     SELECT $hwb, $fund_year, NULL WHERE $hwb <> '*'
 ),
 missing AS (  -- a blank hwb_code (only after ingest) matches any HWB's plan
-    SELECT n.* FROM needed n
+    SELECT n.*, EXISTS (SELECT 1 FROM planned p WHERE p.hwb = n.hwb OR p.hwb = '' OR n.hwb = '') AS other_years
+    FROM needed n
     WHERE NOT EXISTS (SELECT 1 FROM planned p
                       WHERE p.fund_year = n.fund_year AND (p.hwb = n.hwb OR p.hwb = '' OR n.hwb = ''))
 ),
@@ -56,8 +57,11 @@ checked AS (
     WHERE NOT EXISTS (SELECT 1 FROM missing m WHERE m.fund_year = r.year_checked AND m.hwb = r.hwb)
     GROUP BY ALL
 )
-SELECT 'error' AS severity, coalesce(file, 'plan') AS file, NULL::BIGINT AS "row", 'hwb_code' AS "column",
-       nullif(hwb, '') AS "value", 'plan.missing' AS rule,
+-- After ingest, a ledger that reaches into a year whose plan was not sent (last year's late postings) only warns:
+-- it blocks that year's returns, which a run judges; an HWB with no plan at all is an error.
+SELECT CASE WHEN $hwb = '*' AND other_years THEN 'warning' ELSE 'error' END AS severity,
+       coalesce(file, 'plan') AS file, NULL::BIGINT AS "row", 'hwb_code' AS "column", nullif(hwb, '') AS "value",
+       'plan.missing' AS rule,
        'No plan for HWB ' || coalesce(nullif(hwb, ''), '(blank hwb_code)') || ' in ' || fund_year
        || ': no schemes or income rows of that HWB and fund year are in a plan file in force, so its return cannot be '
        || 'made (never a return of zeros). Send the plan workbook (plan*.xlsx) with that HWB''s rows.' AS message
