@@ -143,6 +143,8 @@ def report_outcome(flow: str, label: str, hwb: str, period: str, outcome: Return
     else:
         logger.info("%s written (%d warning finding(s))", outcome.workbook.name,
                     sum(f.severity == "warning" for f in outcome.findings))
+        if outcome.revision_line():  # a served run has no console: its log says it revised an earlier return
+            logger.info("%s", outcome.revision_line())
 
 
 def final_state(outcome: ReturnOutcome) -> State[Any] | ReturnOutcome:
