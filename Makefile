@@ -5,16 +5,17 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 $(STAMP): pyproject.toml constraints.txt
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c constraints.txt -e '.[dev]'
-	touch $(STAMP)
+	@echo "setting up $(VENV) (pip install, errors only; a minute or two the first time)"
+	@$(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install -qq --upgrade pip
+	@$(BIN)/pip install -qq -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
 
 .PHONY: install demo test test-fast lint
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/bcf demo --out bcf-demo
+	@$(BIN)/bcf demo --out bcf-demo
 
 test: $(STAMP)
 	$(BIN)/ruff check .

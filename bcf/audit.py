@@ -36,7 +36,17 @@ from typing import Any
 import duckdb
 
 from bcf import revisions
-from core.settings import PROJECT_ROOT, code_version, config_dir, expectations_dir, sql_dir, tree_hash
+from core.settings import (
+    code_version,
+    codes,
+    config_dir,
+    expectations_dir,
+    git_commit,
+    lock_file,
+    package_version,
+    sql_dir,
+    tree_hash,
+)
 from transforms.figures import Figure
 from transforms.findings import FINDING_COLUMNS, SUMMARY_COLUMNS, Finding, summary_rows
 from transforms.nhs_number import mask_text
@@ -139,10 +149,30 @@ def inputs_in_force(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     return [{c: jsonable(v) for c, v in zip(cols, r, strict=True)} | {"sha256": r[0]} for r in rows]
 
 
-def code_fingerprint() -> dict[str, str]:
-    lock = PROJECT_ROOT / "constraints.txt"
+# The libraries whose versions can change a figure or a file: recorded in every manifest
+COMPUTING_LIBRARIES = ("duckdb", "pandas", "great-expectations", "openpyxl", "prefect", "pyarrow", "python-calamine")
+
+
+def library_versions() -> dict[str, str]:
+    """Installed versions, read from package metadata (nothing is imported)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for name in COMPUTING_LIBRARIES:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def code_fingerprint() -> dict[str, Any]:
+    lock = lock_file()
     return {
         "code_version": code_version(),
+        "package_version": package_version(),
+        "git_commit": git_commit(),
+        "libraries": library_versions(),
         "python": sys.version.split()[0],
         "lock_file_sha256": sha256_file(lock) if lock.exists() else "",
         "config_sha256": tree_hash(config_dir()),
@@ -206,6 +236,9 @@ def write_pack(con: duckdb.DuckDBPyConnection, workbook_tmp: Path, workbook_name
         },
         "findings": {"errors": sum(f.severity == "error" for f in findings),
                      "warnings": sum(f.severity == "warning" for f in findings)},
+        # the weights a directly age-standardised rate (falls) was computed with: `bcf trace` rebuilds it from these
+        # and the lineage alone, whatever codes.toml says later
+        "standard_population": {"esp2013_65plus": dict(codes()["esp2013_65plus"])},
         "figures": [
             {"figure_id": f.id, "sheet": where[f.id][0], "cell": where[f.id][1], "value": jsonable(f.value),
              "kind": f.spec.kind, "source_rows": f.source_rows, "query_id": f.spec.query}
@@ -252,18 +285,29 @@ def _run_id(pack: Path) -> str | None:
         return None
 
 
-def publish(workbook_tmp: Path, workbook: Path, pack_staging: Path) -> Path:
+def revision_of(pack: Path) -> dict[str, Any] | None:
+    """The manifest's revision entry: which run this one revises and how many figures and rows moved."""
+    try:
+        got = json.loads((pack / "manifest.json").read_text(encoding="utf-8")).get("revision")
+    except (OSError, ValueError):
+        return None
+    return dict(got) if got else None
+
+
+def publish(workbook_tmp: Path, workbook: Path, pack_staging: Path, keep_history: bool = True) -> Path:
     """Put the workbook and its pack in place as a pair.
 
     Both are complete in one staging folder; writing READY there (with the run id of the pair it replaces) is the
     commit point. Then: the earlier pair is renamed to its history names, the new pack and then the new workbook
     are renamed into place, and the staging folder goes. Each step can be redone, so after a crash `recover` (called
     by the next run for the same return, holding the run lock) finishes the publish; a staging folder without READY
-    is discarded. At no moment is a new pack beside an old workbook."""
+    is discarded. At no moment is a new pack beside an old workbook. keep_history=False (a rerun whose figures did
+    not change) removes the earlier pair instead of keeping it under its history names: a copy of the same figures
+    is clutter, and the new manifest still names the run it replaced."""
     staging = workbook_tmp.parent
     assert pack_staging.parent == staging
     replaces = _run_id(pack_dir(workbook)) if pack_dir(workbook).exists() else None
-    ready = {"workbook": workbook.name, "replaces": replaces}
+    ready = {"workbook": workbook.name, "replaces": replaces, "keep_history": keep_history}
     tmp = staging / f".{READY}.tmp"
     tmp.write_text(json.dumps(ready), encoding="utf-8")
     os.replace(tmp, staging / READY)
@@ -273,7 +317,7 @@ def publish(workbook_tmp: Path, workbook: Path, pack_staging: Path) -> Path:
 
 def _roll_forward(staging: Path, workbook: Path) -> None:
     ready = json.loads((staging / READY).read_text(encoding="utf-8"))
-    replaces = ready.get("replaces")
+    replaces, keep = ready.get("replaces"), ready.get("keep_history", True)
     new_workbook, new_pack = staging / workbook.name, staging / "audit"
     if replaces:
         old_pack = pack_dir(workbook)
@@ -281,9 +325,15 @@ def _roll_forward(staging: Path, workbook: Path) -> None:
             kept = pack_dir(history_name(workbook, replaces))
             if kept.exists():
                 shutil.rmtree(kept)
-            old_pack.rename(kept)
+            if keep:
+                old_pack.rename(kept)
+            else:
+                shutil.rmtree(old_pack)
         if workbook.exists() and new_workbook.exists():
-            workbook.rename(history_name(workbook, replaces))
+            if keep:
+                workbook.rename(history_name(workbook, replaces))
+            else:
+                workbook.unlink()
     if new_pack.exists():
         new_pack.rename(pack_dir(workbook))
     if new_workbook.exists():

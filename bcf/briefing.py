@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -31,6 +31,23 @@ PATHWAYS = ["pathway_0", "pathway_1", "pathway_2", "pathway_3", "pathway_unknown
 PATHWAY_LABEL = {"pathway_0": "Pathway 0: home, no new support", "pathway_1": "Pathway 1: home with support",
                  "pathway_2": "Pathway 2: short-term bed", "pathway_3": "Pathway 3: care home",
                  "pathway_unknown": "Pathway not recorded"}
+# Each metric in words a board member reads whole (the returns' labels are cut at "(" or "per" otherwise)
+BOARD_NAME = {
+    "avoidable_admissions": "Unplanned admissions for long-term conditions best managed outside hospital (ACSC)",
+    "falls": "Emergency admissions after a fall, people aged 65+ (DSR)",
+    "discharge_usual_residence": "People discharged to their usual place of residence",
+    "residential_admissions": "Permanent admissions of people aged 65+ to residential and nursing homes",
+    "reablement_91d": "People aged 65+ still at home 91 days after leaving hospital into reablement",
+}
+GLOSSARY = [
+    "DSR (directly age-standardised rate): the rate per 100,000 people aged 65+ if our population had the same age "
+    "mix as the 2013 European Standard Population, so places with older populations compare fairly.",
+    "ACSC (ambulatory care sensitive conditions): long-term conditions such as asthma, diabetes and heart failure, "
+    "where good care outside hospital usually prevents an emergency admission.",
+]
+SERVICE_NAME = {"pathway_1": "pathway 1 (home with new support)", "pathway_2": "pathway 2 (short-term bed)",
+                "pathway_3": "pathway 3 (care home)", "community_reablement": "community reablement",
+                "community_bed": "community beds"}
 DF_FIGURES = [*[f"df.discharges.{p}" for p in PATHWAYS], "df.discharges.total", "df.discharges.with_ready_date",
               "df.discharges.same_day", "df.discharges.within_48h", "df.discharges.avg_delay_days",
               "df.spend.planned", "df.spend.to_date", "df.income.total", "df.balance", "df.check.plan_within_income",
@@ -180,7 +197,8 @@ def summary(brief: Briefing) -> list[Line]:
         last = f[-1]
         v = last.figures
         total_year = sum((_d(p.figures.get("df.discharges.total")) or Decimal(0)) for p in f)
-        lines.append(Line(f"{num(total_year)} acute discharges in the {len(f)} fortnights to {last.end:%d %B %Y}; "
+        lines.append(Line(f"{num(total_year)} acute discharges in the {_n(len(f), 'fortnight')} to "
+                          f"{last.end:%d %B %Y}; "
                           f"{num(v.get('df.discharges.total'))} in the latest fortnight.",
                           ("df.discharges.total",), "every fortnight's return"))
         same = share(v.get("df.discharges.same_day"), v.get("df.discharges.with_ready_date"))
@@ -211,18 +229,37 @@ def summary(brief: Briefing) -> list[Line]:
             actual, plan = q.figures.get(f"q.metric.{m}.actual"), q.figures.get(f"q.metric.{m}.plan")
             assessment = q.figures.get(f"q.metric.{m}.assessment") or ""
             unit = "%" if METRIC_KIND[m] == "pct" else " per 100,000"
-            lines.append(Line(f"{q.label} {METRIC_LABEL[m].split(' (')[0].split(' per ')[0]}: {num(actual, 1)}{unit} "
+            lines.append(Line(f"{q.label} {BOARD_NAME[m]}: {num(actual, 1)}{unit} "
                               f"against a plan of {num(plan, 1)}{unit} - {assessment.lower() or 'no assessment'}.",
                               (f"q.metric.{m}.actual", f"q.metric.{m}.plan", f"q.metric.{m}.assessment"), q.source,
                               alert=assessment.startswith("Not on track")))
-        short = [(month, service) for month, service, demand, capacity in cd_months(brief)
-                 if capacity is not None and demand is not None and capacity < demand]
-        if short:
-            months = sorted({m for m, _ in short})
-            lines.append(Line(f"Demand exceeded capacity in {len(short)} service-month(s), in "
-                              f"{', '.join(dt.date.fromisoformat(m + '-01').strftime('%b %Y') for m in months)}.",
-                              ("q.cd.*.demand", "q.cd.*.capacity"), "the quarterly returns", alert=True))
+        finding = capacity_finding(brief)
+        if finding:
+            lines.append(Line(finding, ("q.cd.*.demand", "q.cd.*.capacity"), "the quarterly returns", alert=True))
     return lines
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
+def capacity_finding(brief: Briefing) -> str | None:
+    """One sentence, not a list of months: in how many months demand exceeded capacity in some service, and the
+    service short most often (ties: the larger total shortfall)."""
+    rows = cd_months(brief)
+    months = sorted({m for m, *_ in rows})
+    short = [(m, s, d - c) for m, s, d, c in rows if d is not None and c is not None and c < d]
+    if not short:
+        return None
+    short_months = sorted({m for m, *_ in short})
+    by_service: dict[str, tuple[int, Decimal]] = {}
+    for _m, service, gap in short:
+        n, total = by_service.get(service, (0, Decimal(0)))
+        by_service[service] = (n + 1, total + gap)
+    worst = max(by_service, key=lambda k: by_service[k])
+    return (f"Intermediate care demand exceeded capacity in at least one service in {len(short_months)} of "
+            f"{_n(len(months), 'month')}, most often in {SERVICE_NAME.get(worst, worst)}: short in "
+            f"{_n(by_service[worst][0], 'month')}, by {num(by_service[worst][1])} people in all.")
 
 
 def cd_months(brief: Briefing) -> list[tuple[str, str, Decimal | None, Decimal | None]]:
@@ -377,135 +414,178 @@ def write_xlsx(brief: Briefing, path: Path) -> Path:
 # ---------- PDF (matplotlib: one summary page, then the charts, then the sources) ----------
 
 def write_pdf(brief: Briefing, path: Path) -> Path:
+    """The pages of `pages`, saved under a temporary name and renamed: mode 0666 less the umask (0644 usually), as
+    the XLSX beside it (tempfile.mkstemp would make it 0600)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from matplotlib.backends.backend_pdf import PdfPages
 
-    plt.rcParams.update({"pdf.fonttype": 42, "font.size": 9, "axes.spines.top": False, "axes.spines.right": False})
-    a4 = (11.69, 8.27)
-    title = f"{hwb_name(brief.hwb)} ({brief.hwb}) - Better Care Fund and Discharge Fund, {brief.fund_year}"
-    ends: Any = [p.end for p in brief.fortnights]  # matplotlib takes dates; its stubs say numbers
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".pdf.tmp")
-    os.close(fd)
+    while True:
+        tmp = path.parent / f".{path.stem}.{os.urandom(6).hex()}.pdf.tmp"
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            break
+        except FileExistsError:
+            continue
     try:
         with PdfPages(tmp) as pdf:
-            fig = plt.figure(figsize=a4)
-            fig.text(0.06, 0.92, "Board briefing", fontsize=22, weight="bold", color="#005EB8")
-            fig.text(0.06, 0.87, title, fontsize=13)
-            asof = f"As at {ends[-1]:%d %B %Y}" if ends else ""
-            fig.text(0.06, 0.83, f"{asof}. Every number below is a figure of the returns; the last page names "
-                     "each one.", fontsize=9, color="#555555")
-            y = 0.76
-            for line in summary(brief):
-                colour = "#9C0006" if line.alert else "#000000"
-                fig.text(0.07, y, ("! " if line.alert else "- ") + line.text, fontsize=11, color=colour,
-                         wrap=True)
-                y -= 0.06
-            pdf.savefig(fig)
-            plt.close(fig)
-
-            if brief.fortnights:
-                fig, ax = plt.subplots(figsize=a4)
-                bottom = [0.0] * len(ends)
-                for pw in PATHWAYS:
-                    vals = [float(_d(p.figures.get(f"df.discharges.{pw}")) or 0) for p in brief.fortnights]
-                    ax.bar(ends, vals, width=10, bottom=bottom, label=PATHWAY_LABEL[pw])
-                    bottom = [b + v for b, v in zip(bottom, vals, strict=True)]
-                ax.set_title("Acute discharges per fortnight by pathway", fontsize=14, loc="left")
-                ax.set_ylabel("people discharged")
-                ax.legend(frameon=False, ncols=3, loc="upper left")
-                _footer(fig, "df.discharges.pathway_0 ... pathway_3, pathway_unknown of each fortnightly return")
+            for fig in pages(brief):
                 pdf.savefig(fig)
                 plt.close(fig)
-
-                fig, (ax1, ax2) = plt.subplots(2, 1, figsize=a4, sharex=True)
-                same = [_f(share(p.figures.get("df.discharges.same_day"),
-                                 p.figures.get("df.discharges.with_ready_date"))) for p in brief.fortnights]
-                within = [_f(share(p.figures.get("df.discharges.within_48h"),
-                                   p.figures.get("df.discharges.with_ready_date"))) for p in brief.fortnights]
-                ax1.plot(ends, same, marker="o", label="same day")
-                ax1.plot(ends, within, marker="o", label="within 48 hours")
-                ax1.set_ylim(0, 100)
-                ax1.set_ylabel("% of those with a ready date")
-                ax1.set_title("How quickly people leave hospital once they are ready", fontsize=14, loc="left")
-                ax1.legend(frameon=False)
-                ax2.plot(ends, [_f(p.figures.get("df.discharges.avg_delay_days")) for p in brief.fortnights],
-                         marker="o", color="#D5281B")
-                ax2.set_ylabel("average delay per person (days)")
-                _footer(fig, "df.discharges.same_day, within_48h, with_ready_date, avg_delay_days")
-                pdf.savefig(fig)
-                plt.close(fig)
-
-                fig, ax = plt.subplots(figsize=a4)
-                ax.plot(ends, [_f(p.figures.get("df.spend.to_date")) for p in brief.fortnights], marker="o",
-                        label="spend to date", color="#005EB8", linewidth=2)
-                ax.plot(ends, [_f(p.figures.get("df.spend.planned")) for p in brief.fortnights], "--",
-                        label="planned spend", color="#ED8B00")
-                ax.plot(ends, [_f(p.figures.get("df.income.total")) for p in brief.fortnights], ":",
-                        label="income", color="#007F3B", linewidth=2)
-                ax.set_title("Discharge Fund: spend to date against plan and income", fontsize=14, loc="left")
-                ax.yaxis.set_major_formatter(lambda v, _pos: f"£{v:,.0f}")
-                ax.legend(frameon=False)
-                _footer(fig, "df.spend.to_date, df.spend.planned, df.income.total of each fortnightly return")
-                pdf.savefig(fig)
-                plt.close(fig)
-
-            if brief.quarters:
-                fig, axes = plt.subplots(2, 3, figsize=a4)
-                labels = [q.label.split(" ")[1] for q in brief.quarters]
-                for ax, m in zip(axes.flat, METRICS, strict=False):
-                    plan = [_f(q.figures.get(f"q.metric.{m}.plan")) for q in brief.quarters]
-                    actual = [_f(q.figures.get(f"q.metric.{m}.actual")) for q in brief.quarters]
-                    xs = range(len(labels))
-                    ax.bar([x - 0.2 for x in xs], [v or 0 for v in plan], width=0.4, label="plan", color="#AEB7BD")
-                    ax.bar([x + 0.2 for x in xs], [v or 0 for v in actual], width=0.4, label="actual",
-                           color="#005EB8")
-                    ax.set_xticks(list(xs), labels)
-                    ax.set_title(_wrap(METRIC_LABEL[m], 40), fontsize=9, loc="left")
-                axes.flat[0].legend(frameon=False)
-                axes.flat[-1].axis("off")
-                fig.suptitle("BCF metrics: actual against plan by quarter", fontsize=14, x=0.06, ha="left")
-                fig.tight_layout(rect=(0, 0.05, 1, 0.95))
-                _footer(fig, "q.metric.<metric>.plan and .actual of each quarterly return")
-                pdf.savefig(fig)
-                plt.close(fig)
-
-                rows = cd_months(brief)
-                months = sorted({m for m, *_ in rows})
-                demand = [sum((d or 0) for m, _s, d, _c in rows if m == month) for month in months]
-                capacity = [sum((c or 0) for m, _s, _d, c in rows if m == month) for month in months]
-                fig, ax = plt.subplots(figsize=a4)
-                xs = range(len(months))
-                ax.bar([x - 0.2 for x in xs], [float(v) for v in demand], width=0.4, label="demand",
-                       color="#ED8B00")
-                ax.bar([x + 0.2 for x in xs], [float(v) for v in capacity], width=0.4, label="capacity",
-                       color="#007F3B")
-                ax.set_xticks(list(xs), [dt.date.fromisoformat(m + "-01").strftime("%b %y") for m in months])
-                ax.set_title("Intermediate care: capacity against demand by month (all five services)", fontsize=14,
-                             loc="left")
-                ax.set_ylabel("people")
-                ax.legend(frameon=False)
-                _footer(fig, "sums of q.cd.<service>.<month>.demand and .capacity of the quarterly returns")
-                pdf.savefig(fig)
-                plt.close(fig)
-
-            fig = plt.figure(figsize=a4)
-            fig.text(0.06, 0.93, "Sources of the summary", fontsize=14, weight="bold")
-            y = 0.87
-            for line in summary(brief):
-                fig.text(0.06, y, _wrap(line.text, 110), fontsize=8)
-                fig.text(0.06, y - 0.025, "figure ids: " + ", ".join(line.figure_ids) + f"  - {line.source}",
-                         fontsize=7, color="#555555")
-                y -= 0.065
-            pdf.savefig(fig)
-            plt.close(fig)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def pages(brief: Briefing) -> Iterator[Any]:
+    """The briefing's pages as matplotlib figures: the summary, one chart a page, then the sources. Every series a
+    legend names is drawn with markers, so a single period still shows as a point."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"pdf.fonttype": 42, "font.size": 9, "axes.spines.top": False, "axes.spines.right": False})
+    a4 = (11.69, 8.27)
+    title = f"{hwb_name(brief.hwb)} ({brief.hwb}) - Better Care Fund and Discharge Fund, {brief.fund_year}"
+    ends: Any = [p.end for p in brief.fortnights]  # matplotlib takes dates; its stubs say numbers
+
+    fig = plt.figure(figsize=a4)
+    fig.text(0.06, 0.92, "Board briefing", fontsize=22, weight="bold", color="#005EB8")
+    fig.text(0.06, 0.87, title, fontsize=13)
+    asof = f"As at {ends[-1]:%d %B %Y}" if ends else ""
+    fig.text(0.06, 0.83, f"{asof}. Every number below is a figure of the returns; the last page names each one.",
+             fontsize=9, color="#555555")
+    y = 0.77
+    for line in summary(brief):  # wrapped here, so a long line pushes the next down instead of running into it
+        text = _wrap(("! " if line.alert else "- ") + line.text, 125)
+        fig.text(0.06, y, text, fontsize=10.5, color="#9C0006" if line.alert else "#000000", va="top")
+        y -= 0.027 * (text.count("\n") + 1) + 0.012
+    y -= 0.005
+    fig.text(0.06, y, "Terms used", fontsize=10, weight="bold", va="top")
+    y -= 0.03
+    for term in GLOSSARY:
+        text = _wrap(term, 150)
+        fig.text(0.06, y, text, fontsize=9, color="#333333", va="top")
+        y -= 0.024 * (text.count("\n") + 1) + 0.01
+    yield fig
+
+    if brief.fortnights:
+        fig, ax = plt.subplots(figsize=a4)
+        bottom = [0.0] * len(ends)
+        for pw in PATHWAYS:
+            vals = [float(_d(p.figures.get(f"df.discharges.{pw}")) or 0) for p in brief.fortnights]
+            ax.bar(ends, vals, width=10, bottom=bottom, label=PATHWAY_LABEL[pw])
+            bottom = [b + v for b, v in zip(bottom, vals, strict=True)]
+        ax.set_title("Acute discharges per fortnight by pathway", fontsize=14, loc="left")
+        ax.set_ylabel("people discharged")
+        ax.legend(frameon=False, ncols=3, loc="upper left")
+        _date_axis(ax, ends)
+        _footer(fig, "df.discharges.pathway_0 ... pathway_3, pathway_unknown of each fortnightly return")
+        yield fig
+
+        fig, (ax1, ax2) = plt.subplots(2, 1, figsize=a4, sharex=True)
+        same = [_f(share(p.figures.get("df.discharges.same_day"),
+                         p.figures.get("df.discharges.with_ready_date"))) for p in brief.fortnights]
+        within = [_f(share(p.figures.get("df.discharges.within_48h"),
+                           p.figures.get("df.discharges.with_ready_date"))) for p in brief.fortnights]
+        ax1.plot(ends, same, marker="o", label="same day")
+        ax1.plot(ends, within, marker="o", label="within 48 hours")
+        ax1.set_ylim(0, 100)
+        ax1.set_ylabel("% of those with a ready date")
+        ax1.set_title("How quickly people leave hospital once they are ready", fontsize=14, loc="left")
+        ax1.legend(frameon=False)
+        ax2.plot(ends, [_f(p.figures.get("df.discharges.avg_delay_days")) for p in brief.fortnights],
+                 marker="o", color="#D5281B", label="average delay")
+        ax2.set_ylabel("average delay per person (days)")
+        _date_axis(ax2, ends)
+        _footer(fig, "df.discharges.same_day, within_48h, with_ready_date, avg_delay_days")
+        yield fig
+
+        fig, ax = plt.subplots(figsize=a4)
+        ax.plot(ends, [_f(p.figures.get("df.spend.to_date")) for p in brief.fortnights], marker="o",
+                label="spend to date", color="#005EB8", linewidth=2)
+        ax.plot(ends, [_f(p.figures.get("df.spend.planned")) for p in brief.fortnights], "--", marker="s",
+                label="planned spend", color="#ED8B00")
+        ax.plot(ends, [_f(p.figures.get("df.income.total")) for p in brief.fortnights], ":", marker="^",
+                label="income", color="#007F3B", linewidth=2)
+        ax.set_title("Discharge Fund: spend to date against plan and income", fontsize=14, loc="left")
+        ax.yaxis.set_major_formatter(lambda v, _pos: f"£{v:,.0f}")
+        ax.set_ylim(bottom=0)
+        ax.legend(frameon=False)
+        _date_axis(ax, ends)
+        _footer(fig, "df.spend.to_date, df.spend.planned, df.income.total of each fortnightly return")
+        yield fig
+
+    if brief.quarters:
+        fig, axes = plt.subplots(2, 3, figsize=a4)
+        labels = [q.label.split(" ")[1] for q in brief.quarters]
+        for ax, m in zip(axes.flat, METRICS, strict=False):
+            plan = [_f(q.figures.get(f"q.metric.{m}.plan")) for q in brief.quarters]
+            actual = [_f(q.figures.get(f"q.metric.{m}.actual")) for q in brief.quarters]
+            xs = range(len(labels))
+            ax.bar([x - 0.2 for x in xs], [v or 0 for v in plan], width=0.4, label="plan", color="#AEB7BD")
+            ax.bar([x + 0.2 for x in xs], [v or 0 for v in actual], width=0.4, label="actual", color="#005EB8")
+            ax.set_xticks(list(xs), labels)
+            for x, v in zip(xs, actual, strict=True):  # a blank actual is said, not left as a gap
+                if v is None:
+                    ax.text(x + 0.2, 0, "no data", rotation=90, ha="center", va="bottom", fontsize=8, color="#333333")
+            unit = "%" if METRIC_KIND[m] == "pct" else "per 100,000"
+            ax.set_title(_wrap(f"{BOARD_NAME[m]} ({unit})", 44), fontsize=9, loc="left")
+        axes.flat[0].legend(frameon=False)
+        glossary = axes.flat[-1]
+        glossary.axis("off")
+        glossary.text(0, 1, "\n\n".join(_wrap(t, 48) for t in GLOSSARY), fontsize=8, va="top", color="#333333")
+        fig.suptitle("BCF metrics: actual against plan by quarter", fontsize=14, x=0.06, ha="left")
+        fig.tight_layout(rect=(0, 0.05, 1, 0.95))
+        _footer(fig, "q.metric.<metric>.plan and .actual of each quarterly return")
+        yield fig
+
+        rows = cd_months(brief)
+        months = sorted({m for m, *_ in rows})
+        demand = [sum((d or 0) for m, _s, d, _c in rows if m == month) for month in months]
+        capacity = [sum((c or 0) for m, _s, _d, c in rows if m == month) for month in months]
+        fig, ax = plt.subplots(figsize=a4)
+        xs = range(len(months))
+        ax.bar([x - 0.2 for x in xs], [float(v) for v in demand], width=0.4, label="demand", color="#ED8B00")
+        ax.bar([x + 0.2 for x in xs], [float(v) for v in capacity], width=0.4, label="capacity", color="#007F3B")
+        ax.set_xticks(list(xs), [dt.date.fromisoformat(m + "-01").strftime("%b %y") for m in months])
+        ax.set_title("Intermediate care: capacity against demand by month (all five services)", fontsize=14,
+                     loc="left")
+        ax.set_ylabel("people")
+        ax.legend(frameon=False)
+        finding = capacity_finding(brief)
+        if finding:  # below the month labels, above the footer
+            fig.subplots_adjust(bottom=0.17)
+            fig.text(0.125, 0.07, _wrap(finding, 150), fontsize=9, color="#9C0006", va="top")
+        _footer(fig, "sums of q.cd.<service>.<month>.demand and .capacity of the quarterly returns")
+        yield fig
+
+    fig = plt.figure(figsize=a4)
+    fig.text(0.06, 0.93, "Sources of the summary", fontsize=14, weight="bold")
+    y = 0.88
+    for line in summary(brief):
+        text = _wrap(line.text, 150)
+        fig.text(0.06, y, text, fontsize=8, va="top")
+        y -= 0.02 * (text.count("\n") + 1)
+        fig.text(0.06, y, "figure ids: " + ", ".join(line.figure_ids) + f"  - {line.source}", fontsize=7,
+                 color="#555555", va="top")
+        y -= 0.035
+    yield fig
+
+
+def _date_axis(ax: Any, ends: list[dt.date]) -> None:
+    """Fortnight ends on the x axis, only the span of the periods shown (one period is not a five-year axis)."""
+    import matplotlib.dates as mdates
+
+    if ends:
+        pad = dt.timedelta(days=10)
+        ax.set_xlim(ends[0] - pad, ends[-1] + pad)
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b %y"))
 
 
 def _f(v: Any) -> Any:

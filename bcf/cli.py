@@ -90,7 +90,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     if use_prefect():
         from flows.ingest import ingest_flow
 
-        report = ingest_flow(source=args.source, data_dir=str(data_dir))
+        report = ingest_flow(source=absolute(args.source), data_dir=absolute(str(data_dir)))
     else:
         from bcf import pipeline
 
@@ -107,27 +107,64 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     extracts, data_dir, returns = out / "extracts", out / "data", out / "returns"
-    started = _step(f"1/3 generating a year of synthetic extracts for Rutland ({DEMO_HWB}) into {extracts}")
+    started = _step(f"1/4 generating a year of synthetic extracts for Rutland ({DEMO_HWB}) into {extracts}")
     counts = generate(DEMO_HWB, DEMO_FROM, DEMO_TO, DEMO_SCALE, DEMO_SEED, extracts)
     _done(started, ", ".join(f"{k}: {v:,} rows" for k, v in counts.items()))
     period_end = scheduled_period_end(DEMO_TO + dt.timedelta(days=1))
     how = "Prefect flow" if use_prefect() else "run (in this process: no Prefect server configured)"
-    started = _step(f"2/3 fortnightly-return {how} for the fortnight ending {period_end:%d/%m/%Y} "
+    started = _step(f"2/4 fortnightly-return {how} for the fortnight ending {period_end:%d/%m/%Y} "
                     f"(ingest, validate, compute, write, audit pack)")
     outcome = run_return("fortnightly", source=str(extracts), hwb=DEMO_HWB, period_end=period_end.isoformat(),
                          out_dir=str(returns), data_dir=str(data_dir))
     _done(started)
     quarter = latest_quarter_before(DEMO_TO + dt.timedelta(days=1))
-    started = _step(f"3/3 quarterly-return {how} for {quarter} (the extracts are already landed: no-op)")
+    started = _step(f"3/4 quarterly-return {how} for {quarter} (the extracts are already landed: no-op)")
     quarterly = run_return("quarterly", source=str(extracts), hwb=DEMO_HWB, quarter=quarter, out_dir=str(returns),
                            data_dir=str(data_dir))
     _done(started)
-    print_landed(data_dir)
-    _print_outcome(outcome)
+    briefing = None
+    if quarterly.status == "written":  # the year's briefing: every fortnight and quarter, from the warehouse
+        from bcf.briefing import write as write_briefing
+
+        started = _step("4/4 board briefing over every fortnight and quarter of 2022-23")
+        briefing = write_briefing(DEMO_HWB, "2022-23", returns, data_dir, until=DEMO_TO)[1]
+        _done(started)
+    _print_outcome(outcome)  # what landed is in the per-file lines above: one screen, no table repeating them
     _print_outcome(quarterly)
-    print(f"\nTrace any figure to its source rows, e.g.:\n  bcf trace {outcome.workbook} df.spend.to_date")
+    if briefing:
+        print(f"\nBoard briefing {briefing.resolve()} (and .xlsx)")
+    import shlex
+
+    bcf, workbook = bcf_command(), shlex.quote(shown_path(outcome.workbook))
+    print(f"\nNext, trace a figure to its source rows and re-run a return from its manifest:\n"
+          f"  {bcf} trace {workbook} df.spend.to_date\n  {bcf} reproduce {workbook}")
+    if bcf != "bcf":
+        print(f"(or `source {Path(bcf).parent}/activate` once, then plain `bcf ...`)")
     written = outcome.status == "written" and quarterly.status == "written"
     return EXIT_OK if written else EXIT_BLOCKED
+
+
+def bcf_command() -> str:
+    """How to run this same bcf as typed from here: `bcf` when that is what PATH finds, else its path (make demo
+    runs .venv/bin/bcf, which is not on PATH until the venv is activated)."""
+    import shlex
+    import shutil
+
+    me = Path(sys.argv[0])
+    if me.name != "bcf":  # python -m bcf.cli, or a test calling main()
+        return f"{shlex.quote(sys.executable)} -m bcf.cli"
+    found = shutil.which("bcf")
+    if found and Path(found).resolve() == me.resolve():
+        return "bcf"
+    return shlex.quote(str(me))  # as it was typed, from this folder: `.venv/bin/bcf`
+
+
+def shown_path(path: Path) -> str:
+    """A path as short as it can be and still work from here: relative when under the working folder."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path.resolve())
 
 
 def _print_outcome(outcome) -> None:  # type: ignore[no-untyped-def]
@@ -143,11 +180,18 @@ def _print_outcome(outcome) -> None:  # type: ignore[no-untyped-def]
         print(f"All findings: {outcome.findings_file.resolve()}")
         return
     print(f"\nWrote {outcome.workbook}")
+    if outcome.revision_line():
+        print(outcome.revision_line())
     print(f"Audit pack {outcome.audit}  ({errors} error and {warnings} warning finding(s) in findings.csv)")
+    values = {f.id: "" if f.value is None else str(f.value) for f in outcome.figures}
     for f in outcome.figures:
         if f.id.startswith(("df.discharges.total", "df.spend.", "df.income.total", "df.balance", "df.check.",
-                            "q.metric.", "q.template_status")) and not f.id.endswith((".numerator", ".denominator")):
-            print(f"  {f.id:<40} {'' if f.value is None else f.value}")
+                            "q.template_status")) and not f.id.endswith((".numerator", ".denominator")):
+            print(f"  {f.id:<40} {values[f.id]}")
+        elif f.id.startswith("q.metric.") and f.id.endswith(".plan"):  # one line a metric: plan, actual, assessment
+            metric = f.id.removesuffix(".plan")
+            print(f"  {metric:<40} plan {values[f.id]}, actual {values.get(metric + '.actual', '')}: "
+                  f"{values.get(metric + '.assessment', '')}")
 
 
 def use_prefect() -> bool:
@@ -167,6 +211,9 @@ def use_prefect() -> bool:
 def run_return(kind: str, **parameters: Any) -> Any:
     """One return (kind fortnightly or quarterly): as a Prefect flow when a Prefect server is configured
     (BCF_ORCHESTRATION), else the same steps plainly in this process (bcf/pipeline.py)."""
+    for name in ("out_dir", "data_dir", "source"):  # a person reads them in the UI and the manifest: absolute
+        if parameters.get(name):
+            parameters[name] = absolute(parameters[name])
     if use_prefect():
         from flows.common import run_flow
         from flows.fortnightly import fortnightly_flow
@@ -177,6 +224,11 @@ def run_return(kind: str, **parameters: Any) -> Any:
 
     run = pipeline.fortnightly_return if kind == "fortnightly" else pipeline.quarterly_return
     return pipeline.run_here(run, **parameters)
+
+
+def absolute(where: str) -> str:
+    """A local folder as an absolute path (an s3:// prefix as given): the same wherever the run or the reader is."""
+    return where if where.startswith("s3://") else str(Path(where).resolve())
 
 
 def cmd_run_fortnightly(args: argparse.Namespace) -> int:
@@ -228,9 +280,9 @@ def cmd_run_icb(args: argparse.Namespace) -> int:
         icb_hwbs(args.icb)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
-    status = run_flow(icb_flow, source=args.source, icb=args.icb,
+    status = run_flow(icb_flow, source=absolute(args.source), icb=args.icb,
                       period_end=args.period_end.isoformat() if args.period_end else None, quarter=args.quarter,
-                      out_dir=args.out, data_dir=str(_data_dir(args)))
+                      out_dir=absolute(args.out), data_dir=absolute(str(_data_dir(args))))
     for hwb, s in status.items():
         print(f"{hwb}: {s}")
     return EXIT_OK if all(s == "written" for s in status.values()) else EXIT_BLOCKED
@@ -365,20 +417,18 @@ def cmd_briefing(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from prefect import serve
-
     from core.settings import env
-    from flows.deployments import build_deployments
+    from flows.deployments import build_deployments, serve_deployments
 
     source = args.source or env().source
     hwb = args.hwb or env().hwb
     if not source or not hwb:
         raise UsageError("bcf serve needs --source and --hwb (or BCF_SOURCE and BCF_HWB)")
     _check_hwb(hwb)
-    deployments = build_deployments(source, hwb, args.out, str(_data_dir(args)))
+    deployments = build_deployments(absolute(source), hwb, absolute(args.out), absolute(str(_data_dir(args))))
     for d in deployments:
         print(f"serving {d.name}: {d.description}")
-    serve(*deployments)
+    serve_deployments(deployments)
     return EXIT_OK
 
 
@@ -403,7 +453,8 @@ def cmd_deploy(args: argparse.Namespace) -> int:
         raise UsageError("bcf deploy needs a Prefect server: set PREFECT_API_URL (e.g. http://127.0.0.1:4200/api)")
     for hwb in args.hwb:
         _check_hwb(hwb)
-    for name, deployment_id in deploy_to_pool(args.pool, args.source, args.hwb, args.out, str(_data_dir(args))):
+    for name, deployment_id in deploy_to_pool(args.pool, absolute(args.source), args.hwb, absolute(args.out),
+                                              absolute(str(_data_dir(args)))):
         print(f"deployed {name} ({deployment_id}) to work pool {args.pool}")
     print(f"start workers with:  prefect worker start --pool {args.pool}")
     return EXIT_OK
@@ -620,6 +671,21 @@ def _template_options(parser: argparse.ArgumentParser, which: str) -> None:
                         help="fill even when openpyxl would drop an image, chart or validation of the template")
 
 
+def version_text() -> str:
+    """`bcf 0.1.0 (git 1a2b3c4..., Python 3.11.7)`: what a manifest's code section records, in one line."""
+    from core.settings import git_commit, package_version
+
+    return f"bcf {package_version()} (git {git_commit() or 'commit unknown'}, Python {sys.version.split()[0]})"
+
+
+class _Version(argparse.Action):
+    """--version, asking git only when it is given (argparse's own would ask on every command)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        print(version_text())
+        parser.exit()
+
+
 REPSEUDONYMISE_HELP = ("the pseudonym key changed on purpose: stage every file in force again with the new key "
                        "(without it, a data dir refuses a key other than its own)")
 
@@ -627,6 +693,7 @@ REPSEUDONYMISE_HELP = ("the pseudonym key changed on purpose: stage every file i
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bcf", description="Better Care Fund and Discharge Fund returns pipeline")
     parser.add_argument("--verbose", "-v", action="store_true", help="show Prefect's own log lines on the console")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and git commit, and exit")
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="generate a synthetic year for Rutland and run the pipeline on it")
@@ -803,6 +870,11 @@ def prefect_environment(verbose: bool) -> None:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     # Prefect's temporary server gives up after 20 s; a busy 2-core machine needs longer to start it
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    from core.settings import prefect_ui_url
+
+    ui = prefect_ui_url()  # with a server configured: links in alerts, also in the runs `bcf serve` starts
+    if ui:
+        os.environ.setdefault("PREFECT_UI_URL", ui)
     if not verbose and "PREFECT_LOGGING_LEVEL" not in os.environ:
         os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
         os.environ.setdefault("BCF_CONSOLE_PROGRESS", "1")

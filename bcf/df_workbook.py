@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from bcf.fortnightly import COVER, DISCHARGES, INCOME, PACKAGES, SCHEMES, TOTALS, FortnightlyReturn
 from bcf.q_workbook import signoff_rows
-from transforms.workbook import Header, LayoutCell, Ref, SheetLayout
+from transforms.workbook import Header, LayoutCell, Ref, SheetLayout, with_unit
 
 ALLOWED_BLANK = {"df.discharges.avg_delay_days"}
 
 
 def _label_rows(specs: list) -> list[list[LayoutCell]]:  # type: ignore[type-arg]
-    return [[s.label, Ref(s.id)] for s in specs]
+    return [[with_unit(s.label, s.kind), Ref(s.id)] for s in specs]
 
 
 def layouts(ret: FortnightlyReturn, signoff: dict[str, str] | None = None) -> list[SheetLayout]:
     p = ret.period
-    spend_header: list[LayoutCell] = [Header("Scheme"), Header("Scheme name"), *[Header(f.column) for f in SCHEMES]]
+    spend_header: list[LayoutCell] = [Header("Scheme"), Header("Scheme name"),
+                                      *[Header(with_unit(f.column, f.kind)) for f in SCHEMES]]
     scheme_rows: list[list[LayoutCell]] = [
         [s.scheme_id, s.name] + [Ref(f.id.format(scheme=s.slug)) for f in SCHEMES] for s in ret.schemes
     ]

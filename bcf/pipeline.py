@@ -168,8 +168,13 @@ def alert_if_blocked(flow: str, hwb: str, period: str, outcome: ReturnOutcome, f
     if outcome.status != "blocked":
         return
     send(Alert("blocked", flow, hwb, period, f"{len(outcome.blocking)} error finding(s) block the return; "
-               "no workbook was written", str(outcome.findings_file), flow_run_id,
+               "no workbook was written", _absolute(outcome.findings_file), flow_run_id,
                summary_lines(outcome.blocking, 10)))
+
+
+def _absolute(path: Path | None) -> str:
+    """A path as a person reading an alert can open it, whatever folder the run started in."""
+    return str(path.resolve()) if path else "no findings file: see the run's log"
 
 
 def run_here(run: Callable[..., Ran], **parameters: Any) -> ReturnOutcome:

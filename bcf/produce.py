@@ -18,6 +18,7 @@ from bcf.audit import (
     pack_dir,
     publish,
     recover,
+    revision_of,
     staging_paths,
     summary_path,
     write_findings,
@@ -49,6 +50,19 @@ class ReturnOutcome:
     blocking: list[Finding] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     figures: list[Figure] = field(default_factory=list)
+    revision: dict[str, Any] | None = None  # the earlier return this one replaces, and how many figures moved
+
+    def revision_line(self) -> str | None:
+        """What the console says when a run replaces an earlier return of the same period."""
+        r = self.revision
+        if not r:
+            return None
+        if not r["figures_changed"]:
+            return (f"Same figures as the earlier return (run {r['revises_run_id']}): it is replaced, no history "
+                    "copy kept")
+        return (f"REVISES the earlier return (run {r['revises_run_id']}): {r['figures_changed']} figure(s) moved, "
+                f"{r['rows_added_removed_changed']} source row(s) added, removed or changed; the earlier pair is "
+                f"kept as {self.workbook.stem}.{r['revises_run_id']}.xlsx, what changed is in revisions.csv")
 
 
 def recorded(params: dict[str, Any]) -> dict[str, Any]:
@@ -87,7 +101,9 @@ def produce(con: duckdb.DuckDBPyConnection, hwb: str, params: dict[str, Any], wo
         previous = pack_dir(workbook) if pack_dir(workbook).exists() else None
         write_pack(con, tmp_workbook, workbook.name, tmp_pack, run, computed.figures, where, findings, previous,
                    recorded(params), computed.cell_map_text)
-        publish(tmp_workbook, workbook, tmp_pack)
+        revision = revision_of(tmp_pack)
+        # the earlier pair is kept as history only when a figure moved: a rerun with the same figures replaces it
+        publish(tmp_workbook, workbook, tmp_pack, keep_history=not revision or revision["figures_changed"] > 0)
     except BaseException:
         # not committed (no READY): discard, nothing of this run is published; committed: the next run completes it
         if not (tmp_workbook.parent / READY).exists():
@@ -97,4 +113,4 @@ def produce(con: duckdb.DuckDBPyConnection, hwb: str, params: dict[str, Any], wo
     stale.unlink(missing_ok=True)
     summary_path(stale).unlink(missing_ok=True)
     return ReturnOutcome("written", workbook, pack_dir(workbook) / "findings.csv", pack_dir(workbook), [], findings,
-                         computed.figures)
+                         computed.figures, revision)

@@ -14,7 +14,7 @@ from bcf.quarterly import (
 )
 from core.settings import codes
 from transforms.figures import scheme_slug
-from transforms.workbook import Field, Header, LayoutCell, Ref, SheetLayout
+from transforms.workbook import Field, Header, LayoutCell, Ref, SheetLayout, with_unit
 
 SOURCE_LABEL = {**codes()["funding_source_label"], "total": "Total"}
 
@@ -102,17 +102,19 @@ def layouts(ret: QuarterlyReturn, signoff: dict[str, str] | None = None) -> list
                     [[Header("National condition"), Header("Confirmed")], *condition_rows],
                     widths=(90, 14)),
         SheetLayout("Metrics", "National metrics: plan and actual for the quarter",
-                    [[Header("Metric"), Header("Plan"), Header("Numerator"), Header("Denominator"), Header("Actual"),
-                      Header("Assessment")], *metric_rows],
+                    [[Header("Metric"), Header("Plan"), Header("Numerator (number)"),
+                      Header("Denominator (number)"), Header("Actual"), Header("Assessment")], *metric_rows],
                     widths=(66, 12, 14, 14, 12, 36)),
         SheetLayout("Capacity & Demand", "Intermediate care capacity and demand by month (people)",
-                    [[Header("Service"), Header("Month"), Header("Demand"), Header("Capacity"), Header("Gap")],
+                    [[Header("Service"), Header("Month"), Header("Demand (people)"), Header("Capacity (people)"),
+                      Header("Gap (people)")],
                      *cd_rows], widths=(78, 12, 12, 12, 12)),
         SheetLayout("Spend and Activity", "Spend and outputs by scheme, year to date (all funding sources)",
                     [[Header("Scheme"), Header("Scheme name / funding source"),
-                      *[Header(d.column) for d in SCHEMES]], *scheme_rows],
+                      *[Header(with_unit(d.column, d.kind)) for d in SCHEMES]], *scheme_rows],
                     widths=(12, 44, 18, 18, 16, 16), freeze="C4"),
         SheetLayout("Income and Expenditure", "Income and expenditure by funding source, year to date",
-                    [[Header("Funding source"), Header("Income"), Header("Expenditure YTD"), Header("Balance")],
+                    [[Header("Funding source"), Header("Income (£)"), Header("Expenditure YTD (£)"),
+                      Header("Balance (£)")],
                      *ie_rows], widths=(34, 18, 18, 18)),
     ]

@@ -6,9 +6,12 @@ import csv
 import io
 import json
 import re
+from decimal import Decimal
 from pathlib import Path
 
 from bcf.audit import pack_dir
+from core.settings import codes
+from transforms.figures import rounded
 from transforms.workbook import csv_safe
 from warehouse.db import sql, sql_path
 
@@ -81,7 +84,45 @@ def trace(workbook: Path, figure: str, fmt: str = "table") -> str:
         sql_file = None
     return (f"{spec['figure_id']} = {spec['value']}  ({spec['sheet']}!{spec['cell']} of {workbook.name})\n"
             + f"query: {query}" + (f"  ({sql_file})" if sql_file else "") + "\n"
-            + f"{count} source row(s)\n\n" + body)
+            + f"{count} source row(s)\n\n" + body + age_standardised(workbook, manifest, spec["figure_id"]))
+
+
+def age_standardised(workbook: Path, manifest: dict, figure_id: str) -> str:  # type: ignore[type-arg]
+    """For a directly age-standardised rate (falls): what rebuilds it from the trace alone — per age band the
+    admissions counted (numerator rows, role count:<band>), the population denominator (plan.population rows) and
+    the standard-population weight the run used (manifest), then the sum. Empty for any other figure."""
+    base, _, part = figure_id.rpartition(".")
+    if part not in ("actual", "numerator", "denominator"):
+        return ""
+    counts: dict[str, Decimal] = {}
+    populations: dict[str, Decimal] = {}
+    for part, into in ((".numerator", counts), (".denominator", populations)):
+        for r in lineage_rows(workbook, base + part):
+            role = r["role"]
+            if ":" in role and role.split(":", 1)[0] in ("count", "population"):
+                band = role.split(":", 1)[1]
+                into[band] = into.get(band, Decimal(0)) + Decimal(r["contribution"])
+    if not counts and not populations:
+        return ""
+    weights = {b: Decimal(str(w)) for b, w in (manifest.get("standard_population") or {}).get(
+        "esp2013_65plus", codes()["esp2013_65plus"]).items()}
+    lines = ["", "Directly age-standardised rate per 100,000 (2013 European Standard Population, 65+):",
+             f"{'age band':<9} {'admissions':>10} {'population':>11} {'rate per 100,000':>17} {'ESP weight':>11} "
+             f"{'weight x rate':>15}"]
+    total = Decimal(0)
+    for band, weight in weights.items():
+        count, population = counts.get(band, Decimal(0)), populations.get(band)
+        rate = count / population * 100_000 if population else None
+        if rate is not None:
+            total += rate * weight
+        lines.append(f"{band:<9} {count:>10,.0f} {'' if population is None else f'{population:,.0f}':>11} "
+                     f"{'' if rate is None else f'{rate:,.2f}':>17} {weight:>11,.0f} "
+                     f"{'' if rate is None else f'{rate * weight:,.0f}':>15}")
+    summed = sum(weights.values())
+    rebuilt = rounded("rate", total / summed) if summed and all(populations.get(b) for b in weights) else None
+    lines.append(f"rate = sum(weight x rate) / sum(weight) = {total:,.0f} / {summed:,.0f} = "
+                 f"{'blank (a band has no population)' if rebuilt is None else rebuilt}")
+    return "\n".join(lines) + "\n"
 
 
 def _csv_lines(rows: list[dict[str, str]]) -> str:

@@ -412,11 +412,15 @@ def render(answers: list[Answer], fmt: str = "table") -> str:
         where = f" ({a.table})" if a.table else ""
         out.write(f"{a.file} row {a.row}{' key ' + a.key if a.key else ''}{where}: {a.outcome.upper()}\n")
         if a.counted:
-            out.write(f"  contributes to {len({fid for fid, _ in a.counted})} figure(s):\n")
-            roles = a.roles or [""] * len(a.counted)
-            for (fid, c), role in zip(a.counted, roles, strict=True):
-                shown = f"{fid} ({role})" if role in ("numerator", "denominator") else fid
-                out.write(f"    {shown:<60} {c}\n")
+            # one line a figure, so the count agrees with the lines: a row in both sides of a ratio is one figure
+            by_figure: dict[str, list[tuple[str, str]]] = {}
+            for (fid, c), role in zip(a.counted, a.roles or [""] * len(a.counted), strict=True):
+                by_figure.setdefault(fid, []).append((role, c))
+            out.write(f"  contributes to {len(by_figure)} figure(s):\n")
+            for fid, parts in by_figure.items():
+                sides = [role for role, _ in parts if role in ("numerator", "denominator")]
+                shown = f"{fid} ({' and '.join(sides)})" if sides else fid
+                out.write(f"    {shown:<60} {' and '.join(c for _, c in parts)}\n")
         same = {(rule.code, detail) for _, rule, detail in a.left_out}
         if a.left_out and not a.counted and len(same) == 1 and len(a.left_out) > 1:
             _, rule, detail = a.left_out[0]  # one reason for every family: say it once

@@ -126,3 +126,14 @@ def latest_quarter_before(run_date: dt.date) -> str:
     end = max(e for e in ends if e < run_date)
     n = {6: 1, 9: 2, 12: 3, 3: 4}[end.month]
     return f"{fund_year_of(end)}-Q{n}"
+
+
+def next_working_day(day: dt.date) -> dt.date:
+    """The day itself, or the Monday after when it falls on a Saturday or Sunday."""
+    return day + dt.timedelta(days=max(0, 7 - day.weekday()) if day.weekday() >= 5 else 0)
+
+
+def quarterly_run_date(year: int, month: int) -> dt.date:
+    """When the scheduled quarterly run goes (settings.toml [quarterly] run_day of January, April, July, October),
+    on the next working day when that day is a weekend: 10 January 2027 is a Sunday, so Monday 11 January."""
+    return next_working_day(dt.date(year, month, int(settings()["quarterly"]["run_day"])))

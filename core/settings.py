@@ -149,8 +149,24 @@ def use_prefect(environ: Mapping[str, str] | None = None) -> bool:
     return bool(e.get("PREFECT_API_URL")) or bool(_profile_api_url(e))
 
 
-def _profile_api_url(e: Mapping[str, str]) -> str | None:
-    """PREFECT_API_URL as `prefect config set` stores it: in the active profile of PREFECT_HOME/profiles.toml."""
+def prefect_ui_url(environ: Mapping[str, str] | None = None) -> str | None:
+    """The Prefect UI's address, for links a person follows from an alert: PREFECT_UI_URL, else PREFECT_API_URL
+    without its trailing /api (as Prefect derives it), each from the environment or the active profile; None when
+    no Prefect server is configured."""
+    e = os.environ if environ is None else environ
+    ui = e.get("PREFECT_UI_URL") or _profile_api_url(e, "PREFECT_UI_URL")
+    if ui:
+        return ui.rstrip("/")
+    api = e.get("PREFECT_API_URL") or _profile_api_url(e)
+    if not api:
+        return None
+    api = api.rstrip("/")
+    return api[: -len("/api")] if api.endswith("/api") else api
+
+
+def _profile_api_url(e: Mapping[str, str], setting: str = "PREFECT_API_URL") -> str | None:
+    """A setting (PREFECT_API_URL unless named) as `prefect config set` stores it: in the active profile of
+    PREFECT_HOME/profiles.toml."""
     home = Path(e.get("PREFECT_HOME") or Path.home() / ".prefect").expanduser()
     path = Path(e.get("PREFECT_PROFILES_PATH") or home / "profiles.toml").expanduser()
     try:
@@ -159,7 +175,7 @@ def _profile_api_url(e: Mapping[str, str]) -> str | None:
     except (OSError, tomllib.TOMLDecodeError):
         return None
     active = e.get("PREFECT_PROFILE") or profiles.get("active") or "ephemeral"
-    url = profiles.get("profiles", {}).get(active, {}).get("PREFECT_API_URL")
+    url = profiles.get("profiles", {}).get(active, {}).get(setting)
     return str(url) if url else None
 
 
@@ -333,11 +349,34 @@ def tree_hash(folder: Path, pattern: str = "*") -> str:
     return digest.hexdigest()
 
 
-def code_version() -> str:
-    """The git commit the code runs from (with '+dirty' for uncommitted changes), else the package version."""
-    import subprocess
+def package_version() -> str:
+    """The installed package's version (pyproject.toml, from bcf.__version__)."""
     from importlib.metadata import PackageNotFoundError, version
 
+    try:
+        return version("bcf-returns")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def build_info() -> dict[str, str]:
+    """What setup.py wrote into a built wheel (bcf/_resources/build_info.json): the commit it was built from."""
+    import json
+
+    path = Path(str(resources.files("bcf._resources") / "build_info.json"))
+    try:
+        return {str(k): str(v) for k, v in json.loads(path.read_text(encoding="utf-8")).items()}
+    except (OSError, ValueError):
+        return {}
+
+
+def git_commit() -> str | None:
+    """The git commit the code runs from (with '+dirty' for uncommitted changes to tracked files): the checkout's,
+    else the one an installed wheel was built from; None when neither is known."""
+    import subprocess
+
+    if not (PROJECT_ROOT / ".git").exists():  # installed from a wheel: never ask a repository it happens to sit in
+        return build_info().get("git_commit") or None
     try:
         head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True,
                               timeout=5, check=True).stdout.strip()
@@ -345,8 +384,17 @@ def code_version() -> str:
                                capture_output=True, text=True, timeout=5).stdout.strip()
         return head + ("+dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
-        try:
-            return version("bcf-returns")
-        except PackageNotFoundError:
-            return "unknown"
+        return build_info().get("git_commit") or None
+
+
+def code_version() -> str:
+    """The git commit the code runs from (see git_commit), else the package version."""
+    return git_commit() or package_version()
+
+
+def lock_file() -> Path:
+    """constraints.txt, the pinned versions: shipped in a wheel as bcf/_resources/constraints.txt, else the
+    checkout's."""
+    packaged = Path(str(resources.files("bcf._resources") / "constraints.txt"))
+    return packaged if packaged.is_file() else PROJECT_ROOT / "constraints.txt"
 

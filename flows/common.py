@@ -16,7 +16,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.events import emit_event
 from prefect.states import Completed, Failed, State
 
-from bcf.alerts import Alert, send
+from bcf.alerts import Alert, run_links, send
 from bcf.pipeline import alert_if_blocked, finding_line, log_blocked
 from bcf.produce import ReturnOutcome
 from core.settings import env
@@ -130,9 +130,11 @@ def report_outcome(flow: str, label: str, hwb: str, period: str, outcome: Return
     """After a return: its artifacts, a Prefect event (and the fallback alert when blocked), and a log line."""
     return_artifacts(label, outcome, headline)
     kind = label.split(" ", 1)[0]
+    run_url, logs_url = run_links(flow_run_id)
     emit_event(event=f"bcf.return.{outcome.status}", resource=return_resource(kind, hwb, period, label),
                payload={"flow": flow, "workbook": outcome.workbook.name, "blocking": len(outcome.blocking),
-                        "findings_file": str(outcome.findings_file or ""),
+                        "findings_file": str(outcome.findings_file.resolve()) if outcome.findings_file else "",
+                        "flow_run_url": run_url or "", "logs_url": logs_url or "",
                         "first_findings": [finding_line(f) for f in outcome.blocking[:10]]})
     logger = get_run_logger()
     if outcome.status == "blocked":
@@ -141,6 +143,8 @@ def report_outcome(flow: str, label: str, hwb: str, period: str, outcome: Return
     else:
         logger.info("%s written (%d warning finding(s))", outcome.workbook.name,
                     sum(f.severity == "warning" for f in outcome.findings))
+        if outcome.revision_line():  # a served run has no console: its log says it revised an earlier return
+            logger.info("%s", outcome.revision_line())
 
 
 def final_state(outcome: ReturnOutcome) -> State[Any] | ReturnOutcome:
@@ -190,14 +194,28 @@ def console_progress() -> None:
             logger.addHandler(handler)
 
 
+# What a run is about, as tags: the same on a run the command line starts as on one its deployment starts, so a
+# filter on "discharge-fund" or an HWB code in the UI finds both.
+FLOW_TAGS = {"fortnightly-return": "discharge-fund", "quarterly-return": "quarterly", "icb-returns": "icb",
+             "ingest-extracts": "ingest"}
+
+
+def run_tags(flow_name: str, place: str | None) -> list[str]:
+    """["bcf", what, HWB or ICB code]: the tags of a deployment's runs (flows/deployments.py) and of `bcf run`."""
+    return ["bcf", FLOW_TAGS.get(flow_name, flow_name), *([place] if place else [])]
+
+
 def run_flow(flow_fn: Any, **parameters: Any) -> Any:
     """Call a flow and return what it produced even when it ended Blocked (the CLI prints the findings and exits 1).
     A run that raised re-raises its exception here, as a plain call would."""
+    from prefect import tags
+
     console_progress()
     from flows.ephemeral import server_dies_with_us
 
     server_dies_with_us()
-    state = flow_fn(**parameters, return_state=True)
+    with tags(*run_tags(flow_fn.name, parameters.get("hwb") or parameters.get("icb"))):
+        state = flow_fn(**parameters, return_state=True)
     result = state.result(raise_on_failure=False)  # a Blocked (or ICB fan-out) state carries its outcome as data
     if isinstance(result, BaseException):
         raise result
@@ -211,6 +229,7 @@ def alert_on_failure(flow: Any, flow_run: Any, state: Any) -> None:
         return
     params = dict(flow_run.parameters or {})
     period = str(params.get("period_end") or params.get("quarter") or "scheduled period")
+    _, logs = run_links(str(flow_run.id))
     send(Alert("failed", flow.name, str(params.get("hwb") or params.get("icb") or ""), period,
                str(state.message or "the run failed")[:500],
-               f"Prefect flow run {flow_run.id} ({flow_run.name}): see its logs", str(flow_run.id)))
+               f"the logs of flow run {flow_run.name}: {logs or flow_run.id}", str(flow_run.id)))

@@ -7,10 +7,11 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from prefect.schedules import Cron, Interval, Schedule
+from prefect.schedules import Interval, RRule, Schedule
 
 from core.dates import fortnight_anchor
 from core.settings import settings
+from flows.common import run_tags
 from flows.fortnightly import fortnightly_flow
 from flows.quarterly import quarterly_flow
 
@@ -25,9 +26,14 @@ def fortnight_schedule() -> Schedule:
 
 
 def quarter_schedule() -> Schedule:
-    """The run day of January, April, July and October: the quarter just ended is complete by then."""
+    """The run day of January, April, July and October (the quarter just ended is complete by then), moved to the
+    next working day when it falls on a weekend (core.dates.quarterly_run_date): the first of run day, +1, +2 that
+    is Monday to Friday."""
     day = int(settings()["quarterly"]["run_day"])
-    return Cron(f"{RUN_AT.minute} {RUN_AT.hour} {day} 1,4,7,10 *", timezone="Europe/London")
+    days = ",".join(str(d) for d in range(day, day + 3))
+    start = f"{fortnight_anchor():%Y%m%d}T{RUN_AT:%H%M%S}"
+    return RRule(f"DTSTART:{start}\nRRULE:FREQ=MONTHLY;BYMONTH=1,4,7,10;BYMONTHDAY={days};"
+                 "BYDAY=MO,TU,WE,TH,FR;BYSETPOS=1", timezone="Europe/London")
 
 
 def build_deployments(source: str, hwb: str, out_dir: str, data_dir: str) -> list[Any]:
@@ -37,14 +43,14 @@ def build_deployments(source: str, hwb: str, out_dir: str, data_dir: str) -> lis
         name=f"discharge-fund-fortnightly-{hwb.lower()}",
         schedules=[fortnight_schedule()],
         parameters=common,
-        tags=["bcf", "discharge-fund", hwb],
+        tags=run_tags(fortnightly_flow.name, hwb),
         description="Discharge Fund fortnightly return, every 14 days from Friday 6 January 2023",
     )
     quarterly = quarterly_flow.to_deployment(
         name=f"bcf-quarterly-{hwb.lower()}",
         schedules=[quarter_schedule()],
         parameters=common,
-        tags=["bcf", "quarterly", hwb],
+        tags=run_tags(quarterly_flow.name, hwb),
         description="BCF quarterly return, after each quarter end, for the quarter just ended",
     )
     return [fortnightly, quarterly]
@@ -81,17 +87,42 @@ def deploy_to_pool(pool: str, source: str, hwbs: list[str], out_dir: str, data_r
     from prefect import flow
 
     ensure_process_pool(pool)
-    out = []
+    out: list[tuple[str, Any]] = []
     for hwb in hwbs:
         common = {"source": source, "hwb": hwb, "out_dir": out_dir, "data_dir": f"{data_root.rstrip('/')}/{hwb}"}
-        for fn, name, schedule, tags in (
-                (fortnightly_flow, f"discharge-fund-fortnightly-{hwb.lower()}", fortnight_schedule,
-                 ["bcf", "discharge-fund", hwb]),
-                (quarterly_flow, f"bcf-quarterly-{hwb.lower()}", quarter_schedule, ["bcf", "quarterly", hwb])):
+        for fn, name, schedule in (
+                (fortnightly_flow, f"discharge-fund-fortnightly-{hwb.lower()}", fortnight_schedule),
+                (quarterly_flow, f"bcf-quarterly-{hwb.lower()}", quarter_schedule)):
             src, entrypoint = _entrypoint(fn)
             loaded: Any = flow.from_source(source=src, entrypoint=entrypoint)  # sync here: a Flow, not a coroutine
+            # Prefect's "deploying to a process work pool" hint: said once, not once per deployment
             deployment_id = loaded.deploy(
-                name=name, work_pool_name=pool, parameters=common, tags=tags, build=False, push=False,
-                schedules=[schedule()] if schedules else None, print_next_steps=False)
+                name=name, work_pool_name=pool, parameters=common, tags=run_tags(fn.name, hwb), build=False,
+                push=False, schedules=[schedule()] if schedules else None, print_next_steps=False,
+                ignore_warnings=bool(out))
             out.append((f"{fn.name}/{name}", deployment_id))
     return out
+
+
+def serve_deployments(deployments: list[Any]) -> None:
+    """prefect.serve, stopping cleanly on SIGTERM too: Prefect's own SIGTERM handler calls Runner.stop() inside the
+    running loop, where it returns the coroutine astop() unawaited ("coroutine 'Runner.astop' was never awaited")
+    and exits mid-loop. Ours schedules astop() on the loop, which ends the polling and returns; Ctrl-C as before."""
+    import asyncio
+
+    from prefect.runner import Runner
+
+    runner = Runner(pause_on_shutdown=True)
+    for deployment in deployments:
+        runner.add_deployment(deployment)
+    stopping: list[Any] = []  # keeps the stop task referenced until it has run
+
+    def on_sigterm(*_: Any) -> None:
+        if not stopping:
+            stopping.append(asyncio.get_running_loop().create_task(runner.astop()))
+
+    runner.handle_sigterm = on_sigterm  # type: ignore[method-assign]  # Runner.start installs this for SIGTERM
+    try:
+        asyncio.run(runner.start())
+    except KeyboardInterrupt:
+        print("bcf serve: stopped")

@@ -80,7 +80,7 @@ def icb_flow(source: str, icb: str, period_end: str | None = None, quarter: str 
                            resource=return_resource(kind, hwb, shown, f"{kind} {hwb} {shown}"),
                            payload={"flow": "icb-returns", "reason": str(state.message)[:500]})
                 send(Alert("failed", "icb-returns", hwb, period, str(state.message)[:500],
-                           f"Prefect flow run {ledger.run.flow_run_id}", ledger.run.flow_run_id))
+                           f"the logs of Prefect flow run {ledger.run.flow_run_id}", ledger.run.flow_run_id))
         ledger.outcome = "done" if all(s == "written" for s in status.values()) else "blocked"
         ledger.detail = "; ".join(f"{h}: {s}" for h, s in status.items())
     for hwb, s in status.items():

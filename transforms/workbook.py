@@ -36,6 +36,18 @@ FORMATS = {
     "pct": '0.0"%"',  # values are 0-100, not fractions
     "date": "dd/mm/yyyy",
 }
+# The unit a label names for each kind of figure, so no printed number is "906.00 of what?"
+UNITS = {"money": "£", "count": "number", "units": "output units", "days": "days", "pct": "%"}
+
+
+def with_unit(label: str, kind: str) -> str:
+    """`Planned spend (£)`: a label with its figure's unit, unless it already says it."""
+    unit = UNITS.get(kind)
+    if not unit or f"({unit})" in label or (kind == "pct" and "%" in label):
+        return label
+    return f"{label} ({unit})"
+
+
 HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 TITLE_FONT = Font(bold=True, size=14)
 BOLD = Font(bold=True)
@@ -183,26 +195,60 @@ def _highlight(sheet: Worksheet, coord: str, figure: Figure) -> None:
                                                            font=BAD_FONT))
 
 
+# Lineage columns: about 180 characters, so fit-to-width on A4 landscape with narrow side margins prints at ~75%
+# (it was 236: ~55%, too small to read); the longest figure id and file name fit their column, and long text
+# (definitions, file lists, "derived from ...") wraps inside its column instead of being clipped by the next one.
+LINEAGE_WIDTHS = [40, 12, 6, 12, 36, 12, 40, 26]
+LINE_HEIGHT = 15  # points per wrapped line at the default 11 pt
+
+
 def _lineage_sheet(book: Workbook, figures: list[Figure], where: dict[str, tuple[str, str]]) -> None:
     sheet = book.create_sheet("Lineage")
     headers = ["figure_id", "sheet", "cell", "value", "definition", "source_rows", "source_files", "query_id"]
     sheet.append(headers)
     for c in sheet[1]:
         c.font, c.fill = BOLD, HEADER_FILL
+        c.alignment = Alignment(wrap_text=True, vertical="top")
+    wrap = Alignment(wrap_text=True, vertical="top")
     for n, f in enumerate(figures, start=2):
         sheet_name, coord = where[f.id]
         values: list[object] = [f.id, sheet_name, coord, None, f.spec.definition, f.source_rows,
                                 "; ".join(f.files), f.spec.query]
+        lines = 1
         for col, v in enumerate(values, start=1):
+            cell = sheet.cell(row=n, column=col)
             if isinstance(v, str):
-                safe_text(sheet.cell(row=n, column=col), v)
+                safe_text(cell, v)
+                lines = max(lines, wrapped_lines(v, LINEAGE_WIDTHS[col - 1]))
             else:
-                sheet.cell(row=n, column=col, value=v)
+                cell.value = v
+            cell.alignment = wrap
         _put_value(sheet, n, 4, f)
-        sheet.cell(row=n, column=4).alignment = Alignment(horizontal="left")
-    for col, width in enumerate([44, 20, 8, 16, 70, 12, 50, 16], start=1):
+        value = sheet.cell(row=n, column=4)
+        value.alignment = Alignment(horizontal="left", vertical="top", wrap_text=True)
+        if isinstance(value.value, str):
+            lines = max(lines, wrapped_lines(value.value, LINEAGE_WIDTHS[3]))
+        # openpyxl cannot measure text: set the height the wrapped lines need (Excel would not grow the row itself)
+        sheet.row_dimensions[n].height = LINE_HEIGHT * lines
+    for col, width in enumerate(LINEAGE_WIDTHS, start=1):
         sheet.column_dimensions[get_column_letter(col)].width = width
     sheet.freeze_panes = "B2"
+    sheet.row_dimensions[1].height = LINE_HEIGHT * 2
+    sheet.page_margins.left = sheet.page_margins.right = 0.4
+
+
+def wrapped_lines(text: str, width: int) -> int:
+    """How many lines text takes wrapped at word boundaries in a column `width` characters wide (a little narrower
+    than the width: proportional fonts and padding)."""
+    room, lines, used = max(width - 1, 4), 1, 0
+    for word in text.split():
+        size = len(word)
+        if used and used + 1 + size > room:
+            lines, used = lines + 1, 0
+        while size > room:  # a long unbroken id fills whole lines: the spreadsheet breaks it anywhere
+            lines, size = lines + 1, size - room
+        used = used + 1 + size if used else size
+    return lines
 
 
 def _checklist_sheet(book: Workbook, figures: list[Figure], where: dict[str, tuple[str, str]],

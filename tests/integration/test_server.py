@@ -73,6 +73,9 @@ def test_serve_registers_deployments_and_a_triggered_run_completes_with_artifact
             deployment = client.read_deployment_by_name("fortnightly-return/discharge-fund-fortnightly-e06000017")
             schedule = deployment.schedules[0].schedule
             assert schedule.interval.days == 14 and schedule.anchor_date.isoformat().startswith("2023-01-06T07:00")
+            quarterly = client.read_deployment_by_name("quarterly-return/bcf-quarterly-e06000017")
+            assert "BYSETPOS=1" in quarterly.schedules[0].schedule.rrule  # the next working day (issue 24)
+            assert sorted(deployment.tags) == ["E06000017", "bcf", "discharge-fund"]
 
             run = client.create_flow_run_from_deployment(deployment.id, parameters={"period_end": "2023-01-19"})
             deadline = time.monotonic() + 240
@@ -90,6 +93,8 @@ def test_serve_registers_deployments_and_a_triggered_run_completes_with_artifact
         serving.terminate()
         serving.wait(timeout=30)
         serve_log.close()
+    stopped = (tmp_path / "serve.log").read_text()
+    assert "never awaited" not in stopped, stopped[-2000:]  # a clean stop (issue 24)
 
 
 def _flow_runs_by_name(client: Any) -> dict[str, Any]:

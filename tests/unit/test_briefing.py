@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -87,3 +88,62 @@ def test_xlsx_has_native_charts_over_figures_named_by_id(written: tuple[Path, Pa
     assert str(cd["q.cd.pathway_1.2023_03.demand"]) == q["q.cd.pathway_1.2023_03.demand"]
     sources = {r[12].value for r in book["Fortnights"].iter_rows(min_row=2)}
     assert sources == {"warehouse", "df_fortnightly_E06000017_2023-03-30.xlsx"}
+
+
+# --- issue 24: a briefing that reads well -----------------------------------------------------------------------
+
+def _legend_series(fig) -> list[tuple[str, list[float], bool]]:  # type: ignore[no-untyped-def]
+    """(label, values, shows a marker or a bar) for every series a legend of the figure names."""
+    import math
+
+    out = []
+    for ax in fig.axes:
+        legend = ax.get_legend()
+        if legend is None:
+            continue
+        for text in legend.get_texts():
+            label = text.get_text()
+            lines = [ln for ln in ax.get_lines() if ln.get_label() == label]
+            bars = [c for c in ax.containers if c.get_label() == label]
+            assert lines or bars, f"legend names {label!r} but nothing of that name is drawn"
+            for ln in lines:
+                ys = [float(y) for y in ln.get_ydata() if y is not None and not math.isnan(float(y))]
+                out.append((label, ys, ln.get_marker() not in (None, "", "None") or len(ys) > 1))
+            for c in bars:
+                out.append((label, [p.get_height() for p in c.patches], True))
+    return out
+
+
+def test_every_series_a_legend_names_is_drawn_even_for_one_fortnight(written: tuple[Path, Path, Path]) -> None:
+    out, _xlsx, _pdf = written
+    for until in (dt.date(2022, 4, 30), dt.date(2023, 4, 10)):  # one fortnight (computed), and the whole year
+        brief = briefing.collect(HWB, "2022-23", out, out.parent / "data", until=until)
+        checked = 0
+        for fig in briefing.pages(brief):
+            for label, values, visible in _legend_series(fig):
+                assert values and visible, (until, label)
+                checked += 1
+        assert checked >= 9 if until.year == 2023 else checked >= 8  # pathways, timeliness, money (+ metrics)
+
+
+def test_summary_reads_whole_explains_terms_and_summarises_findings(written: tuple[Path, Path, Path]) -> None:
+    out, xlsx, pdf = written
+    brief = briefing.collect(HWB, "2022-23", out, out.parent / "data", until=dt.date(2023, 4, 10))
+    text = [line.text for line in briefing.summary(brief)]
+    assert text[0].startswith(f"{sum(int(p.figures['df.discharges.total']) for p in brief.fortnights):,} acute "
+                              "discharges in the 26 fortnights to 30 March 2023")
+    for name in briefing.BOARD_NAME.values():  # each metric named whole, not cut at "(" or "per"
+        assert sum(name in t for t in text) == 1
+    assert not any(t.endswith(":") or "Older people:" in t for t in text)
+    capacity = [t for t in text if "exceeded capacity" in t]
+    assert len(capacity) == 1 and re.search(r"in at least one service in \d+ of 12 months, most often in ",
+                                            capacity[0])
+    assert not re.search(r"(Apr|May|Jun) 2022", capacity[0])  # summarised, not a list of months
+    if shutil.which("pdftotext"):
+        page1 = " ".join(subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(pdf), "-"], check=True,
+                                        capture_output=True, text=True).stdout.split())
+        assert "DSR (directly age-standardised rate)" in page1 and "ACSC (ambulatory care sensitive" in page1
+        assert "most often in" in page1
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (pdf.stat().st_mode & 0o777) == (xlsx.stat().st_mode & 0o777) == 0o666 & ~umask

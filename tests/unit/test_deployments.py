@@ -23,7 +23,9 @@ def test_deployment_is_parameterised_by_hwb_and_source() -> None:
 
 
 def test_quarterly_runs_after_each_quarter_end_for_the_quarter_just_ended() -> None:
-    assert quarter_schedule().cron == "0 7 10 1,4,7,10 *"
+    # 07:00 on the 10th of January, April, July, October, or the next working day (issue 24; was a plain cron)
+    assert "RRULE:FREQ=MONTHLY;BYMONTH=1,4,7,10;BYMONTHDAY=10,11,12;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=1" in \
+        str(quarter_schedule().rrule)
     assert latest_quarter_before(dt.date(2023, 4, 10)) == "2022-23-Q4"
     assert latest_quarter_before(dt.date(2023, 1, 10)) == "2022-23-Q3"
     assert latest_quarter_before(dt.date(2023, 7, 1)) == "2023-24-Q1"

@@ -1,0 +1,44 @@
+"""Issue 24 part 5: a real install. `bcf --version`; every manifest records the package version, the git commit and
+the versions of the libraries that compute; a built wheel carries the lock file and the commit it was built from."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from importlib.metadata import version
+from pathlib import Path
+
+import pytest
+
+from bcf.audit import code_fingerprint, sha256_file
+from bcf.cli import main
+from core.settings import PROJECT_ROOT
+
+HEAD = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True).stdout.strip()
+
+
+def test_bcf_version(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--version"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"bcf {version('bcf-returns')} (git {HEAD}") and "Python 3." in out
+
+
+def test_the_manifest_records_version_commit_and_library_versions() -> None:
+    code = code_fingerprint()
+    assert code["package_version"] == version("bcf-returns") == __import__("bcf").__version__
+    assert str(code["git_commit"]).startswith(HEAD)
+    assert {k: code["libraries"][k] for k in ("duckdb", "pandas", "great-expectations", "openpyxl", "prefect")} == {
+        k: version(k) for k in ("duckdb", "pandas", "great-expectations", "openpyxl", "prefect")}
+    assert code["lock_file_sha256"] == sha256_file(PROJECT_ROOT / "constraints.txt")
+
+
+def test_a_built_wheel_ships_the_lock_file_and_its_commit(tmp_path: Path) -> None:
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-qq", "--no-deps", str(PROJECT_ROOT), "-w", str(tmp_path)],
+                   check=True, timeout=600)
+    (wheel,) = tmp_path.glob("bcf_returns-*.whl")
+    with zipfile.ZipFile(wheel) as whl:
+        assert whl.read("bcf/_resources/constraints.txt") == (PROJECT_ROOT / "constraints.txt").read_bytes()
+        assert json.loads(whl.read("bcf/_resources/build_info.json"))["git_commit"].startswith(HEAD)
+        assert any(n.startswith("warehouse/sql/figures/") and n.endswith(".sql") for n in whl.namelist())
