@@ -102,7 +102,8 @@ def await_signoff_and_submit(outcome: ReturnOutcome, label: str, hwb: str, perio
         message = f"{workbook.name} was not signed off within {timeout / 3600:g} h; sign it off with bcf signoff " \
                   "and send it with bcf submit"
         _report("bcf.return.signoff-timeout", label, hwb, period, message)
-        send(Alert("not signed off", "sign-off", hwb, period, message, str(workbook)))
+        send(Alert("not signed off", "sign-off", hwb, period, message, str(workbook.resolve()),
+                   runtime.flow_run.id or None))  # absolute path and the run's link, like every alert
         # the server has failed the run already ("The flow was not signed off and never resumed"): this names it
         return Failed(name=NOT_SIGNED_OFF, message=message, data=outcome)
     if not form.confirm:
