@@ -1,4 +1,4 @@
-"""What every flow does around its work (bcf/pipeline.py): the artifacts, events and states the data team reads in
+"""What every flow does around its work (bcf/run/pipeline.py): the artifacts, events and states the data team reads in
 the Prefect UI."""
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.events import emit_event
 from prefect.states import Completed, Failed, State
 
-from bcf.alerts import Alert, send
-from bcf.pipeline import alert_if_blocked, finding_line, log_blocked
-from bcf.produce import ReturnOutcome
+from bcf.returns.produce import ReturnOutcome
+from bcf.run.alerts import Alert, send
+from bcf.run.pipeline import alert_if_blocked, finding_line, log_blocked
 from core.settings import env
 from transforms.figures import Figure, rounded
 from transforms.findings import Finding, summarise

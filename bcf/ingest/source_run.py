@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bcf.checks import source_findings
-from bcf.ingest import (
+from bcf.ingest.sources import FetchFailed, Landed, SourceObject, is_s3, land, list_source, staging_key
+from bcf.ingest.stage_file import (
     READ_AHEAD_MAX_BYTES,
     FileResult,
     PreparedFile,
@@ -28,13 +28,14 @@ from bcf.ingest import (
     rule_parameters,
     stage_file,
 )
-from bcf.sources import FetchFailed, Landed, SourceObject, is_s3, land, list_source, staging_key
-from bcf.worker import Job, Preparer
+from bcf.ingest.worker import Job, Preparer
 from core.settings import pseudonym_key
 from transforms.findings import WARNING, Finding
 from transforms.nhs_number import mask_text, token_text
 from transforms.validate import RowValidator
 from warehouse import db
+from warehouse.checks import source_findings
+from warehouse.paths import landing_path, warehouse_path
 
 
 @dataclass
@@ -43,14 +44,6 @@ class IngestReport:
     source: str
     files: list[FileResult] = field(default_factory=list)
     development_key: bool = False
-
-
-def warehouse_path(data_dir: Path) -> Path:
-    return data_dir / "warehouse.duckdb"
-
-
-def landing_path(data_dir: Path) -> Path:
-    return data_dir / "landing"
 
 
 def stage(db_file: Path, obj: SourceObject, landed: Landed, run_id: str, key: bytes,
@@ -66,7 +59,7 @@ def ingest_source(source: str, data_dir: Path, run_id: str, *, log: Any = None,
                   stager: Callable[..., FileResult] = stage, read_ahead: bool = False) -> IngestReport:
     """Land and stage every file of a source, in staging order; one line per file on the log (a logger or Prefect's
     run logger). With `read_ahead` (the plain path, whose stager is `stage`), work on later files overlaps staging:
-    when the new extracts are large enough (WORKER_MIN_COST), a second process reads and parses them (bcf.worker)
+    when the new extracts are large enough (WORKER_MIN_COST), a second process reads and parses them (bcf.ingest.worker)
     while this one stages the plans, then checks and stages each extract as it is ready; otherwise the next file,
     if at most READ_AHEAD_MAX_BYTES, is read in a background thread while the one before it is staged."""
     log = log or logging.getLogger("bcf.ingest")
@@ -166,7 +159,7 @@ def _gone_from_source(con: Any, source: str, listed: set[str], key: bytes) -> li
     """Files of this source still in force that the source no longer holds: a warning on every run, since their
     rows still count. Deleting a file sent in error does not take it out of force; `bcf withdraw` does."""
     prefix = source.rstrip("/") + "/" if is_s3(source) else Path(source).resolve().as_uri().rstrip("/") + "/"
-    prefix = token_text(prefix, key)  # as the listing records origins (bcf/sources.py)
+    prefix = token_text(prefix, key)  # as the listing records origins (bcf/ingest/sources.py)
     rows = con.execute(
         "SELECT file_id, kind, file_name, received_at FROM files WHERE status IN ('loaded', 'rejected') "
         "AND starts_with(origin_uri, ?) ORDER BY file_name", [prefix]).fetchall()

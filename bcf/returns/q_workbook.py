@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bcf.quarterly import (
+from bcf.returns.quarterly import (
     CD_SERVICES,
     CONDITIONS,
     METRIC_DEFINITIONS,

@@ -35,7 +35,7 @@ from typing import Any
 
 import duckdb
 
-from bcf import revisions
+from bcf.returns import revisions
 from core.settings import PROJECT_ROOT, code_version, config_dir, expectations_dir, sql_dir, tree_hash
 from transforms.figures import Figure
 from transforms.findings import FINDING_COLUMNS, SUMMARY_COLUMNS, Finding, summary_rows
@@ -229,7 +229,7 @@ def template_inputs(staging: Path, params: dict[str, Any], cell_map_text: str | 
     else:  # the run filled through the map `bcf cellmap` proposed for it: keep that map
         cell_map = None
         if cell_map_text is None:
-            from bcf.cellmap import propose
+            from bcf.returns.cellmap import propose
 
             which, proposal = propose(template, "quarterly" if params.get("quarter") else "fortnightly")
             cell_map_text = proposal.toml(f"Proposed by `bcf cellmap` from {template.name} ({which} return).")

@@ -11,13 +11,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from bcf import keyprint
-from bcf.audit import RunInfo
-from bcf.intake import landing_path, warehouse_path
-from bcf.produce import ReturnOutcome
-from bcf.runlock import data_dir_lock, rename_holder
+from bcf.ingest import keyprint
+from bcf.returns.pack import RunInfo
+from bcf.returns.produce import ReturnOutcome
+from core.runlock import data_dir_lock, rename_holder
 from core.settings import code_version, key_kind, pseudonym_key
 from warehouse import db
+from warehouse.paths import landing_path, warehouse_path
 
 
 class LedgerRun:
@@ -35,7 +35,7 @@ def ledger_run(data_dir: Path, flow: str, parameters: dict[str, Any],
                flow_run_id: str | None = None) -> Iterator[LedgerRun]:
     """Record the run in the warehouse's run ledger: running, then done / blocked, or failed with the error.
 
-    The whole run holds the data dir's run lock (bcf/runlock.py): a second run waits. Holding it, any other
+    The whole run holds the data dir's run lock (core/runlock.py): a second run waits. Holding it, any other
     `running` row is a run that died without finishing: it is marked `crashed`, and the staging files a crash leaves
     in the landing area are removed."""
     run = RunInfo(str(flow_run_id or uuid.uuid4()), flow, flow_run_id, parameters,
@@ -65,7 +65,7 @@ def ledger_run(data_dir: Path, flow: str, parameters: dict[str, Any],
 
 def clean_crash_leftovers(data_dir: Path) -> None:
     """Half-copied files a killed run left in the landing area (`.incoming-*`), and its worker's hand-over folder
-    (`.prepared-*`, bcf/worker.py); only called holding the lock."""
+    (`.prepared-*`, bcf/ingest/worker.py); only called holding the lock."""
     landing = landing_path(data_dir)
     if landing.is_dir():
         for leftover in landing.glob(".incoming-*"):

@@ -15,16 +15,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bcf import returns
-from bcf.alerts import Alert, send
-from bcf.audit import RunInfo
-from bcf.intake import IngestReport, ingest_source, warehouse_path
-from bcf.ledger import ledger_run, settle
-from bcf.produce import ReturnOutcome, produce, recorded
-from bcf.quarterly import Quarter
+from bcf.ingest.source_run import IngestReport, ingest_source
+from bcf.returns import build as returns
+from bcf.returns.pack import RunInfo
+from bcf.returns.produce import ReturnOutcome, produce, recorded
+from bcf.returns.quarterly import Quarter
+from bcf.run.alerts import Alert, send
+from bcf.run.ledger import ledger_run, settle
 from core.dates import Fortnight, latest_quarter_before, scheduled_period_end
 from transforms.findings import Finding, summarise, summary_lines
 from warehouse import db
+from warehouse.paths import warehouse_path
 
 log = logging.getLogger("bcf.run")
 
@@ -46,9 +47,9 @@ def produce_quarterly(data_dir: Path, quarter: Quarter, out_dir: Path, run: RunI
 
 
 def write_briefing(data_dir: Path, quarter: Quarter, out_dir: Path) -> None:
-    """The fund year's board briefing, refreshed after each quarterly return (bcf/briefing.py). A failure here is
+    """The fund year's board briefing, refreshed after each quarterly return (returns/briefing.py). A failure here is
     logged as an error and leaves the return, already published, in place."""
-    from bcf import briefing
+    from bcf.returns import briefing
 
     if not briefing.enabled():
         return
@@ -164,7 +165,7 @@ def log_blocked(logger: logging.Logger | logging.LoggerAdapter[Any], outcome: Re
 
 
 def alert_if_blocked(flow: str, hwb: str, period: str, outcome: ReturnOutcome, flow_run_id: str | None) -> None:
-    """The fallback channel (bcf/alerts.py): only sends when BCF_ALERT_* is configured."""
+    """The fallback channel (bcf/run/alerts.py): only sends when BCF_ALERT_* is configured."""
     if outcome.status != "blocked":
         return
     send(Alert("blocked", flow, hwb, period, f"{len(outcome.blocking)} error finding(s) block the return; "

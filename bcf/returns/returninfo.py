@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bcf.audit import pack_dir
-from bcf.q_workbook import SIGNOFF_FIELDS
+from bcf.returns.pack import pack_dir
+from bcf.returns.q_workbook import SIGNOFF_FIELDS
 from core.settings import hwb_name
 
 COVER = "Cover"

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from bcf.sources import Landed, SourceObject
+from bcf.ingest.sources import Landed, SourceObject
 from core.settings import TableContract, contracts, plan_contracts, supplier_for
 from transforms import nhs_number
 from transforms.findings import ERROR, WARNING, FileProblem, Finding
@@ -165,7 +165,7 @@ class Fault:
 
 @dataclass
 class Parsed:
-    """One part of a table read and typed, not yet checked by the suites (what bcf.worker hands over)."""
+    """One part of a table read and typed, not yet checked by the suites (what bcf.ingest.worker hands over)."""
 
     part: RawTable  # the part as text: rejected rows are kept as received
     parsed: ParsedTable
@@ -221,7 +221,7 @@ def stage_file(con: duckdb.DuckDBPyConnection, obj: SourceObject, landed: Landed
                read_ahead: ReadAhead | None = None, prepared: PreparedFile | None = None) -> FileResult:
     """Stage one landed file. With a validator the GX suites run on every table; without, only type checks do.
     `read_ahead`: the file's tables already being read in a background thread (ReadAhead); `prepared`: the file
-    already prepared otherwise (read and parsed by bcf.worker, then check_file here), with the rule parameters."""
+    already prepared otherwise (read and parsed by the worker, then check_file here), with the rule parameters."""
     kind = obj.kind
     assert kind is not None
     status = db.file_status(con, landed.sha256)

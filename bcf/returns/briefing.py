@@ -21,9 +21,9 @@ from typing import Any
 
 import duckdb
 
-from bcf.audit import pack_dir
-from bcf.fortnightly import Fortnight
-from bcf.quarterly import CD_SERVICES, METRIC_KIND, METRIC_LABEL, METRICS, Quarter
+from bcf.returns.fortnightly import Fortnight
+from bcf.returns.pack import pack_dir
+from bcf.returns.quarterly import CD_SERVICES, METRIC_KIND, METRIC_LABEL, METRICS, Quarter
 from core.settings import hwb_name, settings
 from warehouse import db
 
@@ -121,8 +121,8 @@ def collect(hwb: str, fund_year: str, out_dir: Path, data_dir: Path | None, unti
 
 def _compute_missing(brief: Briefing, fortnights: list[Fortnight], quarters: list[Quarter], data_dir: Path | None,
                      con: duckdb.DuckDBPyConnection | None) -> None:
-    from bcf.fortnightly import compute as compute_df
-    from bcf.quarterly import compute as compute_q
+    from bcf.returns.fortnightly import compute as compute_df
+    from bcf.returns.quarterly import compute as compute_q
 
     if con is None:
         if data_dir is None or not (data_dir / "warehouse.duckdb").exists():

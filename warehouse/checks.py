@@ -41,7 +41,7 @@ def cross_source(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> list
 
 DUPLICATE_KEY = "key.duplicate_across_files"  # the rule of check_duplicate_keys' findings
 PLAN_MISSING = "plan.missing"  # check_plan_in_force: no plan for the HWB and fund year
-EMPTY_SOURCE = "source.empty"  # bcf.ingest.empty_source
+EMPTY_SOURCE = "source.empty"  # bcf.ingest.stage_file.empty_source
 # The checks a source is judged by after ingest, for every HWB in it ($hwb = '*'): what `bcf ingest` and
 # `bcf validate` report beside each file's own findings, as a run of any of its HWBs would find them.
 SOURCE_CHECKS = ("check_duplicate_keys", "check_plan_in_force")

@@ -63,7 +63,7 @@ class Landed:
     etag: str | None
     version_id: str | None
     # A file is received when it is landed. Files land in staging order, so this orders a source's files as the
-    # staging order does even when they are staged (committed) in another order (bcf.worker), and so which copy
+    # staging order does even when they are staged (committed) in another order (bcf.ingest.worker), and so which copy
     # of a repeated key is the first stays the same (warehouse/sql/checks/check_duplicate_keys.sql).
     received_at: dt.datetime = field(default_factory=db.now)
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import duckdb
 
-from bcf.audit import (
+from bcf.returns.pack import (
     READY,
     RunInfo,
     pack_dir,
@@ -23,11 +23,11 @@ from bcf.audit import (
     write_findings,
     write_pack,
 )
-from bcf.checks import blocking, cross_source, file_findings, said_once
 from transforms.figures import Figure
 from transforms.findings import Finding
 from transforms.workbook import SheetLayout, write_workbook
 from warehouse import db
+from warehouse.checks import blocking, cross_source, file_findings, said_once
 
 
 @dataclass

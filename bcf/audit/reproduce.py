@@ -17,13 +17,13 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bcf import returns
-from bcf.audit import code_fingerprint, jsonable, pack_dir, sha256_file
-from bcf.fortnightly import Fortnight
-from bcf.ingest import stage_file
-from bcf.quarterly import Quarter
-from bcf.sources import Landed, SourceObject, staging_key
-from bcf.submission.returninfo import signoff_cells
+from bcf.ingest.sources import Landed, SourceObject, staging_key
+from bcf.ingest.stage_file import stage_file
+from bcf.returns import build as returns
+from bcf.returns.fortnightly import Fortnight
+from bcf.returns.pack import code_fingerprint, jsonable, pack_dir, sha256_file
+from bcf.returns.quarterly import Quarter
+from bcf.returns.returninfo import signoff_cells
 from core.settings import pseudonym_key
 from transforms.validate import RowValidator
 from transforms.workbook import cell_values, cells_hash

@@ -68,10 +68,10 @@ def _remember(data_dir: Path, key: bytes, development: bool) -> None:
 def restage(data_dir: Path, key: bytes) -> None:
     """The warehouse staged with the old key is kept beside the new one (warehouse.before-repseudonymise-*.duckdb,
     with its run ledger); the new one stages every file that was in force from its landed copy, in staging order."""
-    from bcf.ingest import stage_file
-    from bcf.intake import warehouse_path
-    from bcf.sources import Landed, SourceObject, staging_key
+    from bcf.ingest.sources import Landed, SourceObject, staging_key
+    from bcf.ingest.stage_file import stage_file
     from transforms.validate import RowValidator
+    from warehouse.paths import warehouse_path
 
     current = warehouse_path(data_dir)
     if not current.exists():

@@ -7,7 +7,7 @@ and is the only one to open the warehouse (DuckDB allows one writer). Each parse
 in a scratch folder, announced on a queue; this process maps them, checks, inserts and deletes them. Each file is
 still staged in its own transaction from the same parts, so the warehouse ends as if this process had read them
 all; a file's received_at is when it landed, in staging order, so staging the worker's files when they are ready
-changes no order (bcf.sources.Landed).
+changes no order (bcf.ingest.sources.Landed).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
-from bcf.ingest import Fault, Parsed, ParsedFile, parse_file
+from bcf.ingest.stage_file import Fault, Parsed, ParsedFile, parse_file
 from transforms.parse import ParsedTable
 from transforms.read import TEXT, RawTable
 

@@ -25,7 +25,7 @@ from typing import Any
 
 import duckdb
 
-from bcf.audit import pack_dir, sha256_file
+from bcf.returns.pack import pack_dir, sha256_file
 from core.settings import sql_dir
 from transforms.nhs_number import looks_like, mask_text, token_text
 from transforms.workbook import csv_safe
@@ -132,8 +132,8 @@ def return_kind(manifest: dict[str, Any]) -> str:
 
 
 def return_params(manifest: dict[str, Any]) -> dict[str, Any]:
-    from bcf.fortnightly import Fortnight
-    from bcf.quarterly import Quarter
+    from bcf.returns.fortnightly import Fortnight
+    from bcf.returns.quarterly import Quarter
 
     ret = manifest["return"]
     if return_kind(manifest) == "df":
@@ -167,7 +167,7 @@ def warehouse_for(manifest: dict[str, Any]) -> Iterator[tuple[duckdb.DuckDBPyCon
 def _live_reader(manifest: dict[str, Any]) -> Iterator[duckdb.DuckDBPyConnection | None]:
     """The run's warehouse, read-only, holding its data dir's run lock so a run starting meanwhile waits rather
     than fails on DuckDB's file lock; None when there is none, or a run (or another reader) has it."""
-    from bcf.runlock import lock_if_free
+    from core.runlock import lock_if_free
 
     live = _live_warehouse(manifest)
     if live is None:
@@ -190,8 +190,8 @@ def _macros(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any]) -> None:
 
 
 def _rebuilt(manifest: dict[str, Any]) -> Iterator[tuple[duckdb.DuckDBPyConnection, str]]:
-    from bcf.ingest import stage_file
-    from bcf.sources import Landed, SourceObject, staging_key
+    from bcf.ingest.sources import Landed, SourceObject, staging_key
+    from bcf.ingest.stage_file import stage_file
     from core.settings import pseudonym_key
     from transforms.validate import RowValidator
 
@@ -274,7 +274,7 @@ def _resolve_file(manifest: dict[str, Any], con: duckdb.DuckDBPyConnection, file
         digest = sha256_file(Path(file))
     elif re.fullmatch(r"[0-9a-f]{12,64}", file):
         digest = file
-    elif looks_like(file):  # the name as the supplier sent it: the manifest holds its token (bcf/sources.py)
+    elif looks_like(file):  # the name as the supplier sent it: the manifest holds its token (bcf/ingest/sources.py)
         from core.settings import pseudonym_key
 
         file = token_text(Path(file).name, pseudonym_key(manifest["run"].get("pseudonym_key"))[0])

@@ -17,11 +17,11 @@ from typing import Any
 
 import duckdb
 
-from bcf.intake import warehouse_path
-from bcf.runlock import data_dir_lock
+from core.runlock import data_dir_lock
 from core.settings import pseudonym_key
 from transforms.nhs_number import token_text
 from warehouse import db
+from warehouse.paths import warehouse_path
 
 IN_FORCE = ("loaded", "rejected")
 
@@ -95,7 +95,7 @@ def _find(con: duckdb.DuckDBPyConnection, what: str, want: str) -> tuple[str, st
             rows = _by_name(con, cols, token_text(given.name, pseudonym_key()[0]), statuses)
     elif re.fullmatch(r"[0-9a-f]{8,64}", what):
         rows = con.execute(f"SELECT {cols} FROM files WHERE starts_with(file_id, ?)", [what]).fetchall()
-    else:  # a name with an NHS-number-like part is held as its token (bcf/sources.py), so look that up
+    else:  # a name with an NHS-number-like part is held as its token (bcf/ingest/sources.py), so look that up
         rows = _by_name(con, cols, token_text(given.name, pseudonym_key()[0]), statuses)
     if not rows:
         raise WithdrawError(f"no file {what} {want} in this data dir (see the manifest's inputs for names)")

@@ -443,11 +443,11 @@ def _short(text: str, width: int = 100) -> str:
 
 def _catalogue(which: str, schemes: list[str], months: list[dt.date]) -> list[str]:
     if which == "fortnightly":
-        from bcf.fortnightly import SchemeRow
-        from bcf.fortnightly import catalogue as df_catalogue
+        from bcf.returns.fortnightly import SchemeRow
+        from bcf.returns.fortnightly import catalogue as df_catalogue
 
         return [s.id for s in df_catalogue([SchemeRow(s, scheme_slug(s), s) for s in schemes])]
-    from bcf.quarterly import catalogue as q_catalogue
+    from bcf.returns.quarterly import catalogue as q_catalogue
 
     return [s.id for s in q_catalogue([(s, s) for s in schemes], [s for s in SOURCE_ROWS if s != "total"], months)]
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bcf.fortnightly import COVER, DISCHARGES, INCOME, PACKAGES, SCHEMES, TOTALS, FortnightlyReturn
-from bcf.q_workbook import signoff_rows
+from bcf.returns.fortnightly import COVER, DISCHARGES, INCOME, PACKAGES, SCHEMES, TOTALS, FortnightlyReturn
+from bcf.returns.q_workbook import signoff_rows
 from transforms.workbook import Header, LayoutCell, Ref, SheetLayout
 
 ALLOWED_BLANK = {"df.discharges.avg_delay_days"}

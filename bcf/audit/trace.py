@@ -8,7 +8,7 @@ import json
 import re
 from pathlib import Path
 
-from bcf.audit import pack_dir
+from bcf.returns.pack import pack_dir
 from transforms.workbook import csv_safe
 from warehouse.db import sql, sql_path
 
