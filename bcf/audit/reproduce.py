@@ -13,21 +13,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bcf.ingest.sources import Landed, SourceObject, staging_key
-from bcf.ingest.stage_file import stage_file
+from bcf.audit.rebuild import landed_input, rebuilt_warehouse
+from bcf.ingest.sources import Landed, SourceObject
 from bcf.returns import build as returns
 from bcf.returns.fortnightly import Fortnight
 from bcf.returns.pack import code_fingerprint, jsonable, pack_dir, sha256_file
 from bcf.returns.quarterly import Quarter
 from bcf.returns.returninfo import signoff_cells
-from core.settings import pseudonym_key
-from transforms.validate import RowValidator
 from transforms.workbook import cell_values, cells_hash
-from warehouse import db
 
 
 @dataclass
@@ -150,18 +146,12 @@ def reproduce(workbook: Path) -> Reproduction:
         if actual != item["sha256"]:
             result.input_differences.append(
                 f"{item['file_name']} ({item['kind']}): landed copy has sha256 {actual}, recorded {item['sha256']}")
-        objects.append((SourceObject(item["origin_uri"], item["file_name"], item["kind"], item["size_bytes"]),
-                        Landed(actual, copy, item["size_bytes"], item["s3_etag"], item["s3_version_id"])))
+        objects.append(landed_input(item, actual))
 
-    run_date = dt.datetime.fromisoformat(manifest["run"]["started_at"]).date()
-    key, _ = pseudonym_key(manifest["run"].get("pseudonym_key"))
-    validator = RowValidator()
     build = _computed(manifest, pack, result)
-    with tempfile.TemporaryDirectory(prefix="bcf-reproduce-") as tmp, db.connect(Path(tmp) / "wh.duckdb") as con:
-        for obj, landed in sorted(objects, key=lambda pair: staging_key(pair[0])):
-            stage_file(con, obj, landed, "reproduce", key, validator, run_date)
+    with rebuilt_warehouse(manifest, objects, "reproduce", "bcf-reproduce-") as (con, tmp):
         computed = build(con)
-        rebuilt = Path(tmp) / workbook.name
+        rebuilt = tmp / workbook.name
         computed.write(rebuilt, computed.layouts, computed.figures, computed.allowed_blank)
         result.rebuilt_cells_sha256 = cells_hash(rebuilt)
         if workbook.exists() and result.file_cells_sha256 != result.rebuilt_cells_sha256:

@@ -16,7 +16,6 @@ import datetime as dt
 import io
 import json
 import re
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -190,10 +189,7 @@ def _macros(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any]) -> None:
 
 
 def _rebuilt(manifest: dict[str, Any]) -> Iterator[tuple[duckdb.DuckDBPyConnection, str]]:
-    from bcf.ingest.sources import Landed, SourceObject, staging_key
-    from bcf.ingest.stage_file import stage_file
-    from core.settings import pseudonym_key
-    from transforms.validate import RowValidator
+    from bcf.audit.rebuild import landed_input, rebuilt_warehouse
 
     objects = []
     for item in manifest["inputs"]:
@@ -201,14 +197,8 @@ def _rebuilt(manifest: dict[str, Any]) -> Iterator[tuple[duckdb.DuckDBPyConnecti
         if not copy.exists():
             raise WhyError(f"cannot rebuild the return's rows: the landed copy {copy} of {item['file_name']} is "
                            "missing")
-        objects.append((SourceObject(item["origin_uri"], item["file_name"], item["kind"], item["size_bytes"]),
-                        Landed(item["sha256"], copy, item["size_bytes"], item["s3_etag"], item["s3_version_id"])))
-    run_date = dt.datetime.fromisoformat(manifest["run"]["started_at"]).date()
-    key, _ = pseudonym_key()
-    validator = RowValidator()
-    with tempfile.TemporaryDirectory(prefix="bcf-why-") as tmp, db.connect(Path(tmp) / "wh.duckdb") as con:
-        for obj, landed in sorted(objects, key=lambda pair: staging_key(pair[0])):
-            stage_file(con, obj, landed, "why", key, validator, run_date)
+        objects.append(landed_input(item, item["sha256"]))
+    with rebuilt_warehouse(manifest, objects, "why", "bcf-why-") as (con, _folder):
         _macros(con, manifest)
         yield con, "a warehouse rebuilt from the landed copies the manifest names"
 
