@@ -14,9 +14,9 @@ from prefect.states import State
 from bcf.returns import build as returns
 from bcf.returns.pack import RunInfo
 from bcf.returns.produce import ReturnOutcome
-from bcf.returns.quarterly import METRICS, Quarter
+from bcf.returns.quarterly import METRICS
 from bcf.run import pipeline
-from core.dates import latest_quarter_before
+from core.dates import Quarter, latest_quarter_before
 from flows.common import alert_on_failure, current_flow_run_id, final_state, md_table, report_outcome, show
 from flows.ingest import ingest
 from flows.submission import await_signoff_and_submit

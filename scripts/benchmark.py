@@ -422,8 +422,8 @@ def breakdown(work: Path, rep: Path) -> None:
     import bcf.ingest.stage_file as ingest
     from bcf.ingest.sources import land, list_source, staging_key
     from bcf.returns import build as returns
-    from bcf.returns.fortnightly import Fortnight
     from bcf.returns.pack import RunInfo
+    from core.dates import Fortnight
     from warehouse import db
 
     timings.append(("import bcf (duckdb, pandas)", time.perf_counter() - t0))

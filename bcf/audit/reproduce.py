@@ -19,10 +19,9 @@ from pathlib import Path
 from bcf.audit.rebuild import landed_input, rebuilt_warehouse
 from bcf.ingest.sources import Landed, SourceObject
 from bcf.returns import build as returns
-from bcf.returns.fortnightly import Fortnight
 from bcf.returns.pack import code_fingerprint, jsonable, pack_dir, sha256_file
-from bcf.returns.quarterly import Quarter
 from bcf.returns.returninfo import signoff_cells
+from core.dates import Fortnight, Quarter
 from transforms.workbook import cell_values, cells_hash
 
 

@@ -131,8 +131,7 @@ def return_kind(manifest: dict[str, Any]) -> str:
 
 
 def return_params(manifest: dict[str, Any]) -> dict[str, Any]:
-    from bcf.returns.fortnightly import Fortnight
-    from bcf.returns.quarterly import Quarter
+    from core.dates import Fortnight, Quarter
 
     ret = manifest["return"]
     if return_kind(manifest) == "df":

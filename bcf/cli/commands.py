@@ -179,7 +179,7 @@ def cmd_run_fortnightly(args: argparse.Namespace) -> int:
 
 
 def cmd_run_quarterly(args: argparse.Namespace) -> int:
-    from bcf.returns.quarterly import Quarter
+    from core.dates import Quarter
     from transforms.template import TemplateError
 
     _check_hwb(args.hwb)
@@ -229,7 +229,7 @@ def cmd_cellmap(args: argparse.Namespace) -> int:
     from openpyxl import load_workbook
 
     from bcf.returns.cellmap import propose
-    from bcf.returns.quarterly import Quarter
+    from core.dates import Quarter
     from transforms.template import cell_map_text
 
     try:

@@ -156,8 +156,7 @@ def _preflight(args: argparse.Namespace) -> None:
     if command == "generate" and args.scale < 1:
         raise UsageError(f"--scale {args.scale}: the number of discharges per year must be 1 or more")
     hwb = getattr(args, "hwb", None) or "E06000017"
-    from bcf.returns.fortnightly import Fortnight
-    from bcf.returns.quarterly import Quarter
+    from core.dates import Fortnight, Quarter
 
     for flag in ("period_end", "date_from", "date_to"):
         when = getattr(args, flag, None)

@@ -21,9 +21,9 @@ from typing import Any
 
 import duckdb
 
-from bcf.returns.fortnightly import Fortnight
 from bcf.returns.pack import pack_dir
-from bcf.returns.quarterly import CD_SERVICES, METRIC_KIND, METRIC_LABEL, METRICS, Quarter
+from bcf.returns.quarterly import CD_SERVICES, METRIC_KIND, METRIC_LABEL, METRICS
+from core.dates import Fortnight, Quarter
 from core.settings import hwb_name, settings
 from warehouse import db
 

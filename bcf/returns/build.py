@@ -12,11 +12,10 @@ import duckdb
 
 from bcf.returns import df_workbook, q_workbook
 from bcf.returns.cellmap import map_for_run
-from bcf.returns.fortnightly import Fortnight
 from bcf.returns.fortnightly import compute as compute_fortnightly
 from bcf.returns.produce import Computed
-from bcf.returns.quarterly import Quarter
 from bcf.returns.quarterly import compute as compute_quarterly
+from core.dates import Fortnight, Quarter
 from transforms.findings import Finding
 from transforms.template import fill_template, load_cell_map, load_signoff_cells
 from transforms.workbook import write_workbook

@@ -51,11 +51,6 @@ class ReturnOutcome:
     figures: list[Figure] = field(default_factory=list)
 
 
-def recorded(params: dict[str, Any]) -> dict[str, Any]:
-    """The parameters worth recording: the code lists the SQL also takes (ACSC, emergency methods) are config."""
-    return {k: v for k, v in params.items() if not isinstance(v, list)}
-
-
 def write_findings_csv(path: Path, findings: list[Finding]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     summary = summary_path(path)
@@ -86,7 +81,7 @@ def produce(con: duckdb.DuckDBPyConnection, hwb: str, params: dict[str, Any], wo
         findings = findings + computed.report  # empty input cells and validation breaches of a filled template
         previous = pack_dir(workbook) if pack_dir(workbook).exists() else None
         write_pack(con, tmp_workbook, workbook.name, tmp_pack, run, computed.figures, where, findings, previous,
-                   recorded(params), computed.cell_map_text)
+                   params, computed.cell_map_text)
         publish(tmp_workbook, workbook, tmp_pack)
     except BaseException:
         # not committed (no READY): discard, nothing of this run is published; committed: the next run completes it

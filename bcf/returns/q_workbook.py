@@ -42,9 +42,6 @@ def signoff_rows(values: dict[str, str] | None) -> list[list[LayoutCell]]:
     return rows
 
 
-SCHEME_PARTS = ("planned_spend", "actual_spend_ytd", "planned_output", "actual_output_ytd")
-
-
 def scheme_block(sid: str, name: str | None, sources: list[str] | None = None) -> list[list[LayoutCell]]:
     """A scheme's lines on Spend and Activity: its all-sources line first. The national template has one line per
     scheme and funding source; those lines (q.scheme.<sid>.<source>.*, registry SCHEME_SOURCES) follow it, so the

@@ -1,7 +1,7 @@
 """The BCF quarterly return (returns.md part B): its figure registry, one declaration per figure.
 
 A figure is made by one SQL model in warehouse/sql/figures/ or derived from other figures (declared inputs); the
-registry's order is the catalogue order, `sheet`/`column` its place in the built-in workbook. The engine
+registry's order is the catalogue order, `column` its column header in the built-in workbook. The engine
 (warehouse/engine.py) runs the models and derivations in the order the inputs give.
 """
 
@@ -101,27 +101,27 @@ def _falls_actual(ctx: Context, _v: list[Value]) -> Decimal | None:
 def _metric(m: str) -> list[FigureDef]:
     kind, base = METRIC_KIND[m], f"q.metric.{m}"
     plan = FigureDef(f"{base}.plan", "Plan", kind, f"plan.metric_plans {m} for the quarter", "q_metrics",
-                     value=_plan_decimal("metric_plan", m), sheet="Metrics", column="Plan")
+                     value=_plan_decimal("metric_plan", m), column="Plan")
     assessment = FigureDef(f"{base}.assessment", "Assessment", "text",
                            f"actual (rounded) against plan; {'lower' if m in LOWER_IS_BETTER else 'higher'} is better",
                            inputs=(Input(f"{base}.actual"), Input(f"{base}.plan")), lineage=False,
                            value=lambda _c, v: assess(m, v[0], v[1]),  # type: ignore[arg-type]
-                           sheet="Metrics", column="Assessment")
+                           column="Assessment")
     if m not in METRIC_DEFINITIONS:
         actual = FigureDef(f"{base}.actual", "Actual", kind, "plan.metric_actuals for the quarter", "q_metrics",
-                           value=_plan_decimal("metric_actual", m), sheet="Metrics", column="Actual")
+                           value=_plan_decimal("metric_actual", m), column="Actual")
         return [plan, actual, assessment]
     num, den, how = METRIC_DEFINITIONS[m]
     derive = _falls_actual if m == "falls" else (lambda _c, v: ratio(v[0], v[1], SCALE[m]))
     return [plan,
-            FigureDef(f"{base}.numerator", "Numerator", "count", num, "q_metrics", sheet="Metrics",
+            FigureDef(f"{base}.numerator", "Numerator", "count", num, "q_metrics",
                       column="Numerator"),
-            FigureDef(f"{base}.denominator", "Denominator", "count", den, "q_metrics", sheet="Metrics",
+            FigureDef(f"{base}.denominator", "Denominator", "count", den, "q_metrics",
                       column="Denominator"),
             FigureDef(f"{base}.actual", "Actual", kind, how,
                       inputs=(Input(f"{base}.numerator", role="numerator"),
                               Input(f"{base}.denominator", role="denominator")),
-                      value=derive, sheet="Metrics", column="Actual"),
+                      value=derive, column="Actual"),
             assessment]
 
 
@@ -131,78 +131,75 @@ def _complete(_ctx: Context, v: list[Value]) -> str:
 
 COVER = [
     FigureDef("q.hwb_code", "HWB code", "text", "ONS code of the Health and Wellbeing Board",
-              value=lambda c, _: c.period.hwb, made_by="parameters", sheet="Cover"),
+              value=lambda c, _: c.period.hwb, made_by="parameters"),
     FigureDef("q.hwb_name", "HWB name", "text", "HWB name from config/hwb.csv",
-              value=lambda c, _: hwb_name(c.period.hwb), made_by="config/hwb.csv", sheet="Cover"),
+              value=lambda c, _: hwb_name(c.period.hwb), made_by="config/hwb.csv"),
     FigureDef("q.quarter", "Quarter", "text", "the reporting quarter", value=lambda c, _: c.period.label,
-              made_by="parameters", sheet="Cover"),
+              made_by="parameters"),
     FigureDef("q.template_status", "Template status", "text",
               "Incomplete when a condition 1-4 or a metric plan for the quarter is missing, else Complete",
               inputs=(*[Input(f"q.condition.{n}.confirmed") for n in CONDITIONS],
                       *[Input(f"q.metric.{m}.plan") for m in METRICS]),
-              lineage=False, value=_complete, sheet="Cover"),
+              lineage=False, value=_complete),
 ]
 NATIONAL_CONDITIONS = [
     FigureDef(f"q.condition.{n}.confirmed", f"{n}. {text}", "text", f"plan.conditions condition {n} confirmed",
-              "q_conditions", value=lambda c, _v, n=n: c.plan.get(("condition", str(n))),  # type: ignore[misc]
-              sheet="National Conditions")
+              "q_conditions", value=lambda c, _v, n=n: c.plan.get(("condition", str(n))))  # type: ignore[misc]
     for n, text in CONDITIONS.items()
 ]
-CD = "Capacity & Demand"
 CAPACITY_DEMAND = [  # over (service, month) of the quarter
     FigureDef("q.cd.{service}.{month}.demand", "Demand", "count", "{service} demand in {month_label}",
-              "q_capacity_demand", over="cd", sheet=CD, column="Demand"),
+              "q_capacity_demand", over="cd", column="Demand"),
     FigureDef("q.cd.{service}.{month}.capacity", "Capacity", "count", "plan.capacity {service} {month_label}",
-              "q_capacity_demand", over="cd", value=lambda c, _: c.summed, sheet=CD, column="Capacity"),
+              "q_capacity_demand", over="cd", value=lambda c, _: c.summed, column="Capacity"),
     FigureDef("q.cd.{service}.{month}.gap", "Gap", "count", "capacity - demand; blank when capacity is absent",
               inputs=(Input("q.cd.{service}.{month}.capacity"), Input("q.cd.{service}.{month}.demand", sign=-1)),
-              over="cd", value=lambda c, v: None if v[0] is None else c.summed, sheet=CD, column="Gap"),
+              over="cd", value=lambda c, v: None if v[0] is None else c.summed, column="Gap"),
 ]
-SPEND = "Spend and Activity"
 SCHEMES = [  # over every scheme of the fund year's plan
     FigureDef("q.scheme.{scheme}.planned_spend", "Planned spend", "money", "plan.schemes {scheme_id}, all sources",
-              "q_schemes", over="scheme", sheet=SPEND, column="Planned spend"),
+              "q_schemes", over="scheme", column="Planned spend"),
     FigureDef("q.scheme.{scheme}.actual_spend_ytd", "Actual spend YTD", "money",
-              "ledger amount to scheme {scheme_id}, 1 April to quarter end", "q_schemes", over="scheme", sheet=SPEND,
+              "ledger amount to scheme {scheme_id}, 1 April to quarter end", "q_schemes", over="scheme",
               column="Actual spend YTD"),
     FigureDef("q.scheme.{scheme}.planned_output", "Planned output", "units", "plan.schemes {scheme_id} output",
-              "q_schemes", over="scheme", sheet=SPEND, column="Planned output"),
+              "q_schemes", over="scheme", column="Planned output"),
     FigureDef("q.scheme.{scheme}.actual_output_ytd", "Actual output YTD", "units",
-              "ledger units to scheme {scheme_id}, 1 April to quarter end", "q_schemes", over="scheme", sheet=SPEND,
+              "ledger units to scheme {scheme_id}, 1 April to quarter end", "q_schemes", over="scheme",
               column="Actual output YTD"),
 ]
 SCHEME_SOURCES = [  # over every (scheme, funding source) pair of the plan or of the ledger to date
     FigureDef("q.scheme.{scheme}.{source}.planned_spend", "Planned spend", "money",
               "plan.schemes {scheme_id}, funding source {source}", "q_scheme_sources", over="scheme_source",
-              sheet=SPEND, column="Planned spend"),
+              column="Planned spend"),
     FigureDef("q.scheme.{scheme}.{source}.actual_spend_ytd", "Actual spend YTD", "money",
               "ledger amount to scheme {scheme_id} from {source}, 1 April to quarter end", "q_scheme_sources",
-              over="scheme_source", sheet=SPEND, column="Actual spend YTD"),
+              over="scheme_source", column="Actual spend YTD"),
     FigureDef("q.scheme.{scheme}.{source}.planned_output", "Planned output", "units",
               "plan.schemes {scheme_id} output, funding source {source}", "q_scheme_sources", over="scheme_source",
-              sheet=SPEND, column="Planned output"),
+              column="Planned output"),
     FigureDef("q.scheme.{scheme}.{source}.actual_output_ytd", "Actual output YTD", "units",
               "ledger units to scheme {scheme_id} from {source}, 1 April to quarter end", "q_scheme_sources",
-              over="scheme_source", sheet=SPEND, column="Actual output YTD"),
+              over="scheme_source", column="Actual output YTD"),
 ]
 IE = "Income and Expenditure"
 INCOME_EXPENDITURE = [  # over every funding source with income or spend, then the total over them
     FigureDef("q.ie.{source}.income", "Income", "money", "plan.income for {source}", "q_income_expenditure",
-              over="source", sheet=IE, column="Income"),
+              over="source", column="Income"),
     FigureDef("q.ie.{source}.expenditure_ytd", "Expenditure YTD", "money",
-              "ledger amount for {source}, 1 April to quarter end", "q_income_expenditure", over="source", sheet=IE,
+              "ledger amount for {source}, 1 April to quarter end", "q_income_expenditure", over="source",
               column="Expenditure YTD"),
     FigureDef("q.ie.{source}.balance", "Balance", "money", "income - expenditure_ytd",
               inputs=(Input("q.ie.{source}.income"), Input("q.ie.{source}.expenditure_ytd", sign=-1)),
-              over="source", sheet=IE, column="Balance"),
+              over="source", column="Balance"),
     FigureDef("q.ie.total.income", "Income", "money", "plan.income for all funding sources",
-              inputs=(Input("q.ie.{source}.income", over="source"),), sheet=IE, column="Income"),
+              inputs=(Input("q.ie.{source}.income", over="source"),), column="Income"),
     FigureDef("q.ie.total.expenditure_ytd", "Expenditure YTD", "money",
               "ledger amount for all funding sources, 1 April to quarter end",
-              inputs=(Input("q.ie.{source}.expenditure_ytd", over="source"),), sheet=IE, column="Expenditure YTD"),
+              inputs=(Input("q.ie.{source}.expenditure_ytd", over="source"),), column="Expenditure YTD"),
     FigureDef("q.ie.total.balance", "Balance", "money", "income - expenditure_ytd",
               inputs=(Input("q.ie.{source}.income", over="source"),
-                      Input("q.ie.{source}.expenditure_ytd", sign=-1, over="source")), sheet=IE, column="Balance"),
+                      Input("q.ie.{source}.expenditure_ytd", sign=-1, over="source")), column="Balance"),
 ]
 REGISTRY = [*COVER, *NATIONAL_CONDITIONS, *[d for m in METRICS for d in _metric(m)], *CAPACITY_DEMAND, *SCHEMES,
             *SCHEME_SOURCES, *INCOME_EXPENDITURE]

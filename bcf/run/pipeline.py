@@ -18,11 +18,10 @@ from typing import Any
 from bcf.ingest.source_run import IngestReport, ingest_source
 from bcf.returns import build as returns
 from bcf.returns.pack import RunInfo
-from bcf.returns.produce import ReturnOutcome, produce, recorded
-from bcf.returns.quarterly import Quarter
+from bcf.returns.produce import ReturnOutcome, produce
 from bcf.run.alerts import Alert, send
 from bcf.run.ledger import ledger_run, settle
-from core.dates import Fortnight, latest_quarter_before, scheduled_period_end
+from core.dates import Fortnight, Quarter, latest_quarter_before, scheduled_period_end
 from transforms.findings import Finding, summarise, summary_lines
 from warehouse import db
 from warehouse.paths import warehouse_path
@@ -118,7 +117,7 @@ def quarterly_return(source: str, hwb: str, quarter: str | None = None, out_dir:
     the fund year's board briefing."""
     steps = steps or Steps()
     q = Quarter.parse(hwb, quarter or latest_quarter_before(dt.date.today()))
-    params: dict[str, Any] = {"source": source, **recorded(q.params()), "out_dir": out_dir, "data_dir": data_dir,
+    params: dict[str, Any] = {"source": source, **q.params(), "out_dir": out_dir, "data_dir": data_dir,
                               "template": template, "cell_map": cell_map}
     options = returns.TemplateOptions(template, cell_map, template_lineage, accept_template_losses)
     if template:

@@ -18,10 +18,9 @@ from bcf.ingest.sources import land, list_source, staging_key
 from bcf.ingest.stage_file import stage_file
 from bcf.returns import briefing
 from bcf.returns import build as returns
-from bcf.returns.fortnightly import Fortnight
 from bcf.returns.pack import RunInfo, pack_dir
 from bcf.returns.produce import produce
-from bcf.returns.quarterly import Quarter
+from core.dates import Fortnight, Quarter
 from tests.fixtures import HWB
 from transforms.validate import RowValidator
 from warehouse import db

@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 
 from bcf.devtools.synthetic import SCHEMES
 from bcf.returns.cellmap import ReturnUnknown, month_of, propose, propose_book, quarter_of
-from bcf.returns.quarterly import Quarter
+from core.dates import Quarter
 from tests.fixtures import HWB
 from tests.templates import FORTNIGHTLY_LAYOUTS, QUARTERLY_LAYOUTS
 from transforms.template import load_cell_map

@@ -18,7 +18,8 @@ import pytest
 
 from bcf.ingest.sources import FetchFailed, SourceObject, kind_of, land, list_source
 from bcf.ingest.stage_file import FileResult, stage_file
-from bcf.returns.fortnightly import Fortnight, compute
+from bcf.returns.fortnightly import compute
+from core.dates import Fortnight
 from core.settings import contracts
 from tests.conftest import write_xlsx
 from tests.fixtures import HWB, OTHER, plan_sheets

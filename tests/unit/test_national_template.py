@@ -17,10 +17,9 @@ from openpyxl import load_workbook
 
 from bcf.devtools.synthetic import SCHEMES
 from bcf.returns.cellmap import propose
-from bcf.returns.fortnightly import Fortnight
 from bcf.returns.fortnightly import compute as compute_df
-from bcf.returns.quarterly import Quarter
 from bcf.returns.quarterly import compute as compute_q
+from core.dates import Fortnight, Quarter
 from core.settings import config_dir
 from tests.fixtures import HWB, write_df_fixture, write_q_fixture
 from tests.templates import fortnightly_template, quarterly_template

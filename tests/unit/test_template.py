@@ -9,7 +9,8 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from bcf.returns.quarterly import Quarter, compute
+from bcf.returns.quarterly import compute
+from core.dates import Quarter
 from tests.fixtures import HWB
 from transforms.figures import Figure
 from transforms.template import TemplateError, cell_map_text, fill_template, load_cell_map

@@ -17,10 +17,9 @@ from bcf.devtools.synthetic import generate
 from bcf.ingest.sources import land, list_source, staging_key
 from bcf.ingest.stage_file import stage_file
 from bcf.returns import build as returns
-from bcf.returns.fortnightly import Fortnight
 from bcf.returns.pack import RunInfo, pack_dir
 from bcf.returns.produce import produce
-from bcf.returns.quarterly import Quarter
+from core.dates import Fortnight, Quarter
 from tests.fixtures import HWB, write_df_fixture, write_q_fixture
 from transforms.validate import RowValidator
 from warehouse import db
