@@ -5,9 +5,7 @@ from __future__ import annotations
 from bcf.returns.quarterly import (
     CD_SERVICES,
     CONDITIONS,
-    METRIC_DEFINITIONS,
-    METRIC_LABEL,
-    METRICS,
+    METRIC,
     SCHEME_SOURCES,
     SCHEMES,
     QuarterlyReturn,
@@ -64,10 +62,10 @@ def allowed_blank(ret: QuarterlyReturn) -> set[str]:
 def layouts(ret: QuarterlyReturn, signoff: dict[str, str] | None = None) -> list[SheetLayout]:
     q = ret.quarter
     metric_rows: list[list[LayoutCell]] = []
-    for m in METRICS:
-        has_parts = m in METRIC_DEFINITIONS
+    for m, metric in METRIC.items():
+        has_parts = metric.parts is not None
         metric_rows.append([
-            METRIC_LABEL[m], Ref(f"q.metric.{m}.plan"),
+            metric.label, Ref(f"q.metric.{m}.plan"),
             Ref(f"q.metric.{m}.numerator") if has_parts else None,
             Ref(f"q.metric.{m}.denominator") if has_parts else None,
             Ref(f"q.metric.{m}.actual"), Ref(f"q.metric.{m}.assessment"),

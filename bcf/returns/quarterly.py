@@ -30,17 +30,42 @@ from transforms.figures import (
 from warehouse import engine
 from warehouse.db import sql
 
-METRICS = ("avoidable_admissions", "falls", "discharge_usual_residence", "residential_admissions", "reablement_91d")
-LOWER_IS_BETTER = {"avoidable_admissions", "falls", "residential_admissions"}
-METRIC_KIND = {"avoidable_admissions": "rate", "falls": "rate", "residential_admissions": "rate",
-               "discharge_usual_residence": "pct", "reablement_91d": "pct"}
-METRIC_LABEL = {
-    "avoidable_admissions": "Avoidable admissions (chronic ACSC, emergency) per 100,000",
-    "falls": "Emergency admissions due to falls, 65+, DSR per 100,000",
-    "discharge_usual_residence": "Discharge to usual place of residence (%)",
-    "residential_admissions": "Permanent admissions 65+ to residential and nursing care per 100,000",
-    "reablement_91d": "Older people (65+) still at home 91 days after discharge into reablement (%)",
-}
+
+@dataclass(frozen=True)
+class Metric:
+    """One BCF metric of returns.md part B, declared once. `parts` (numerator, denominator, how the actual is made)
+    when the pipeline computes the actual, None when it comes from plan.metric_actuals; `scale` multiplies the ratio
+    (None: the falls DSR derives it)."""
+
+    name: str
+    label: str
+    kind: str  # rate or pct
+    lower_is_better: bool
+    parts: tuple[str, str, str] | None = None
+    scale: int | None = None
+
+
+METRIC = {m.name: m for m in (  # in the order of the return
+    Metric("avoidable_admissions", "Avoidable admissions (chronic ACSC, emergency) per 100,000", "rate", True,
+           ("acute emergency admissions in Q with a chronic ACSC primary diagnosis",
+            "total population (plan.population)", "numerator / denominator x 100,000"), 100_000),
+    Metric("falls", "Emergency admissions due to falls, 65+, DSR per 100,000", "rate", True,
+           ("acute emergency admissions in Q, age 65+, diagnosis S00-T98, external cause W00-W19",
+            "population aged 65+", "directly age-standardised rate per 100,000 (ESP 2013 weights)")),
+    Metric("discharge_usual_residence", "Discharge to usual place of residence (%)", "pct", False,
+           ("acute discharges in Q to destination `usual_place_of_residence`",
+            "acute discharges in Q, destination not `died`", "100 x numerator / denominator"), 100),
+    Metric("residential_admissions", "Permanent admissions 65+ to residential and nursing care per 100,000", "rate",
+           True),
+    Metric("reablement_91d", "Older people (65+) still at home 91 days after discharge into reablement (%)", "pct",
+           False, ("of the cohort, status_91d at_home", "reablement episodes from hospital, age 65+, hospital "
+                   "discharge from Q start - 91 days to Q end - 91 days", "100 x numerator / denominator"), 100),
+)}
+METRICS = tuple(METRIC)
+# read by the board briefing
+METRIC_KIND = {name: m.kind for name, m in METRIC.items()}
+METRIC_LABEL = {name: m.label for name, m in METRIC.items()}
+
 CONDITIONS = {
     1: "Plans are jointly agreed",
     2: "Enabling people to stay well, safe and independent at home for longer",
@@ -50,25 +75,11 @@ CONDITIONS = {
 CD_SERVICES = tuple(codes()["enums"]["capacity_service"])
 ON_TRACK, NOT_ON_TRACK, NO_DATA = ("On track to meet target", "Not on track to meet target",
                                    "Data not available to assess progress")
-# numerator, denominator, how the actual is made; residential_admissions comes from plan.metric_actuals instead
-METRIC_DEFINITIONS = {
-    "discharge_usual_residence": ("acute discharges in Q to destination `usual_place_of_residence`",
-                                  "acute discharges in Q, destination not `died`", "100 x numerator / denominator"),
-    "avoidable_admissions": ("acute emergency admissions in Q with a chronic ACSC primary diagnosis",
-                             "total population (plan.population)", "numerator / denominator x 100,000"),
-    "falls": ("acute emergency admissions in Q, age 65+, diagnosis S00-T98, external cause W00-W19",
-              "population aged 65+", "directly age-standardised rate per 100,000 (ESP 2013 weights)"),
-    "reablement_91d": ("of the cohort, status_91d at_home", "reablement episodes from hospital, age 65+, hospital "
-                       "discharge from Q start - 91 days to Q end - 91 days", "100 x numerator / denominator"),
-}
-SCALE = {"discharge_usual_residence": 100, "avoidable_admissions": 100_000, "reablement_91d": 100}
-
-
 def assess(metric: str, actual: Decimal | None, plan: Decimal | None) -> str:
     if actual is None or plan is None:
         return NO_DATA
-    reported = rounded(METRIC_KIND[metric], actual)
-    good = reported <= plan if metric in LOWER_IS_BETTER else reported >= plan
+    reported = rounded(METRIC[metric].kind, actual)
+    good = reported <= plan if METRIC[metric].lower_is_better else reported >= plan
     return ON_TRACK if good else NOT_ON_TRACK
 
 
@@ -99,20 +110,21 @@ def _falls_actual(ctx: Context, _v: list[Value]) -> Decimal | None:
 
 
 def _metric(m: str) -> list[FigureDef]:
-    kind, base = METRIC_KIND[m], f"q.metric.{m}"
+    metric, base = METRIC[m], f"q.metric.{m}"
+    kind, better = metric.kind, "lower" if metric.lower_is_better else "higher"
     plan = FigureDef(f"{base}.plan", "Plan", kind, f"plan.metric_plans {m} for the quarter", "q_metrics",
                      value=_plan_decimal("metric_plan", m), column="Plan")
     assessment = FigureDef(f"{base}.assessment", "Assessment", "text",
-                           f"actual (rounded) against plan; {'lower' if m in LOWER_IS_BETTER else 'higher'} is better",
+                           f"actual (rounded) against plan; {better} is better",
                            inputs=(Input(f"{base}.actual"), Input(f"{base}.plan")), lineage=False,
                            value=lambda _c, v: assess(m, v[0], v[1]),  # type: ignore[arg-type]
                            column="Assessment")
-    if m not in METRIC_DEFINITIONS:
+    if metric.parts is None:
         actual = FigureDef(f"{base}.actual", "Actual", kind, "plan.metric_actuals for the quarter", "q_metrics",
                            value=_plan_decimal("metric_actual", m), column="Actual")
         return [plan, actual, assessment]
-    num, den, how = METRIC_DEFINITIONS[m]
-    derive = _falls_actual if m == "falls" else (lambda _c, v: ratio(v[0], v[1], SCALE[m]))
+    num, den, how = metric.parts
+    derive = _falls_actual if metric.scale is None else (lambda _c, v: ratio(v[0], v[1], metric.scale))
     return [plan,
             FigureDef(f"{base}.numerator", "Numerator", "count", num, "q_metrics",
                       column="Numerator"),
