@@ -173,7 +173,8 @@ class _OurLines(logging.Filter):
     """Our own INFO lines (per-file progress, the outcome), not Prefect's engine chatter."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return record.levelno < logging.WARNING and Path(record.pathname).parent.name in ("bcf", "flows")
+        where = Path(record.pathname).parent  # flows/, or a wing of bcf/ (bcf/ingest/, bcf/run/, ...)
+        return record.levelno < logging.WARNING and (where.name == "flows" or "bcf" in (where.name, where.parent.name))
 
 
 def console_progress() -> None:
