@@ -25,7 +25,7 @@ def _resource_dir(name: str) -> Path:
     packaged = Path(str(resources.files("bcf._resources") / name))
     return packaged if packaged.is_dir() else PROJECT_ROOT / name
 
-# Every environment variable the pipeline reads, with what it does: the README's table is checked against this.
+# Every environment variable the pipeline reads, with what it does: docs/operations.md's table is checked against it.
 ENV_VARS = {
     "BCF_CONFIG_DIR": "folder of settings.toml, codes.toml, extracts.toml, hwb.csv, suppliers/, cellmaps/, "
                       "automations/ (default: the shipped config: bcf/_resources/config in a wheel, config/ in a "
