@@ -25,7 +25,7 @@ def _resource_dir(name: str) -> Path:
     packaged = Path(str(resources.files("bcf._resources") / name))
     return packaged if packaged.is_dir() else PROJECT_ROOT / name
 
-# Every environment variable the pipeline reads, with what it does: the README's table is checked against this.
+# Every environment variable the pipeline reads, with what it does: docs/operations.md's table is checked against it.
 ENV_VARS = {
     "BCF_CONFIG_DIR": "folder of settings.toml, codes.toml, extracts.toml, hwb.csv, suppliers/, cellmaps/, "
                       "automations/ (default: the shipped config: bcf/_resources/config in a wheel, config/ in a "
@@ -38,7 +38,7 @@ ENV_VARS = {
                                  "BCF_PSEUDONYM_KEY is not set: synthetic data only (`--allow-development-key`)",
     "BCF_REPSEUDONYMISE": "1 (set by `--repseudonymise`): the pseudonym key changed on purpose; the data dir stages "
                           "every file in force again with the new key instead of refusing it",
-    "BCF_LOCK_TIMEOUT": "seconds a run waits for another run's lock on the data dir (default in bcf/runlock.py)",
+    "BCF_LOCK_TIMEOUT": "seconds a run waits for another run's lock on the data dir (default in core/runlock.py)",
     "BCF_CONSOLE_PROGRESS": "1 (set by the bcf command itself): flows print our own progress lines plainly and "
                             "Prefect's console handler stays at WARNING",
     "BCF_ORCHESTRATION": "auto (default): `bcf run`/`ingest`/`demo` run as Prefect flows when a Prefect server is "

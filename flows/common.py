@@ -1,4 +1,4 @@
-"""What every flow does around its work (bcf/pipeline.py): the artifacts, events and states the data team reads in
+"""What every flow does around its work (bcf/run/pipeline.py): the artifacts, events and states the data team reads in
 the Prefect UI."""
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.events import emit_event
 from prefect.states import Completed, Failed, State
 
-from bcf.alerts import Alert, run_links, send
-from bcf.pipeline import alert_if_blocked, finding_line, log_blocked
-from bcf.produce import ReturnOutcome
+from bcf.returns.produce import ReturnOutcome
+from bcf.run.alerts import Alert, run_links, send
+from bcf.run.pipeline import alert_if_blocked, finding_line, log_blocked
 from core.settings import env
 from transforms.figures import Figure, rounded
 from transforms.findings import Finding, summarise
@@ -177,7 +177,8 @@ class _OurLines(logging.Filter):
     """Our own INFO lines (per-file progress, the outcome), not Prefect's engine chatter."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return record.levelno < logging.WARNING and Path(record.pathname).parent.name in ("bcf", "flows")
+        where = Path(record.pathname).parent  # flows/, or a wing of bcf/ (bcf/ingest/, bcf/run/, ...)
+        return record.levelno < logging.WARNING and (where.name == "flows" or "bcf" in (where.name, where.parent.name))
 
 
 def console_progress() -> None:

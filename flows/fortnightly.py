@@ -10,9 +10,10 @@ from prefect import flow, runtime, task
 from prefect.cache_policies import NO_CACHE
 from prefect.states import State
 
-from bcf import pipeline, returns
-from bcf.audit import RunInfo
-from bcf.produce import ReturnOutcome
+from bcf.returns import build as returns
+from bcf.returns.pack import RunInfo
+from bcf.returns.produce import ReturnOutcome
+from bcf.run import pipeline
 from core.dates import Fortnight, scheduled_period_end
 from flows.common import alert_on_failure, current_flow_run_id, final_state, md_table, report_outcome, show
 from flows.ingest import ingest
@@ -55,7 +56,7 @@ def fortnightly_flow(source: str, hwb: str, period_end: str | None = None, out_d
                      data_dir: str = "bcf_data", template: str | None = None, cell_map: str | None = None,
                      template_lineage: bool = False, accept_template_losses: bool = False,
                      signoff: dict[str, str] | None = None) -> ReturnOutcome | State[Any]:
-    """bcf.pipeline.fortnightly_return with each step a Prefect task. period_end (yyyy-mm-dd) defaults to the day
+    """bcf.run.pipeline.fortnightly_return with each step a Prefect task. period_end (yyyy-mm-dd) defaults to the day
     before the latest submission Friday. A blocked return ends the run Failed, named Blocked
     (flows.common.final_state); the outcome is its data."""
     steps = pipeline.Steps(ingest=ingest, produce_fortnightly=produce_task, flow_run_id=current_flow_run_id())

@@ -18,8 +18,8 @@ from prefect import flow, get_run_logger, runtime
 from prefect.events import emit_event
 from prefect.states import State
 
-from bcf.alerts import Alert, send
-from bcf.ledger import ledger_run
+from bcf.run.alerts import Alert, send
+from bcf.run.ledger import ledger_run
 from core.dates import Fortnight, Quarter, scheduled_period_end
 from core.settings import hwb_reference
 from flows import fortnightly, quarterly

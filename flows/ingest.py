@@ -1,5 +1,5 @@
 """Flow `ingest-extracts`: list a source, land every object once, stage it into the warehouse. The work is
-bcf.intake.ingest_source; this module gives each step a Prefect task (and a task-run name naming its file)."""
+source_run.ingest_source; this module gives each step a Prefect task (and a task-run name naming its file)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from bcf import pipeline
-from bcf.ingest import FileResult
-from bcf.intake import IngestReport, ingest_source, stage
-from bcf.sources import FetchFailed, Landed, SourceObject, land, list_source
+from bcf.ingest.source_run import IngestReport, ingest_source, stage
+from bcf.ingest.sources import FetchFailed, Landed, SourceObject, land, list_source
+from bcf.ingest.stage_file import FileResult
+from bcf.run import pipeline
 from flows.common import current_flow_run_id
 from transforms.nhs_number import mask_text
 from transforms.validate import RowValidator

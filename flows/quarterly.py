@@ -11,11 +11,12 @@ from prefect import flow, runtime, task
 from prefect.cache_policies import NO_CACHE
 from prefect.states import State
 
-from bcf import pipeline, returns
-from bcf.audit import RunInfo
-from bcf.produce import ReturnOutcome
-from bcf.quarterly import METRICS, Quarter
-from core.dates import latest_quarter_before
+from bcf.returns import build as returns
+from bcf.returns.pack import RunInfo
+from bcf.returns.produce import ReturnOutcome
+from bcf.returns.quarterly import METRICS
+from bcf.run import pipeline
+from core.dates import Quarter, latest_quarter_before
 from flows.common import alert_on_failure, current_flow_run_id, final_state, md_table, report_outcome, show
 from flows.ingest import ingest
 from flows.submission import await_signoff_and_submit
@@ -60,7 +61,7 @@ def quarterly_flow(source: str, hwb: str, quarter: str | None = None, out_dir: s
                    cell_map: str | None = None, template_lineage: bool = False,
                    accept_template_losses: bool = False,
                    signoff: dict[str, str] | None = None) -> ReturnOutcome | State[Any]:
-    """bcf.pipeline.quarterly_return with each step a Prefect task. quarter like 2023-24-Q3; defaults to the last
+    """bcf.run.pipeline.quarterly_return with each step a Prefect task. quarter like 2023-24-Q3; defaults to the last
     quarter that ended before today."""
     steps = pipeline.Steps(ingest=ingest, produce_quarterly=produce_task, briefing=briefing_task,
                            flow_run_id=current_flow_run_id())

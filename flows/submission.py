@@ -23,10 +23,10 @@ from prefect.input import RunInput
 from prefect.states import Completed, Failed, State
 from pydantic import Field
 
-from bcf.alerts import Alert, send
-from bcf.produce import ReturnOutcome
+from bcf.returns.produce import ReturnOutcome
+from bcf.returns.returninfo import figures_hash, load
+from bcf.run.alerts import Alert, send
 from bcf.submission import deliver
-from bcf.submission.returninfo import figures_hash, load
 from bcf.submission.signoff import Refused, SignOff, sign_off
 from core.settings import settings
 

@@ -419,11 +419,11 @@ def breakdown(work: Path, rep: Path) -> None:
 
     timings.append(("import prefect", time.perf_counter() - t0))
     t0 = time.perf_counter()
-    import bcf.ingest as ingest
-    from bcf import returns
-    from bcf.audit import RunInfo
-    from bcf.fortnightly import Fortnight
-    from bcf.sources import land, list_source, staging_key
+    import bcf.ingest.stage_file as ingest
+    from bcf.ingest.sources import land, list_source, staging_key
+    from bcf.returns import build as returns
+    from bcf.returns.pack import RunInfo
+    from core.dates import Fortnight
     from warehouse import db
 
     timings.append(("import bcf (duckdb, pandas)", time.perf_counter() - t0))
@@ -458,7 +458,7 @@ def breakdown(work: Path, rep: Path) -> None:
             ingest.stage_file(con, obj, landed, "bench", b"bench-key", validator, dt.date(2023, 4, 1))
             timings.append((f"{obj.name}: stage_file total", time.perf_counter() - t))
 
-        import bcf.produce as produce_mod
+        import bcf.returns.produce as produce_mod
 
         current["file"] = "return"
         wrap(produce_mod, "cross_source", "cross-source checks")

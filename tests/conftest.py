@@ -81,7 +81,7 @@ def q_warehouse(tmp_path_factory: pytest.TempPathFactory, validator: object) -> 
 def demo_warehouse(tmp_path_factory: pytest.TempPathFactory, validator: object) -> Path:
     """The demo's year of synthetic extracts (the demo's own seed), generated and staged once per session: both
     golden backtests read it."""
-    from bcf.cli import DEMO_FROM, DEMO_HWB, DEMO_SCALE, DEMO_SEED, DEMO_TO
+    from bcf.cli.commands import DEMO_FROM, DEMO_HWB, DEMO_SCALE, DEMO_SEED, DEMO_TO
     from bcf.devtools.synthetic import generate
 
     folder = tmp_path_factory.mktemp("demo")

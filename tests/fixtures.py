@@ -8,8 +8,8 @@ from pathlib import Path
 
 import duckdb
 
-from bcf.ingest import stage_file
-from bcf.sources import land, list_source, staging_key
+from bcf.ingest.sources import land, list_source, staging_key
+from bcf.ingest.stage_file import stage_file
 from core.settings import contracts
 from tests.conftest import write_csv, write_xlsx
 from transforms.validate import RowValidator

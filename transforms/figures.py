@@ -100,8 +100,8 @@ class FigureDef:
 
     A figure is made by one SQL model (warehouse/sql/figures/<model>.sql emits its contribution rows) and/or derived
     from other figures (`inputs`; their rows become its lineage unless lineage=False). Its value is the exact sum of
-    its rows, unless `value` derives it (a ratio, a DSR, a Yes/No, a plan's text). `sheet` and `column` say where the
-    built-in workbook shows it; `made_by` names a source that is neither a model nor a derivation (parameters)."""
+    its rows, unless `value` derives it (a ratio, a DSR, a Yes/No, a plan's text). `column` is its column header in the
+    built-in workbook; `made_by` names a source that is neither a model nor a derivation (parameters)."""
 
     id: str
     label: str
@@ -112,7 +112,6 @@ class FigureDef:
     value: ValueFn | None = None
     lineage: bool = True
     over: str | None = None
-    sheet: str = ""
     column: str = ""
     made_by: str = ""
 

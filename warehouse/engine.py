@@ -12,11 +12,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import duckdb
 
-from core.settings import codes
+from core.settings import codes, sql_dir
 from transforms.figures import (
     SUMMED,
     Context,
@@ -30,8 +32,39 @@ from transforms.figures import (
 )
 from warehouse.db import sql
 
-INTERMEDIATE = ("int_discharges", "int_reablement", "int_plan", "int_ledger")  # order: int_ledger reads int_plan
 RUN_PARAMS = ("hwb", "fund_year", "fy_start", "period_start", "period_end", "quarter")
+
+
+def intermediate_views() -> tuple[str, ...]:
+    """The files of sql/intermediate/ that make views, each after the files whose views it reads: as dbt's `ref`, a
+    file's dependencies are the int_* names it uses that another file makes."""
+    return _in_dependency_order(sql_dir() / "intermediate")
+
+
+@cache
+def _in_dependency_order(folder: Path) -> tuple[str, ...]:
+    made: dict[str, set[str]] = {}
+    used: dict[str, set[str]] = {}
+    for path in sorted(folder.glob("int_*.sql")):
+        text = path.read_text(encoding="utf-8")
+        views = set(re.findall(r"CREATE OR REPLACE TEMP VIEW (\w+)", text, re.IGNORECASE))
+        if views:
+            made[path.stem], used[path.stem] = views, set(re.findall(r"\bint_\w+", text)) - views
+    maker = {view: name for name, views in made.items() for view in views}
+    order: list[str] = []
+
+    def visit(name: str, path: tuple[str, ...]) -> None:
+        if name in order:
+            return
+        if name in path:
+            raise ValueError(f"intermediate SQL files read each other in a circle: {' -> '.join((*path, name))}")
+        for needed in sorted({maker[view] for view in used[name] if view in maker}):
+            visit(needed, (*path, name))
+        order.append(name)
+
+    for name in sorted(made):
+        visit(name, ())
+    return tuple(order)
 
 
 def code_rows() -> list[tuple[str, str, str, Decimal | None, int | None, int | None]]:
@@ -54,7 +87,7 @@ def bind(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> None:
     con.execute(sql("run_tables"))
     con.execute("INSERT INTO run_params VALUES (?, ?, ?, ?, ?, ?)", [params.get(k) for k in RUN_PARAMS])
     con.executemany("INSERT INTO codes VALUES (?, ?, ?, ?, ?, ?)", code_rows())
-    for name in INTERMEDIATE:
+    for name in intermediate_views():
         con.execute(sql(name))
 
 

@@ -5,5 +5,5 @@
 - `signoff`: `bcf signoff`, bound to the figures hash, refused for a blocked or unreproducible return;
 - `deliver`: `bcf submit`: the signed-off copy by SMTP or to an outbox folder / S3 prefix;
 - `calendar`: due dates per fund year, each return's state, and the due-soon / late alerts;
-- `commands`: the command-line parsers and commands (bcf/cli.py adds them).
+- `commands`: the command-line parsers and commands (bcf/cli/parser.py adds them).
 """

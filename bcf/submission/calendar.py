@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bcf.returns.returninfo import blocked_findings
 from bcf.submission import register
-from bcf.submission.returninfo import blocked_findings
 from core.dates import FORTNIGHT_DAYS, Fortnight, Quarter, fortnight_anchor, fund_year_of
 from core.settings import env, settings
 
@@ -142,8 +142,8 @@ def alerts_due(items: list[Due], now: dt.datetime) -> list[tuple[str, Due]]:
 
 def raise_alerts(items: list[Due], now: dt.datetime) -> list[str]:
     """A Prefect event per alert (`bcf.return.late` / `bcf.return.due-soon`, which the bcf-return-deadline
-    automation notifies on) when a Prefect server is configured; else the fallback channel of bcf/alerts.py."""
-    from bcf.alerts import Alert, send
+    automation notifies on) when a Prefect server is configured; else the fallback channel of bcf/run/alerts.py."""
+    from bcf.run.alerts import Alert, send
     from core.settings import use_prefect
 
     lines = []

@@ -1,5 +1,5 @@
 """The command line of sign-off and submission: `bcf signoff`, `bcf submit`, `bcf submissions`, `bcf calendar`.
-bcf/cli.py adds these parsers (`add_parsers`). Each command prints its own one-line `bcf:` error and returns the exit
+bcf/cli/parser.py adds them (`add_parsers`). Each command prints its own one-line `bcf:` error and returns the exit
 code: 1 when the return is refused (blocked, not reproducing, not signed off, figures changed) or not delivered,
 2 for a usage or configuration error."""
 
@@ -34,9 +34,9 @@ def _error(message: str, code: int) -> int:
 
 
 def _guarded(run: Any, args: argparse.Namespace) -> int:
-    from bcf.runlock import RunLockTimeout
     from bcf.submission.deliver import DeliveryError
     from bcf.submission.signoff import Refused
+    from core.runlock import RunLockTimeout
 
     try:
         return int(run(args))
@@ -72,7 +72,7 @@ def resume_paused_run(flow_run_id: str | None, run_input: dict[str, Any]) -> str
 
 
 def cmd_signoff(args: argparse.Namespace) -> int:
-    from bcf.submission.returninfo import load
+    from bcf.returns.returninfo import load
     from bcf.submission.signoff import SignOff, sign_off
 
     workbook = Path(args.workbook)
@@ -177,5 +177,5 @@ def add_parsers(sub: Any) -> None:
     cal.add_argument("--data-dir")
     cal.add_argument("--as-at", type=_datetime, help="judge late / due soon at this time (default now)")
     cal.add_argument("--alert", action="store_true", help="raise the due-soon and late alerts (Prefect events "
-                     "for the bcf-return-deadline automation, or bcf/alerts.py without a server)")
+                     "for the bcf-return-deadline automation, or bcf/run/alerts.py without a server)")
     cal.set_defaults(func=lambda a: _guarded(cmd_calendar, a))

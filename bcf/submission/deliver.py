@@ -8,7 +8,7 @@ narrative in the body) or, with an outbox configured, into a folder or an S3 pre
 Refused when the return is not signed off or its figures changed since sign-off. The same figures sent before:
 nothing is sent (the answer says when it went) unless `resend`. Different figures after a submission: a
 resubmission, whose message names the figures that moved since what was actually sent and the source rows behind
-them (bcf/revisions.py against the sent run's audit pack), and whose register row names the submission it replaces.
+them (returns/revisions.py against the sent run's audit pack), and whose register row names the submission it replaces.
 A delivery that fails records nothing as sent; its error never carries the password.
 """
 
@@ -26,10 +26,10 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Any
 
-from bcf import revisions
-from bcf.audit import history_name, pack_dir, sha256_file
+from bcf.returns import revisions
+from bcf.returns.pack import history_name, pack_dir, sha256_file
+from bcf.returns.returninfo import ReturnInfo, figures_hash, load, signoff_cells
 from bcf.submission import register
-from bcf.submission.returninfo import ReturnInfo, figures_hash, load, signoff_cells
 from bcf.submission.signoff import Refused, check_not_blocked, latest_signoff, return_data_dir
 from core.settings import env, settings
 from transforms.workbook import FORMATS, save_atomically
@@ -128,7 +128,7 @@ def _sent_pack(workbook: Path, run_id: str) -> Path | None:
 
 
 def changes_since(workbook: Path, info: ReturnInfo, sent: register.Entry) -> list[dict[str, object]]:
-    """Figures moved and source rows added / removed / changed since the submission `sent` (bcf/revisions.py)."""
+    """Figures moved and source rows added / removed / changed since the submission `sent` (returns/revisions.py)."""
     pack = _sent_pack(workbook, sent.run_id)
     if pack is None:
         return [{"change": "figure", "what": "unknown", "figure_id": "(the sent run's audit pack is missing)"}]

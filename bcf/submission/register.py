@@ -1,7 +1,7 @@
 """The submission register: every sign-off and submission, a row of `submission_register` in the warehouse
 (warehouse/sql/register/) and, for the return's own record, `submission.json` in its audit pack.
 
-Writes hold the data dir's run lock (bcf/runlock.py), as every other writer of the warehouse does: DuckDB allows one
+Writes hold the data dir's run lock (core/runlock.py), as every other writer of the warehouse does: DuckDB allows one
 writing process. No patient identifier is in it: a return is named by HWB, kind and period.
 """
 
@@ -19,10 +19,10 @@ from typing import Any
 
 import duckdb
 
-from bcf.audit import jsonable, pack_dir
-from bcf.intake import warehouse_path
-from bcf.runlock import data_dir_lock
+from bcf.returns.pack import jsonable, pack_dir
+from core.runlock import data_dir_lock
 from warehouse import db
+from warehouse.paths import warehouse_path
 
 
 @dataclass

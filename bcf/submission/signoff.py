@@ -2,7 +2,7 @@
 off for the Health and Wellbeing Board, bound to a hash of its figure cells (returninfo.figures_hash).
 
 Refused for a return whose latest run was blocked (its blocked-findings file is beside it) and for one whose figures
-no longer reproduce (bcf/reproduce.py: rebuilt from the landed copies its manifest names). Recording the same
+no longer reproduce (bcf/audit/reproduce.py: rebuilt from the landed copies its manifest names). Recording the same
 sign-off again (same figures, person, role, date and narrative) is a no-op: a paused scheduled run that the command
 line resumed records nothing twice.
 """
@@ -13,9 +13,9 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from bcf.audit import sha256_file
+from bcf.returns.pack import sha256_file
+from bcf.returns.returninfo import ReturnInfo, blocked_findings, figures_hash, load
 from bcf.submission import register
-from bcf.submission.returninfo import ReturnInfo, blocked_findings, figures_hash, load
 from core.settings import data_dir as default_data_dir
 from transforms.nhs_number import mask_text
 
@@ -79,7 +79,7 @@ def sign_off(workbook: Path, given: SignOff, data_dir: str | Path | None = None,
                     and (e.narrative or "") == given.narrative):
                 return e, False
     if reproduce_check:
-        from bcf.reproduce import reproduce
+        from bcf.audit.reproduce import reproduce
 
         result = reproduce(workbook)
         if not result.same:

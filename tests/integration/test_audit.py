@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from bcf.audit import pack_dir
 from bcf.cli import main
+from bcf.returns.pack import pack_dir
 from tests.fixtures import HWB, write_df_fixture
 
 SUMMED = ("count", "money", "units", "days")

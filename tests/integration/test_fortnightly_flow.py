@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from bcf.audit import pack_dir
 from bcf.cli import main
+from bcf.returns.pack import pack_dir
 from core.settings import contracts
 from flows.fortnightly import fortnightly_flow
 from tests.conftest import write_csv

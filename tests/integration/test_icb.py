@@ -34,7 +34,7 @@ def test_each_hwb_gets_its_own_return_from_the_shared_source(shared_source: Path
         assert client.read_flow_run(state.state_details.flow_run_id).name == "icb QK1 2023-03-30"
     assert sorted(p.name for p in (tmp_path / "out").glob("*.xlsx")) == [
         f"df_fortnightly_{hwb}_2023-03-30.xlsx" for hwb in sorted(LLR)]
-    from bcf.reproduce import reproduce
+    from bcf.audit.reproduce import reproduce
 
     assert reproduce(tmp_path / "out" / "df_fortnightly_E06000017_2023-03-30.xlsx").same
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import boto3
 
-from bcf.intake import warehouse_path
 from flows.ingest import ingest_flow
 from warehouse import db
+from warehouse.paths import warehouse_path
 
 
 def _counts(data_dir: Path) -> dict[str, int]:

@@ -19,8 +19,8 @@ import duckdb
 import pytest
 from openpyxl import load_workbook
 
-from bcf.audit import history_name, pack_dir
 from bcf.cli import main
+from bcf.returns.pack import history_name, pack_dir
 from tests.fixtures import HWB, write_df_fixture, write_q_fixture
 from transforms.workbook import cells_hash
 
@@ -184,7 +184,7 @@ def test_a_template_run_keeps_its_template_and_cell_map_and_names_them(
 HOLDER = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from bcf.ledger import ledger_run
+    from bcf.run.ledger import ledger_run
     with ledger_run(Path(sys.argv[1]), "holder", {}) as run:
         print(run.run.run_id, flush=True)
         time.sleep(float(sys.argv[2]))
@@ -237,7 +237,7 @@ def test_a_wait_times_out_with_one_line_then_a_killed_run_is_marked_crashed(
     # what a crash leaves behind: a half-copied landing file, a staging folder beside the returns
     (data / "landing").mkdir(exist_ok=True)
     (data / "landing" / ".incoming-abc123").write_bytes(b"half a file")
-    (data / ".prepared-abc123").mkdir()  # a worker's hand-over folder (bcf/worker.py)
+    (data / ".prepared-abc123").mkdir()  # a worker's hand-over folder (bcf/ingest/worker.py)
     (data / ".prepared-abc123" / "0.text.arrow").write_bytes(b"half a part")
     (out / f".{STEM}.x1y2z3").mkdir(parents=True)
     (out / f".{STEM}.x1y2z3" / f"{STEM}.xlsx").write_bytes(b"half a workbook")

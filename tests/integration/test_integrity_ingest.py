@@ -11,15 +11,15 @@ from pathlib import Path
 import boto3
 import pytest
 
-from bcf import sources
 from bcf.cli import main
-from bcf.intake import warehouse_path
+from bcf.ingest import sources
 from core.settings import contracts
 from flows.fortnightly import fortnightly_flow
 from flows.ingest import ingest_flow
 from tests.conftest import write_csv
 from tests.fixtures import HWB, write_df_fixture
 from warehouse import db
+from warehouse.paths import warehouse_path
 
 PERIOD_END = "2023-01-19"
 D_HEADER = contracts()["discharges"].names

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bcf.audit import history_name, pack_dir
+from bcf.audit.why import Answer, render
 from bcf.cli import main
-from bcf.why import Answer, render
+from bcf.returns.pack import history_name, pack_dir
 from tests.fixtures import EXPECTED_Q, HWB, write_df_fixture, write_q_fixture
 from tests.integration.test_integrity_audit import STEM, correct_discharges, manifest, run_df
 

@@ -16,13 +16,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from bcf.checks import source_findings
-from bcf.ingest import FileResult, ignored, stage_file
-from bcf.sources import SourceObject, kind_of, land
+from bcf.ingest.sources import SourceObject, kind_of, land
+from bcf.ingest.stage_file import FileResult, ignored, stage_file
 from core.settings import contracts
 from tests.conftest import write_xlsx
 from transforms.validate import RowValidator
 from warehouse import db
+from warehouse.checks import source_findings
 
 TODAY = dt.date(2023, 4, 1)
 D_HEADER = contracts()["discharges"].names

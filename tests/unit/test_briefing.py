@@ -14,14 +14,14 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from bcf import briefing, returns
-from bcf.audit import RunInfo, pack_dir
 from bcf.devtools.synthetic import generate
-from bcf.fortnightly import Fortnight
-from bcf.ingest import stage_file
-from bcf.produce import produce
-from bcf.quarterly import Quarter
-from bcf.sources import land, list_source, staging_key
+from bcf.ingest.sources import land, list_source, staging_key
+from bcf.ingest.stage_file import stage_file
+from bcf.returns import briefing
+from bcf.returns import build as returns
+from bcf.returns.pack import RunInfo, pack_dir
+from bcf.returns.produce import produce
+from core.dates import Fortnight, Quarter
 from tests.fixtures import HWB
 from transforms.validate import RowValidator
 from warehouse import db

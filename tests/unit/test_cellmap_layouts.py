@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from bcf.cellmap import ReturnUnknown, month_of, propose, propose_book, quarter_of
 from bcf.devtools.synthetic import SCHEMES
-from bcf.quarterly import Quarter
+from bcf.returns.cellmap import ReturnUnknown, month_of, propose, propose_book, quarter_of
+from core.dates import Quarter
 from tests.fixtures import HWB
 from tests.templates import FORTNIGHTLY_LAYOUTS, QUARTERLY_LAYOUTS
 from transforms.template import load_cell_map
@@ -149,7 +149,7 @@ def test_the_shipped_maps_are_what_bcf_cellmap_proposes_sign_off_and_gaps_too(tm
 
 
 def test_a_scheme_line_by_name_is_read_with_the_plan_and_listed_without_it(tmp_path: Path) -> None:
-    from bcf.cellmap import map_for_run
+    from bcf.returns.cellmap import map_for_run
     from transforms.template import TemplateError
 
     months = Quarter.parse(HWB, "2022-23-Q4").months
@@ -174,7 +174,7 @@ def test_a_scheme_line_by_name_is_read_with_the_plan_and_listed_without_it(tmp_p
 def test_another_quarters_template_stops_a_run_without_a_map(tmp_path: Path) -> None:
     """Month columns only for other months: nothing is placed there, and a run without a map stops (no C&D would be
     filled otherwise)."""
-    from bcf.cellmap import map_for_run
+    from bcf.returns.cellmap import map_for_run
     from transforms.template import TemplateError
 
     template = QUARTERLY_LAYOUTS["2024-25"](tmp_path / "t.xlsx", Q_SCHEMES, Quarter.parse(HWB, "2023-24-Q3").months)

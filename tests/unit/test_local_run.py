@@ -1,5 +1,5 @@
 """Issue 14 (fixed cost): with no Prefect server configured, `bcf run` runs the pipeline's steps in its own process
-(bcf/pipeline.py) instead of starting a temporary Prefect server whose run history would vanish with it. Same
+(bcf/run/pipeline.py) instead of starting a temporary Prefect server whose run history would vanish with it. Same
 steps, same run ledger, same figures, same exit codes; Prefect is not even imported."""
 
 from __future__ import annotations

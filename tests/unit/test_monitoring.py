@@ -8,7 +8,7 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
-from bcf.produce import ReturnOutcome
+from bcf.returns.produce import ReturnOutcome
 from transforms.figures import Figure, FigureSpec
 from transforms.findings import Finding
 
@@ -54,7 +54,7 @@ def test_a_blocked_outcome_ends_failed_named_blocked_with_the_first_findings() -
 
 def test_validate_trace_reproduce_and_cellmap_do_not_import_prefect(small_extracts: Path) -> None:
     code = ("import sys\nfrom bcf.cli import main\nrc = main(['validate', '--source', sys.argv[1], '--limit', '0'])\n"
-            "import bcf.trace, bcf.reproduce, transforms.template\n"
+            "import bcf.audit.trace, bcf.audit.reproduce, transforms.template\n"
             "assert not [m for m in sys.modules if m.split('.')[0] == 'prefect'], 'prefect imported'\n"
             "sys.exit(rc)")
     run = subprocess.run([sys.executable, "-c", code, str(small_extracts)], capture_output=True, text=True,

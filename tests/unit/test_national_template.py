@@ -15,12 +15,11 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from bcf.cellmap import propose
 from bcf.devtools.synthetic import SCHEMES
-from bcf.fortnightly import Fortnight
-from bcf.fortnightly import compute as compute_df
-from bcf.quarterly import Quarter
-from bcf.quarterly import compute as compute_q
+from bcf.returns.cellmap import propose
+from bcf.returns.fortnightly import compute as compute_df
+from bcf.returns.quarterly import compute as compute_q
+from core.dates import Fortnight, Quarter
 from core.settings import config_dir
 from tests.fixtures import HWB, write_df_fixture, write_q_fixture
 from tests.templates import fortnightly_template, quarterly_template

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from bcf import pipeline
-from bcf.alerts import Alert
+from bcf.run import pipeline
+from bcf.run.alerts import Alert
 from core.dates import quarterly_run_date
 from core.settings import prefect_ui_url
 
@@ -62,7 +62,7 @@ def test_the_blocked_alert_names_the_findings_file_by_its_absolute_path(tmp_path
 
 
 def test_the_bcf_command_sets_the_ui_address_when_a_server_is_configured(monkeypatch: pytest.MonkeyPatch) -> None:
-    from bcf.cli import prefect_environment
+    from bcf.cli.main import prefect_environment
 
     monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:4200/api")
     monkeypatch.delenv("PREFECT_UI_URL", raising=False)
@@ -71,7 +71,7 @@ def test_the_bcf_command_sets_the_ui_address_when_a_server_is_configured(monkeyp
 
 
 def test_command_line_runs_pass_absolute_local_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from bcf import cli
+    from bcf.cli import commands as cli
 
     seen: dict[str, Any] = {}
     monkeypatch.chdir(tmp_path)

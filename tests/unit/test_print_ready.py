@@ -9,11 +9,10 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from bcf import df_workbook, q_workbook
-from bcf.fortnightly import Fortnight
-from bcf.fortnightly import compute as compute_df
-from bcf.quarterly import Quarter
-from bcf.quarterly import compute as compute_q
+from bcf.returns import df_workbook, q_workbook
+from bcf.returns.fortnightly import compute as compute_df
+from bcf.returns.quarterly import compute as compute_q
+from core.dates import Fortnight, Quarter
 from tests.fixtures import HWB, write_df_fixture, write_q_fixture
 from tests.unit.test_fortnightly import load
 from transforms.validate import RowValidator

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from bcf.quarterly import assess, compute
+from bcf.returns.quarterly import assess, compute
 from core.dates import Quarter
 from core.settings import codes
 from tests.fixtures import EXPECTED_CD, EXPECTED_Q, EXPECTED_Q_SCHEME_SOURCES, HWB
@@ -39,7 +39,7 @@ def test_every_quarterly_figure_equals_the_hand_count(quarter_db: duckdb.DuckDBP
 
 def test_per_source_scheme_lines_add_up_to_the_scheme_and_are_in_the_built_in_sheet(
         quarter_db: duckdb.DuckDBPyConnection) -> None:
-    from bcf.q_workbook import layouts
+    from bcf.returns.q_workbook import layouts
     from transforms.workbook import Ref
 
     ret = compute(quarter_db, Quarter.parse(HWB, "2022-23-Q4"))
@@ -104,7 +104,7 @@ def test_quarter_parsing() -> None:
 def test_demo_quarter_matches_its_golden_figures(demo_warehouse: Path) -> None:
     import json
 
-    from bcf.cli import DEMO_HWB
+    from bcf.cli.commands import DEMO_HWB
 
     golden = Path(__file__).parents[1] / "golden" / "bcf_quarterly_E06000017_2022-23_Q4.json"
     with db.connect(demo_warehouse) as con:

@@ -1,4 +1,4 @@
-"""The plain ingest reads the next file in a background thread while this one is staged (bcf.ingest.ReadAhead).
+"""The plain ingest reads the next file in a background thread while this one is staged (stage_file.ReadAhead).
 Read ahead or not, a source must stage the same: the same rows, rejections, findings and per-file results, a file
 fault where it was, a file already received read by nobody."""
 
@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bcf import ingest, intake
+from bcf.ingest import source_run as intake
+from bcf.ingest import stage_file as ingest
 from tests.unit.test_staged_in_parts import _rows, _source
 from warehouse import db
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from bcf.audit import code_fingerprint, sha256_file
 from bcf.cli import main
+from bcf.returns.pack import code_fingerprint, sha256_file
 from core.settings import PROJECT_ROOT
 
 HEAD = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True).stdout.strip()

@@ -1,4 +1,4 @@
-"""A long file is parsed, checked and inserted a part at a time (bcf.ingest.PART_ROWS) so that 13 million rows fit
+"""A long file is parsed, checked and inserted a part at a time (stage_file.PART_ROWS) so that 13 million rows fit
 in memory. Staged in parts of a few rows, every file must give exactly what it gives in one piece: the same rows
 loaded and rejected, the same findings, a duplicate key in two parts found as in one."""
 
@@ -11,8 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from bcf import ingest
-from bcf.sources import land, list_source, staging_key
+from bcf.ingest import stage_file as ingest
+from bcf.ingest.sources import land, list_source, staging_key
 from tests.unit.test_bad_input import episodes, postings, spells
 from transforms.validate import RowValidator
 from warehouse import db

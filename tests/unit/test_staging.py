@@ -11,8 +11,8 @@ import duckdb
 import pytest
 from openpyxl import load_workbook
 
-from bcf.ingest import FileResult, stage_file
-from bcf.sources import land, list_source
+from bcf.ingest.sources import land, list_source
+from bcf.ingest.stage_file import FileResult, stage_file
 from transforms.nhs_number import is_valid
 from warehouse import db
 

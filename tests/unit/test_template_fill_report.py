@@ -13,8 +13,8 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from bcf.cellmap import map_for_run
 from bcf.cli import main
+from bcf.returns.cellmap import map_for_run
 from tests.fixtures import HWB, write_q_fixture
 from tests.templates import FORTNIGHTLY_LAYOUTS, QUARTERLY_LAYOUTS
 from tests.unit.test_national_template import PERIOD, QUARTER, _cells, _num, _recalculate, df_figures, q_figures
@@ -170,7 +170,7 @@ def test_a_template_the_proposer_cannot_read_stops_before_ingest(tmp_path: Path,
 
 
 def test_the_built_in_quarterly_workbook_has_a_checklist(tmp_path: Path, q_warehouse: Path) -> None:
-    from bcf import returns
+    from bcf.returns import build as returns
     from warehouse import db
 
     with db.connect(q_warehouse) as con:
@@ -186,7 +186,7 @@ def test_the_built_in_quarterly_workbook_has_a_checklist(tmp_path: Path, q_wareh
 def test_a_template_run_without_a_map_fills_sign_off_and_reports(tmp_path: Path, q_warehouse: Path) -> None:
     """returns.quarterly with --template and no --cell-map: the proposed map, the sign-off options in the
     template's sign-off cells (not silently ignored), the fill report in Computed.report for the pack."""
-    from bcf import returns
+    from bcf.returns import build as returns
     from warehouse import db
 
     with db.connect(q_warehouse) as con:

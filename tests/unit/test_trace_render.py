@@ -12,8 +12,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from bcf.audit import _write_lineage_csv, sql_literal
-from bcf.trace import trace
+from bcf.audit.trace import trace
+from bcf.returns.pack import _write_lineage_csv, sql_literal
 
 KEYS = ["S1", "=HYPERLINK(\"x\")", "a,b", 'say "hi"', "two\nlines", "", "-12.50", "Zoë's ward", "@x", "S1"]
 

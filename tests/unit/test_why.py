@@ -12,15 +12,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from bcf import returns
-from bcf.audit import RunInfo, pack_dir
+from bcf.audit.why import evaluate, families, render, return_kind, return_params, why_figure, why_row
 from bcf.devtools.synthetic import generate
-from bcf.fortnightly import Fortnight
-from bcf.ingest import stage_file
-from bcf.produce import produce
-from bcf.quarterly import Quarter
-from bcf.sources import land, list_source, staging_key
-from bcf.why import evaluate, families, render, return_kind, return_params, why_figure, why_row
+from bcf.ingest.sources import land, list_source, staging_key
+from bcf.ingest.stage_file import stage_file
+from bcf.returns import build as returns
+from bcf.returns.pack import RunInfo, pack_dir
+from bcf.returns.produce import produce
+from core.dates import Fortnight, Quarter
 from tests.fixtures import HWB, write_df_fixture, write_q_fixture
 from transforms.validate import RowValidator
 from warehouse import db

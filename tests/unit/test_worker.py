@@ -1,4 +1,4 @@
-"""A second process reads and parses the new extracts while this one checks and stages them (bcf.worker). With it
+"""A second process reads and parses the new extracts while this one checks and stages them (bcf.ingest.worker). With it
 or without, a source must stage the same: the same rows, rejections, findings and per-file results, and the same
 order of receipt, so the same copy of a repeated key is the first. What the worker hands over is rebuilt exactly. A
 fault in the worker fails the run with nothing of that file staged, and nothing the worker wrote is left behind."""
@@ -12,10 +12,12 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from bcf import ingest, intake, worker
-from bcf.ingest import FileResult
-from bcf.sources import SourceObject, list_source
-from bcf.worker import Job, Preparer, WorkerFailed
+from bcf.ingest import source_run as intake
+from bcf.ingest import stage_file as ingest
+from bcf.ingest import worker
+from bcf.ingest.sources import SourceObject, list_source
+from bcf.ingest.stage_file import FileResult
+from bcf.ingest.worker import Job, Preparer, WorkerFailed
 from tests.unit.test_bad_input import spells
 from tests.unit.test_read_ahead import _ingest
 from tests.unit.test_staged_in_parts import _source

@@ -1,6 +1,6 @@
 -- Makes q.cd.<service>.<yyyy_mm>.demand and .capacity for each month of Q. Demand: the HWB's acute discharges on
 -- pathways 1-3 (int_acute_discharges) and community reablement starts (int_reablement); capacity: int_capacity.
--- Reads int_months. The gap is a derivation declared in bcf/quarterly.py.
+-- Reads int_months. The gap is a derivation declared in bcf/returns/quarterly.py.
 WITH discharged AS (
     SELECT file_id, file_name, source_row, row_key, 'pathway_' || discharge_pathway AS service,
            strftime(discharge_date, '%Y-%m') AS month

@@ -1,6 +1,6 @@
 -- Makes q.ie.<source>.income (plan income for the fund year, int_plan_income) and q.ie.<source>.expenditure_ytd
 -- (ledger amount 1 April to the quarter end, int_ledger_ytd) per funding source. Balances and totals are
--- derivations declared in bcf/quarterly.py.
+-- derivations declared in bcf/returns/quarterly.py.
 SELECT 'q.ie.' || funding_source || '.income' AS figure_id, 'income' AS role, file_id, file_name, source_row,
        row_key, amount AS contribution
 FROM int_plan_income

@@ -2,7 +2,7 @@
 -- .reablement_91d for the quarter Q, and the rows behind q.metric.<m>.plan and q.metric.residential_admissions.actual.
 -- Reads int_acute_discharges, int_emergency_admissions, int_population, int_cohort_91d, int_metric_plans,
 -- int_metric_actuals, codes (ACSC prefixes, ESP 2013 65+ bands). Ratios, the falls DSR and assessments are
--- derivations declared in bcf/quarterly.py.
+-- derivations declared in bcf/returns/quarterly.py.
 WITH discharged AS (SELECT * FROM int_acute_discharges WHERE in_period),
 admitted AS (SELECT * FROM int_emergency_admissions WHERE in_period),
 bands AS (SELECT name AS band, age_from, age_to FROM codes WHERE list = 'esp_band')

@@ -1,0 +1,3 @@
+from bcf.cli.main import entry
+
+entry()

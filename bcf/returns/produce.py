@@ -1,0 +1,111 @@
+"""Produce one return: checks, then either the blocking findings (no workbook) or figures, workbook and audit pack,
+published together. Shared by the fortnightly and quarterly returns."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from bcf.returns.pack import (
+    READY,
+    RunInfo,
+    pack_dir,
+    publish,
+    recover,
+    revision_of,
+    staging_paths,
+    summary_path,
+    write_findings,
+    write_pack,
+)
+from transforms.figures import Figure
+from transforms.findings import Finding
+from transforms.workbook import SheetLayout, write_workbook
+from warehouse import db
+from warehouse.checks import blocking, cross_source, file_findings, said_once
+
+
+@dataclass
+class Computed:
+    figures: list[Figure]
+    layouts: list[SheetLayout]
+    allowed_blank: set[str]
+    write: Callable[[Path, list[SheetLayout], list[Figure], set[str]], dict[str, tuple[str, str]]] = write_workbook
+    report: list[Finding] = field(default_factory=list)  # the template fill report, filled in by `write`
+    cell_map_text: str | None = None  # the map a template was filled through when it was proposed for the run
+
+
+@dataclass
+class ReturnOutcome:
+    status: str  # written | blocked
+    workbook: Path
+    findings_file: Path | None = None
+    audit: Path | None = None
+    blocking: list[Finding] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
+    revision: dict[str, Any] | None = None  # the earlier return this one replaces, and how many figures moved
+
+    def revision_line(self) -> str | None:
+        """What the console says when a run replaces an earlier return of the same period."""
+        r = self.revision
+        if not r:
+            return None
+        if not r["figures_changed"]:
+            return (f"Same figures as the earlier return (run {r['revises_run_id']}): it is replaced, no history "
+                    "copy kept")
+        return (f"REVISES the earlier return (run {r['revises_run_id']}): {r['figures_changed']} figure(s) moved, "
+                f"{r['rows_added_removed_changed']} source row(s) added, removed or changed; the earlier pair is "
+                f"kept as {self.workbook.stem}.{r['revises_run_id']}.xlsx, what changed is in revisions.csv")
+
+
+def write_findings_csv(path: Path, findings: list[Finding]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    summary = summary_path(path)
+    tmp, tmp_summary = path.with_name(f".{path.name}.tmp"), summary.with_name(f".{summary.name}.tmp")
+    write_findings(tmp, findings, tmp_summary)
+    tmp_summary.replace(summary)
+    tmp.replace(path)
+    return path
+
+
+def produce(con: duckdb.DuckDBPyConnection, hwb: str, params: dict[str, Any], workbook: Path, run: RunInfo,
+            compute: Callable[[duckdb.DuckDBPyConnection], Computed]) -> ReturnOutcome:
+    for note in recover(workbook):  # what a crashed run left for this return (we hold the run lock)
+        sys.stderr.write(f"bcf: {note}\n")  # the console, not Prefect's print capture
+    on_files = file_findings(con, run.run_id)
+    cross = said_once(on_files, cross_source(con, params))
+    db.insert_findings(con, run.run_id, None, cross)
+    findings = on_files + cross
+    blockers = blocking(con, hwb, run.run_id, cross)
+    if blockers:
+        path = write_findings_csv(workbook.with_name(workbook.stem + ".blocked-findings.csv"), findings)
+        return ReturnOutcome("blocked", workbook, path, None, blockers, findings)
+
+    computed = compute(con)
+    tmp_workbook, tmp_pack = staging_paths(workbook)
+    try:
+        where = computed.write(tmp_workbook, computed.layouts, computed.figures, computed.allowed_blank)
+        findings = findings + computed.report  # empty input cells and validation breaches of a filled template
+        previous = pack_dir(workbook) if pack_dir(workbook).exists() else None
+        write_pack(con, tmp_workbook, workbook.name, tmp_pack, run, computed.figures, where, findings, previous,
+                   params, computed.cell_map_text)
+        revision = revision_of(tmp_pack)
+        # the earlier pair is kept as history only when a figure moved: a rerun with the same figures replaces it
+        publish(tmp_workbook, workbook, tmp_pack, keep_history=not revision or revision["figures_changed"] > 0)
+    except BaseException:
+        # not committed (no READY): discard, nothing of this run is published; committed: the next run completes it
+        if not (tmp_workbook.parent / READY).exists():
+            shutil.rmtree(tmp_workbook.parent, ignore_errors=True)
+        raise
+    stale = workbook.with_name(workbook.stem + ".blocked-findings.csv")
+    stale.unlink(missing_ok=True)
+    summary_path(stale).unlink(missing_ok=True)
+    return ReturnOutcome("written", workbook, pack_dir(workbook) / "findings.csv", pack_dir(workbook), [], findings,
+                         computed.figures, revision)
