@@ -248,7 +248,7 @@ def _trace(rep: Path, largest: bool) -> None:
 
 def _hwb_source(work: Path) -> Path:
     """One HWB's demo source (what `bcf demo` generates: Rutland, a year, 10,000 spells), made once, untimed."""
-    from bcf.cli import DEMO_FROM, DEMO_HWB, DEMO_SCALE, DEMO_SEED
+    from bcf.cli.commands import DEMO_FROM, DEMO_HWB, DEMO_SCALE, DEMO_SEED
     from bcf.devtools.synthetic import generate
 
     src = work / "hwb-source"
