@@ -5,6 +5,7 @@ whose keyed hash of raw values differs."""
 from __future__ import annotations
 
 import csv
+import io
 import json
 from pathlib import Path
 
@@ -13,9 +14,15 @@ from transforms.workbook import csv_safe
 REVISION_COLUMNS = ["change", "what", "figure_id", "old", "new", "file", "key", "old_row", "new_row", "figures"]
 
 
+def lineage_path(pack: Path) -> Path:
+    """The pack's lineage to read: lineage.csv, or lineage.parquet where the CSV was too large to write."""
+    csv_path = pack / "lineage.csv"
+    return csv_path if csv_path.exists() or not (pack / "lineage.parquet").exists() else pack / "lineage.parquet"
+
+
 def _lineage(path: Path) -> dict[tuple[str, str], dict[str, object]]:
     rows: dict[tuple[str, str], dict[str, object]] = {}
-    with open(path, newline="", encoding="utf-8") as fh:
+    with open(path, newline="", encoding="utf-8") if path.suffix == ".csv" else _parquet_lines(path) as fh:
         for r in csv.DictReader(fh):
             entry = rows.setdefault((r["file"], r["key"]), {"row": r["row"], "hash": r.get("row_hash", ""),
                                                             "figures": {}})
@@ -23,6 +30,21 @@ def _lineage(path: Path) -> dict[tuple[str, str], dict[str, object]]:
             assert isinstance(figures, dict)
             figures[r["figure_id"]] = r["contribution"]
     return rows
+
+
+def _parquet_lines(path: Path) -> io.StringIO:
+    """lineage.parquet as the text lineage.csv would have held (DuckDB's CSV writer, the csv_safe macro), so a pack
+    with the CSV and one without compare alike."""
+    import tempfile
+
+    import duckdb
+
+    from bcf.audit import _write_lineage_csv, sql_literal
+
+    with tempfile.TemporaryDirectory() as tmp, duckdb.connect() as con:
+        out = Path(tmp) / "lineage.csv"
+        _write_lineage_csv(con, f"read_parquet({sql_literal(path)})", out)
+        return io.StringIO(out.read_text(encoding="utf-8"), newline="")
 
 
 def compare(old_pack: Path, new_lineage: Path, new_figures: dict[str, object]) -> list[dict[str, object]]:
@@ -34,7 +56,7 @@ def compare(old_pack: Path, new_lineage: Path, new_figures: dict[str, object]) -
         if old != new:
             out.append({"change": "figure", "what": "changed" if fid in old_figures and fid in new_figures else
                         ("added" if fid in new_figures else "removed"), "figure_id": fid, "old": old, "new": new})
-    before, after = _lineage(old_pack / "lineage.csv"), _lineage(new_lineage)
+    before, after = _lineage(lineage_path(old_pack)), _lineage(new_lineage)
     for file_key in sorted(set(before) | set(after)):
         a, b = before.get(file_key), after.get(file_key)
         if a and b and a["hash"] == b["hash"] and a["figures"] == b["figures"]:
