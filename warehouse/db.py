@@ -162,13 +162,15 @@ def insert_findings(con: duckdb.DuckDBPyConnection, run_id: str, file_id: str | 
                     findings: list[Finding]) -> None:
     if not findings:
         return
-    import pandas as pd
+    import pyarrow as pa
 
-    frame = pd.DataFrame([f.as_dict() for f in findings], columns=FINDING_COLUMNS)
-    frame["row"] = frame["row"].astype("Int64")
-    frame.insert(0, "file_id", file_id)
-    frame.insert(0, "run_id", run_id)
-    insert_frame(con, "findings", frame)
+    # column by column (Arrow), not a dict per finding: a source with many bad rows has hundreds of thousands
+    columns = {name: [getattr(f, name) for f in findings] for name in FINDING_COLUMNS}
+    table = pa.table({"run_id": pa.array([run_id] * len(findings), pa.string()),
+                      "file_id": pa.array([file_id] * len(findings), pa.string()),
+                      **{name: pa.array(values, pa.int64() if name == "row" else pa.string())
+                         for name, values in columns.items()}})
+    insert_frame(con, "findings", table)
 
 
 def query(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
