@@ -186,3 +186,37 @@ def withdrawals_in_force(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]
         "ORDER BY w.file_name").fetchall()
     return [{"sha256": r[0], "file_name": r[1], "kind": r[2], "withdrawn_at": r[3].isoformat(timespec="seconds"),
              "withdrawn_by": r[4], "reason": r[5]} for r in rows]
+
+
+def inputs_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
+    rows = con.execute(sql("inputs_fingerprint")).fetchall()  # all: no unfinished result left behind
+    return str(rows[0][0]) if rows else ""
+
+
+def record_return_figures(con: duckdb.DuckDBPyConnection, return_file: str, run_id: str,
+                          figures: list[tuple[str, str | None, str]]) -> None:
+    """A produced return's figures (figure id, kind, value as the manifest's JSON), kept for the board briefing."""
+    import pyarrow as pa
+
+    n = len(figures)
+    if not n:
+        return
+    # a cursor of its own: the connection may hold an unfinished result, which a frame registration refuses
+    with con.cursor() as cur:
+        table = pa.table({"return_file": [return_file] * n, "run_id": [run_id] * n,
+                          "produced_at": pa.array([dt.datetime.now(dt.UTC).replace(tzinfo=None)] * n,
+                                                  pa.timestamp("us")),
+                          "inputs": [inputs_fingerprint(cur)] * n, "figure_id": [f[0] for f in figures],
+                          "kind": pa.array([f[1] for f in figures], pa.string()),
+                          "value_json": [f[2] for f in figures]})
+        insert_frame(cur, "return_figures", table)
+
+
+def recorded_return_figures(con: duckdb.DuckDBPyConnection, return_file: str) -> list[tuple[str, str | None, str]]:
+    """The figures of the return last produced from the files now in force; [] if none was."""
+    try:
+        rows = con.execute(sql("return_figures_recorded"),
+                           {"return_file": return_file, "inputs": inputs_fingerprint(con)}).fetchall()
+    except duckdb.CatalogException:  # a warehouse made before return_figures, opened read-only
+        return []
+    return [(str(r[0]), r[1], str(r[2])) for r in rows]
