@@ -417,7 +417,7 @@ def _split(parsed: ParsedTable, raw: RawTable, table: str, key: bytes) -> tuple[
     reasons = rejected.reasons_by_row([f.row for f in errors],  # type: ignore[misc]
                                       [f"{f.column or '-'}: {f.rule}: {f.message}" for f in errors])
     frame = frame[~frame[SOURCE_ROW].isin(reasons["source_row"].to_numpy())]
-    return frame, rejected.rejected_rows(raw, table, reasons, key)
+    return frame, rejected.rejected_rows(raw, table, reasons, key, parsed.frame)
 
 
 def _as_arrow(frame: pd.DataFrame | pa.Table) -> pa.Table:

@@ -37,8 +37,11 @@ def reasons_by_row(rows: Iterable[int], reasons: Iterable[str]) -> pa.Table:
                      "reasons": pc.binary_join(grouped["reason_list"], " | ")})
 
 
-def rejected_rows(raw: RawTable, table: str, reasons: pa.Table, key: bytes) -> pa.Table:
-    """The rows of `raw` whose source_row is in `reasons` (reasons_by_row), in the file's order, as rejected_rows."""
+def rejected_rows(raw: RawTable, table: str, reasons: pa.Table, key: bytes,
+                  parsed: pd.DataFrame | None = None) -> pa.Table:
+    """The rows of `raw` whose source_row is in `reasons` (reasons_by_row), in the file's order, as rejected_rows.
+    `parsed`: the part as transforms.parse typed it, row for row; its row hashes are taken where they hash the same
+    values (the keyed hash is most of this work)."""
     frame = raw.frame
     source = pa.array(frame[SOURCE_ROW].to_numpy(dtype=np.int64))
     wanted = pc.is_in(source, value_set=reasons["source_row"].combine_chunks())
@@ -64,7 +67,11 @@ def rejected_rows(raw: RawTable, table: str, reasons: pa.Table, key: bytes) -> p
               if name in frame.columns]
     text = {name: _text(frame[name], picked) for name in {*hashed, *(n for _, n in named)}}
 
-    if hashed:
+    if (parsed is not None and "row_hash" in parsed.columns and hashed == [h for h in raw.header if h]
+            and len(parsed) == len(frame)
+            and np.array_equal(parsed[SOURCE_ROW].to_numpy(), frame[SOURCE_ROW].to_numpy())):
+        row_hash = _text(parsed["row_hash"], picked)  # parse hashed these very values (parse._row_hashes)
+    elif hashed:
         row_hash = pa.array(nhs_number.row_hashes([text[n] for n in hashed], key))
     else:
         row_hash = pa.array([nhs_number.row_hash([], key)] * len(picked), pa.string())
