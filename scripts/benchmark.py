@@ -152,7 +152,8 @@ def step_floor(work: Path, rep: Path) -> None:
     con.execute(f"""
         CREATE TABLE d AS
         SELECT hwb_code, setting, discharge_destination AS dest, discharge_pathway AS pathway,
-               try_cast(ready_for_discharge_date AS DATE) AS ready, try_cast(discharge_date AS DATE) AS dis
+               try_strptime(ready_for_discharge_date, '%Y-%m-%d')::DATE AS ready,
+               try_strptime(discharge_date, '%Y-%m-%d')::DATE AS dis
         FROM read_csv({csvs}, all_varchar = true){kettering}
         UNION ALL
         SELECT hwb_code, setting, discharge_destination, discharge_pathway,
@@ -167,7 +168,8 @@ def step_floor(work: Path, rep: Path) -> None:
     """, {"h": HWB, "s": start, "e": end}).fetchall()
     reab = str(next(src.glob("reablement_*.csv")))
     figures += con.execute(f"SELECT count(*) FROM read_csv('{reab}', all_varchar = true) "
-                           "WHERE start_date::DATE BETWEEN $s AND $e", {"s": start, "e": end}).fetchall()
+                           "WHERE try_strptime(start_date, '%Y-%m-%d')::DATE BETWEEN $s AND $e",
+                           {"s": start, "e": end}).fetchall()
     spend = str(next(src.glob("spend_*.csv")))
     figures += con.execute(f"SELECT scheme_id, sum(amount::DECIMAL(18,2)) FROM read_csv('{spend}', all_varchar = true) "
                            "WHERE funding_source IN ('la_discharge', 'icb_discharge') AND posting_date::DATE <= $e "
