@@ -4,10 +4,12 @@ whose keyed hash of raw values differs."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
-import io
 import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TextIO
 
 from transforms.workbook import csv_safe
 
@@ -22,7 +24,7 @@ def lineage_path(pack: Path) -> Path:
 
 def _lineage(path: Path) -> dict[tuple[str, str], dict[str, object]]:
     rows: dict[tuple[str, str], dict[str, object]] = {}
-    with open(path, newline="", encoding="utf-8") if path.suffix == ".csv" else _parquet_lines(path) as fh:
+    with _lines(path) as fh:
         for r in csv.DictReader(fh):
             entry = rows.setdefault((r["file"], r["key"]), {"row": r["row"], "hash": r.get("row_hash", ""),
                                                             "figures": {}})
@@ -32,19 +34,27 @@ def _lineage(path: Path) -> dict[tuple[str, str], dict[str, object]]:
     return rows
 
 
-def _parquet_lines(path: Path) -> io.StringIO:
-    """lineage.parquet as the text lineage.csv would have held (DuckDB's CSV writer, the csv_safe macro), so a pack
-    with the CSV and one without compare alike."""
+@contextlib.contextmanager
+def _lines(path: Path) -> Iterator[TextIO]:
+    """The lineage's text as lineage.csv holds it; for lineage.parquet, as lineage.csv would have held it (DuckDB's
+    CSV writer, the csv_safe macro) in a temporary file read as a stream, so a pack with the CSV and one without
+    compare alike."""
+    if path.suffix == ".csv":
+        with open(path, newline="", encoding="utf-8") as fh:
+            yield fh
+        return
     import tempfile
 
     import duckdb
 
     from bcf.audit import _write_lineage_csv, sql_literal
 
-    with tempfile.TemporaryDirectory() as tmp, duckdb.connect() as con:
+    with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "lineage.csv"
-        _write_lineage_csv(con, f"read_parquet({sql_literal(path)})", out)
-        return io.StringIO(out.read_text(encoding="utf-8"), newline="")
+        with duckdb.connect() as con:
+            _write_lineage_csv(con, f"read_parquet({sql_literal(path)})", out)
+        with open(out, newline="", encoding="utf-8") as fh:
+            yield fh
 
 
 def compare(old_pack: Path, new_lineage: Path, new_figures: dict[str, object]) -> list[dict[str, object]]:
