@@ -50,6 +50,7 @@ def findings_markdown(title: str, findings: list[Finding], blockers: list[Findin
     """Blocking findings first, then the other errors, then the warnings (each up to 50): nothing only counted."""
     errors = [f for f in findings if f.severity == "error"]
     warnings = [f for f in findings if f.severity == "warning"]
+    blocking = set(blockers)  # membership in a set: a list made this quadratic in the findings (issue 25)
     lines = [f"# {title}", "", f"- blocking errors: **{len(blockers)}**", f"- errors: {len(errors)}",
              f"- warnings: {len(warnings)}", ""]
     if findings or blockers:  # read first: one line per rule and file, with its count and one example
@@ -57,9 +58,9 @@ def findings_markdown(title: str, findings: list[Finding], blockers: list[Findin
         lines += md_table(["severity", "rule", "file", "count", "example"],
                           [[g.severity, g.rule, g.file, f"{g.count:,}",
                             ("" if g.example.row is None else f"row {g.example.row}: ") + g.example.message]
-                           for g in summarise(blockers + [f for f in findings if f not in blockers])])
+                           for g in summarise(blockers + [f for f in findings if f not in blocking])])
     for heading, group in (("Blocking the return", blockers),
-                           ("Other errors", [f for f in errors if f not in blockers]),
+                           ("Other errors", [f for f in errors if f not in blocking]),
                            ("Warnings (the return is still written)", warnings)):
         if not group:
             continue

@@ -114,8 +114,14 @@ def build_source(out: Path, scale: float) -> dict[str, int]:
 
 # ---------- the measured steps (each runs in its own child process) ----------
 
+# The sources measured (issue 25): the clean one, and ones like real extracts (scripts/bench_faults.py) with that
+# share of rows rejected. A step reads the one named by BENCH_SOURCE, which main sets for each child.
+SOURCES = {"clean": None, "real": 0.01, "real20": 0.2}
+
+
 def _src(work: Path) -> Path:
-    return work / "source"
+    kind = os.environ.get("BENCH_SOURCE", "clean")
+    return work / ("source" if kind == "clean" else f"source-{kind}")
 
 
 def step_floor(work: Path, rep: Path) -> None:
@@ -135,12 +141,20 @@ def step_floor(work: Path, rep: Path) -> None:
         for n, i in zip(names, where, strict=True):
             cols[n].extend(None if r[i] in ("", None) else str(r[i]) for r in rows[1:])
     x = pa.table({n: pa.array(v, pa.string()) for n, v in cols.items()})  # noqa: F841 (scanned by DuckDB)
-    csvs = [str(p) for p in sorted(src.glob("discharges_*.csv"))]
+    csvs = [str(p) for p in sorted(src.glob("discharges_*.csv")) if not p.name.startswith("discharges_rnq")]
+    # Kettering's layout (config/suppliers/rnq_kettering.toml), dates dd/mm/yyyy: only in the realistic sources
+    rnq = [str(p) for p in sorted(src.glob("discharges_rnq*.csv"))]
+    kettering = "" if not rnq else f"""
+        UNION ALL
+        SELECT "Patient HWB", "Care Setting", "Disch Dest", "Pathway",
+               try_strptime("MFFD", '%d/%m/%Y')::DATE, try_strptime("Discharged", '%d/%m/%Y')::DATE
+        FROM read_csv({rnq}, all_varchar = true)"""
     con.execute(f"""
         CREATE TABLE d AS
         SELECT hwb_code, setting, discharge_destination AS dest, discharge_pathway AS pathway,
-               try_cast(ready_for_discharge_date AS DATE) AS ready, try_cast(discharge_date AS DATE) AS dis
-        FROM read_csv({csvs}, all_varchar = true)
+               try_strptime(ready_for_discharge_date, '%Y-%m-%d')::DATE AS ready,
+               try_strptime(discharge_date, '%Y-%m-%d')::DATE AS dis
+        FROM read_csv({csvs}, all_varchar = true){kettering}
         UNION ALL
         SELECT hwb_code, setting, discharge_destination, discharge_pathway,
                try_strptime(ready_for_discharge_date, '%d/%m/%Y')::DATE, try_cast(left(discharge_date, 10) AS DATE)
@@ -154,7 +168,8 @@ def step_floor(work: Path, rep: Path) -> None:
     """, {"h": HWB, "s": start, "e": end}).fetchall()
     reab = str(next(src.glob("reablement_*.csv")))
     figures += con.execute(f"SELECT count(*) FROM read_csv('{reab}', all_varchar = true) "
-                           "WHERE start_date::DATE BETWEEN $s AND $e", {"s": start, "e": end}).fetchall()
+                           "WHERE try_strptime(start_date, '%Y-%m-%d')::DATE BETWEEN $s AND $e",
+                           {"s": start, "e": end}).fetchall()
     spend = str(next(src.glob("spend_*.csv")))
     figures += con.execute(f"SELECT scheme_id, sum(amount::DECIMAL(18,2)) FROM read_csv('{spend}', all_varchar = true) "
                            "WHERE funding_source IN ('la_discharge', 'icb_discharge') AND posting_date::DATE <= $e "
@@ -307,7 +322,7 @@ def _prepare_round(step: str, work: Path, rep: Path) -> None:
     shutil.rmtree(rep, ignore_errors=True)
     rep.mkdir(parents=True)
     if step == "bcf_fortnightly_next":
-        seed = work / "rounds" / "next-seed"
+        seed = work / "rounds" / f"next-seed-{os.environ.get('BENCH_SOURCE', 'clean')}"
         if not (seed / ".done").exists():  # a seed left by an interrupted run is made again
             shutil.rmtree(seed, ignore_errors=True)
             seed.mkdir(parents=True)
@@ -316,7 +331,7 @@ def _prepare_round(step: str, work: Path, rep: Path) -> None:
         shutil.copytree(seed / "data", rep / "data")
         shutil.copytree(seed / "returns", rep / "returns")
     if step.startswith("trace_"):
-        seed = work / "rounds" / "quarterly-seed"
+        seed = work / "rounds" / f"quarterly-seed-{os.environ.get('BENCH_SOURCE', 'clean')}"
         if not (seed / ".done").exists():
             shutil.rmtree(seed, ignore_errors=True)
             seed.mkdir(parents=True)
@@ -511,6 +526,10 @@ def main() -> None:
     parser.add_argument("--no-breakdown", action="store_true")
     parser.add_argument("--breakdown-only", action="store_true")
     parser.add_argument("--json", help="write the raw figures here")
+    parser.add_argument("--sources", default="real,clean",
+                        help="sources measured, interleaved, the first the headline: " + ",".join(SOURCES)
+                        + " (real: like real extracts, ~1%% of rows rejected; real20: 20%% rejected; "
+                          "see scripts/bench_faults.py)")
     parser.add_argument("--step", help=argparse.SUPPRESS)
     parser.add_argument("--rep", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -527,6 +546,16 @@ def main() -> None:
         (work / "source" / ".built").write_text(json.dumps(counts))
         print(f"built {work / 'source'} in {time.perf_counter() - t:.0f} s: {counts}", flush=True)
     counts = json.loads((work / "source" / ".built").read_text())
+    sources = args.sources.split(",")
+    for kind in sources:
+        made = work / f"source-{kind}"
+        if SOURCES[kind] is not None and not (made / ".built").exists():
+            from bench_faults import make_realistic
+
+            t = time.perf_counter()
+            planted = make_realistic(work / "source", made, reject=SOURCES[kind])
+            (made / ".built").write_text(json.dumps(planted))
+            print(f"built {made} in {time.perf_counter() - t:.0f} s: {planted}", flush=True)
     print(f"source {work / 'source'}: {counts} (discharges {counts['csv'] + counts['xlsx']:,}); free memory "
           f"{_free_gb():.1f} GB (with less than a few GB free, expect slower, noisier rounds: drop the page cache "
           f"first where you may)", flush=True)
@@ -538,24 +567,35 @@ def main() -> None:
     results: dict[str, list[tuple[float, float]]] = {}
     steps = [] if args.breakdown_only else (args.only.split(",") if args.only else list(STEPS))
     for r in range(1, args.repeats + 1):
-        for step in steps:
-            rep = work / "rounds" / f"{step}-{r}"
-            _prepare_round(step, work, rep)
-            seconds, gb = child(step, rep)
-            # its outputs go at once: files a sitting leaves fill the page cache (a quarterly writes ~1 GB), and a
-            # machine with no free memory reclaims as it allocates, which showed as seconds of system time
-            shutil.rmtree(rep, ignore_errors=True)
-            results.setdefault(step, []).append((seconds, gb))
-            print(f"round {r} {step:<24} {seconds:7.1f} s {gb:5.2f} GB  (free memory after: {_free_gb():.1f} GB)",
-                  flush=True)
+        for kind in sources:
+            os.environ["BENCH_SOURCE"] = kind  # the child (and _prepare_round's seeds) read this source
+            for step in steps:
+                if kind != sources[0] and step.startswith("hwb_"):
+                    continue  # one HWB's demo source is the same for every kind
+                rep = work / "rounds" / f"{step}-{kind}-{r}"
+                _prepare_round(step, work, rep)
+                seconds, gb = child(step, rep)
+                # its outputs go at once: files a sitting leaves fill the page cache (a quarterly writes ~1 GB), and
+                # a machine with no free memory reclaims as it allocates, which showed as seconds of system time
+                shutil.rmtree(rep, ignore_errors=True)
+                name = step if kind == sources[0] else f"{step}@{kind}"
+                results.setdefault(name, []).append((seconds, gb))
+                print(f"round {r} {name:<30} {seconds:7.1f} s {gb:5.2f} GB  (free memory after: {_free_gb():.1f} GB)",
+                      flush=True)
+    os.environ["BENCH_SOURCE"] = sources[0]
     summary = {s: {"median_s": statistics.median(x[0] for x in v), "median_peak_gb": statistics.median(x[1] for x in v),
                    "runs": v} for s, v in results.items()}
     if summary:
-        floor = summary.get("floor", {}).get("median_s")
-        print(f"\nmedians of {args.repeats} interleaved runs ({counts['csv'] + counts['xlsx']:,} discharge rows):")
+        print(f"\nmedians of {args.repeats} interleaved runs ({counts['csv'] + counts['xlsx']:,} discharge rows; "
+              f"source '{sources[0]}' first, the headline):")
         for s, v in summary.items():
-            ratio = f"{v['median_s'] / floor:5.1f}x floor" if floor else ""
-            print(f"  {LABELS.get(s, s):<58} {v['median_s']:7.1f} s  {v['median_peak_gb']:5.2f} GB  {ratio}")
+            step, _, kind = s.partition("@")
+            # each source against its own floor, and the quarterly against the quarterly's floor where measured
+            base = "floor_quarterly" if step.startswith("bcf_quarterly") else "floor"
+            floor = summary.get(base + (f"@{kind}" if kind else ""), {}).get("median_s")
+            ratio = f"{v['median_s'] / floor:5.1f}x {base}" if floor else ""
+            label = LABELS.get(step, step) + (f" [{kind}]" if kind else f" [{sources[0]}]")
+            print(f"  {label:<70} {v['median_s']:7.1f} s  {v['median_peak_gb']:5.2f} GB  {ratio}")
 
     out: dict[str, object] = {"source": counts, "summary": summary}
     if not args.no_breakdown:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from transforms.nhs_number import mask_text
 
@@ -30,7 +32,22 @@ class Finding:
                 object.__setattr__(self, name, mask_text(text))
 
     def as_dict(self) -> dict[str, object]:
-        return asdict(self)
+        # what asdict gives, without its deep copy of each value (hundreds of thousands of findings, issue 25)
+        return {"severity": self.severity, "file": self.file, "row": self.row, "column": self.column,
+                "value": self.value, "rule": self.rule, "message": self.message}
+
+
+def stored(rows: Iterable[Sequence[Any]]) -> list[Finding]:
+    """Findings read back from the warehouse (rows in FINDING_COLUMNS' order). They were masked when recorded
+    (only Findings are recorded, db.insert_findings), so the masking is not run again: a source with a fifth of its
+    rows rejected has hundreds of thousands, and masking each again took seconds (issue 25)."""
+    new = Finding.__new__
+    out = []
+    for r in rows:
+        f = new(Finding)
+        f.__dict__.update(zip(FINDING_COLUMNS, r, strict=True))
+        out.append(f)
+    return out
 
 
 class FileProblem(Exception):

@@ -7,7 +7,7 @@ from typing import Any
 
 import duckdb
 
-from transforms.findings import Finding
+from transforms.findings import Finding, stored
 from warehouse import db, engine
 
 CROSS_CHECKS = (
@@ -28,7 +28,7 @@ def _findings(con: duckdb.DuckDBPyConnection, query: str, params: dict[str, Any]
     text = db.sql(query)
     used = {k: v for k, v in params.items() if f"${k}" in text}
     rows = con.execute(text, used).fetchall()
-    return [Finding(r[0], r[1], None if r[2] is None else int(r[2]), r[3], r[4], r[5], r[6]) for r in rows]
+    return stored(rows)
 
 
 def cross_source(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> list[Finding]:
@@ -87,4 +87,4 @@ def file_findings(con: duckdb.DuckDBPyConnection, run_id: str = "") -> list[Find
         "LEFT JOIN files x USING (file_id) WHERE x.status IN ('loaded', 'rejected') "
         "OR (f.file_id IS NULL AND (f.rule LIKE 'source.%' OR f.rule LIKE 'file.%') AND f.run_id = ?) "
         "ORDER BY f.file, f.\"row\" NULLS FIRST, f.\"column\"", [run_id]).fetchall()
-    return [Finding(r[0], r[1], None if r[2] is None else int(r[2]), r[3], r[4], r[5], r[6]) for r in rows]
+    return stored(rows)

@@ -162,13 +162,15 @@ def insert_findings(con: duckdb.DuckDBPyConnection, run_id: str, file_id: str | 
                     findings: list[Finding]) -> None:
     if not findings:
         return
-    import pandas as pd
+    import pyarrow as pa
 
-    frame = pd.DataFrame([f.as_dict() for f in findings], columns=FINDING_COLUMNS)
-    frame["row"] = frame["row"].astype("Int64")
-    frame.insert(0, "file_id", file_id)
-    frame.insert(0, "run_id", run_id)
-    insert_frame(con, "findings", frame)
+    # column by column (Arrow), not a dict per finding: a source with many bad rows has hundreds of thousands
+    columns = {name: [getattr(f, name) for f in findings] for name in FINDING_COLUMNS}
+    table = pa.table({"run_id": pa.array([run_id] * len(findings), pa.string()),
+                      "file_id": pa.array([file_id] * len(findings), pa.string()),
+                      **{name: pa.array(values, pa.int64() if name == "row" else pa.string())
+                         for name, values in columns.items()}})
+    insert_frame(con, "findings", table)
 
 
 def query(con: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any] | None = None) -> pd.DataFrame:
@@ -184,3 +186,37 @@ def withdrawals_in_force(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]
         "ORDER BY w.file_name").fetchall()
     return [{"sha256": r[0], "file_name": r[1], "kind": r[2], "withdrawn_at": r[3].isoformat(timespec="seconds"),
              "withdrawn_by": r[4], "reason": r[5]} for r in rows]
+
+
+def inputs_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
+    rows = con.execute(sql("inputs_fingerprint")).fetchall()  # all: no unfinished result left behind
+    return str(rows[0][0]) if rows else ""
+
+
+def record_return_figures(con: duckdb.DuckDBPyConnection, return_file: str, run_id: str,
+                          figures: list[tuple[str, str | None, str]]) -> None:
+    """A produced return's figures (figure id, kind, value as the manifest's JSON), kept for the board briefing."""
+    import pyarrow as pa
+
+    n = len(figures)
+    if not n:
+        return
+    # a cursor of its own: the connection may hold an unfinished result, which a frame registration refuses
+    with con.cursor() as cur:
+        table = pa.table({"return_file": [return_file] * n, "run_id": [run_id] * n,
+                          "produced_at": pa.array([dt.datetime.now(dt.UTC).replace(tzinfo=None)] * n,
+                                                  pa.timestamp("us")),
+                          "inputs": [inputs_fingerprint(cur)] * n, "figure_id": [f[0] for f in figures],
+                          "kind": pa.array([f[1] for f in figures], pa.string()),
+                          "value_json": [f[2] for f in figures]})
+        insert_frame(cur, "return_figures", table)
+
+
+def recorded_return_figures(con: duckdb.DuckDBPyConnection, return_file: str) -> list[tuple[str, str | None, str]]:
+    """The figures of the return last produced from the files now in force; [] if none was."""
+    try:
+        rows = con.execute(sql("return_figures_recorded"),
+                           {"return_file": return_file, "inputs": inputs_fingerprint(con)}).fetchall()
+    except duckdb.CatalogException:  # a warehouse made before return_figures, opened read-only
+        return []
+    return [(str(r[0]), r[1], str(r[2])) for r in rows]

@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from bcf.ingest.sources import Landed, SourceObject
 from core.settings import TableContract, contracts, plan_contracts, supplier_for
-from transforms import nhs_number
+from transforms import nhs_number, rejected
 from transforms.findings import ERROR, WARNING, FileProblem, Finding
 from transforms.parse import ROW_HASH, ParsedTable, parse, typed_columns
 from transforms.read import MAX_FIELD_CHARS, SOURCE_ROW, RawTable, cell_text, read_csv, read_xlsx, xlsx_sheet_names
@@ -327,8 +327,10 @@ def parse_table(contract: TableContract, reader: Callable[[], RawTable], file_na
         bad_rows = None
         if raw is not None and not raw.frame.empty:
             # the rows were received but the file cannot be used: every one is recorded as rejected
-            reasons = {int(r): [f"{problem.rule}: {problem.message}"] for r in raw.frame[SOURCE_ROW]}
-            bad_rows = _as_arrow(_rejected(raw, contract.table, reasons, key))
+            source = raw.frame[SOURCE_ROW].to_numpy(dtype=np.int64)
+            reasons = pa.table({"source_row": source,
+                                "reasons": pa.array([f"{problem.rule}: {problem.message}"] * len(source))})
+            bad_rows = rejected.rejected_rows(raw, contract.table, reasons, key)
         elif raw is None and path is not None and (path.suffix == ".csv" or problem.rule in _HEADER_FAULTS):
             bad_rows = _as_arrow(_unreadable_lines(path, contract, f"{problem.rule}: {problem.message}", key))
         yield Fault(finding, bad_rows)
@@ -405,21 +407,24 @@ def _within(findings: list[Finding], part: RawTable) -> list[Finding]:
     return [f for f in findings if f.row is not None and low <= f.row <= high]
 
 
-def _split(parsed: ParsedTable, raw: RawTable, table: str, key: bytes) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Rows with an error-level finding are rejected (with every reason); the rest are loaded."""
-    reasons: dict[int, list[str]] = {}
-    for f in parsed.findings:
-        if f.severity == ERROR and f.row is not None and f.row > 1:
-            reasons.setdefault(f.row, []).append(f"{f.column or '-'}: {f.rule}: {f.message}")
+def _split(parsed: ParsedTable, raw: RawTable, table: str, key: bytes) -> tuple[pd.DataFrame, pa.Table]:
+    """Rows with an error-level finding are rejected (with every reason); the rest are loaded. Whole columns: the
+    reasons grouped in Arrow, the rejected rows built by transforms.rejected (issue 25)."""
+    errors = [f for f in parsed.findings if f.severity == ERROR and f.row is not None and f.row > 1]
     frame = parsed.frame
-    if reasons:  # a clean file (the common case) is loaded as it is, not copied
-        frame = frame[~frame[SOURCE_ROW].isin(list(reasons))]
-    return frame, _rejected(raw, table, reasons, key)
+    if not errors:  # a clean file (the common case) is loaded as it is, not copied
+        return frame, rejected.SCHEMA.empty_table()
+    reasons = rejected.reasons_by_row([f.row for f in errors],  # type: ignore[misc]
+                                      [f"{f.column or '-'}: {f.rule}: {f.message}" for f in errors])
+    frame = frame[~frame[SOURCE_ROW].isin(reasons["source_row"].to_numpy())]
+    return frame, rejected.rejected_rows(raw, table, reasons, key, parsed.frame)
 
 
-def _as_arrow(frame: pd.DataFrame) -> pa.Table:
+def _as_arrow(frame: pd.DataFrame | pa.Table) -> pa.Table:
     """Rows to stage as an Arrow table: DuckDB scans Arrow columns in bulk, where it reads a pandas frame's
     Arrow-backed text and Python objects value by value (1.5M discharges: 2.4 s against 6.6 s)."""
+    if isinstance(frame, pa.Table):
+        return frame
     return pa.table({name: _arrow_column(frame[name]) for name in frame.columns})
 
 
@@ -433,25 +438,6 @@ def _arrow_column(values: pd.Series) -> pa.Array | pa.ChunkedArray:
     if values.dtype == object:  # dates (datetime.date) and person keys; None is null
         return pa.array(values.to_numpy(), from_pandas=True)
     return pa.array(values.array)  # Arrow-backed text as it is; Int64 and int64 without a copy of note
-
-
-def _rejected(raw: RawTable, table: str, reasons: dict[int, list[str]], key: bytes) -> pd.DataFrame:
-    """Rejected rows as received, keyed by the supplier's own header, with the NHS number masked, and any
-    NHS-number-like value in any other column (or in a header name) masked too."""
-    frame = raw.frame[raw.frame[SOURCE_ROW].isin(list(reasons))]
-    columns = [(nhs_number.mask_text(orig or f"column_{i + 1}"), name) for i, (orig, name) in enumerate(
-        zip(raw.original_header, raw.header, strict=False))]
-    records = []
-    for row in frame.to_dict("records"):
-        values = {orig: (nhs_number.mask(row[name]) if name == "nhs_number" else nhs_number.mask_text(row[name]))
-                  for orig, name in columns if name in row}
-        source_row = int(row[SOURCE_ROW])
-        records.append({
-            "kind": table, "source_row": source_row, "hwb_code": nhs_number.mask_text(row.get("hwb_code", "")),
-            ROW_HASH: nhs_number.row_hash([row[n] for _, n in columns if n in row], key),
-            "reasons": " | ".join(reasons[source_row]), "raw_values": json.dumps(values, ensure_ascii=False),
-        })
-    return pd.DataFrame(records, columns=["kind", "source_row", "hwb_code", ROW_HASH, "reasons", "raw_values"])
 
 
 def _assert_accounted(con: duckdb.DuckDBPyConnection, file_id: str, result: FileResult, file_fault: bool) -> None:

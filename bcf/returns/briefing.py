@@ -95,6 +95,16 @@ def _from_pack(workbook: Path) -> dict[str, Any] | None:
             for f in data["figures"]}
 
 
+def _from_warehouse(con: duckdb.DuckDBPyConnection, workbook: Path) -> dict[str, Any] | None:
+    """The return's figures as a run recorded them (db.return_figures) from the files now in force, read as its
+    manifest would be; None if no run produced it from them."""
+    got = db.recorded_return_figures(con, workbook.name)
+    if not got:
+        return None
+    return {fid: (_value(v) if kind not in ("text", "yesno", "date") else v)
+            for fid, kind, v in ((fid, kind, json.loads(text)) for fid, kind, text in got)}
+
+
 def period_ends(fund_year: str, until: dt.date) -> list[dt.date]:
     from core.dates import backfill_period_ends
 
@@ -131,6 +141,10 @@ def collect(hwb: str, fund_year: str, out_dir: Path, data_dir: Path | None, unti
             brief.quarters.append(Period(quarter.label, quarter.q_end, got, quarter.file_name))
     if missing_f or missing_q:
         _compute_missing(brief, missing_f, missing_q, data_dir, con)
+    return _sorted(brief)
+
+
+def _sorted(brief: Briefing) -> Briefing:
     brief.fortnights.sort(key=lambda p: p.end)
     brief.quarters.sort(key=lambda p: p.end)
     return brief
@@ -149,6 +163,15 @@ def _compute_missing(brief: Briefing, fortnights: list[Fortnight], quarters: lis
         with db.connect(data_dir / "warehouse.duckdb", read_only=True) as own:
             _compute_missing(brief, fortnights, quarters, data_dir, own)
         return
+    # a return a run already produced from the files now in force is read, not computed again
+    for period in list(fortnights):
+        if (got := _from_warehouse(con, Path(period.file_name))) is not None:
+            fortnights.remove(period)
+            brief.fortnights.append(Period(period.period_end.isoformat(), period.period_end, got, "warehouse"))
+    for quarter in list(quarters):
+        if (got := _from_warehouse(con, Path(quarter.file_name))) is not None:
+            quarters.remove(quarter)
+            brief.quarters.append(Period(quarter.label, quarter.q_end, got, "warehouse"))
     for period in fortnights:
         ret = compute_df(con, period)
         brief.fortnights.append(Period(period.period_end.isoformat(), period.period_end,

@@ -4,7 +4,8 @@
   expectation suites and SQL, parameters, run ids, outputs (sha256 and a content hash of the workbook's cells) and
   every figure's value;
 - findings.csv: the validation findings on the inputs and the return's cross-source checks (NHS numbers masked);
-- lineage.csv and lineage.parquet: one row per (figure, source row) with its contribution.
+- lineage.parquet (the audit copy) and lineage.csv (only when it fits a spreadsheet: at most 1,048,575 rows;
+  else the manifest's `lineage` says so): one row per (figure, source row) with its contribution.
 
 `bcf trace` reads it. No patient identifier is in it: rows are named by file, row number and business key.
 
@@ -125,6 +126,25 @@ def _write_lineage_csv(con: duckdb.DuckDBPyConnection, lineage: str, path: Path)
         con.execute("RESET threads")
 
 
+# A worksheet holds 1,048,576 rows: the header and this many lineage rows
+SPREADSHEET_ROWS = 1_048_575
+
+
+def _parquet_rows(con: duckdb.DuckDBPyConnection, path: Path) -> int:
+    got = con.execute(f"SELECT count(*) FROM read_parquet({sql_literal(path)})").fetchone()
+    return int(got[0]) if got else 0
+
+
+def lineage_note(rows: int) -> dict[str, object]:
+    """What the manifest says of the lineage: its rows, and whether lineage.csv was written or why not."""
+    if rows <= SPREADSHEET_ROWS:
+        return {"rows": rows, "parquet": "lineage.parquet", "csv": "lineage.csv"}
+    return {"rows": rows, "parquet": "lineage.parquet", "csv": None,
+            "note": f"lineage.csv was not written: {rows:,} lineage rows do not fit a spreadsheet "
+                    f"({SPREADSHEET_ROWS:,} rows at most). lineage.parquet holds every row; any figure's rows "
+                    "as CSV: bcf trace <workbook> <figure id or Sheet!A1> --format csv"}
+
+
 def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -206,12 +226,16 @@ def write_pack(con: duckdb.DuckDBPyConnection, workbook_tmp: Path, workbook_name
     staging.mkdir(parents=True)
     lineage_csv, lineage_parquet = staging / "lineage.csv", staging / "lineage.parquet"
     _write_lineage_parquet(con, lineage_parquet)
-    _write_lineage_csv(con, f"read_parquet({sql_literal(lineage_parquet)})", lineage_csv)
+    lineage_rows = _parquet_rows(con, lineage_parquet)
+    # the Parquet copy is the audit copy; the CSV only when a spreadsheet can open it whole
+    if lineage_rows <= SPREADSHEET_ROWS:
+        _write_lineage_csv(con, f"read_parquet({sql_literal(lineage_parquet)})", lineage_csv)
     write_findings(staging / "findings.csv", findings)
     template = template_inputs(staging, {**run.parameters, **(return_params or {})}, cell_map_text)
     revision: dict[str, object] | None = None
     if previous is not None and (previous / "manifest.json").exists():
-        changes = revisions.compare(previous, lineage_csv, {f.id: jsonable(f.value) for f in figures})
+        changes = revisions.compare(previous, lineage_csv if lineage_csv.exists() else lineage_parquet,
+                                    {f.id: jsonable(f.value) for f in figures})
         revisions.write(staging / "revisions.csv", changes)
         old_run = json.loads((previous / "manifest.json").read_text(encoding="utf-8"))["run"]["run_id"]
         revision = {"revises_run_id": old_run,
@@ -234,6 +258,7 @@ def write_pack(con: duckdb.DuckDBPyConnection, workbook_tmp: Path, workbook_name
                          "cells_sha256": cells_hash(workbook_tmp)},
             "audit_files": {p.name: sha256_file(p) for p in sorted(staging.iterdir())},
         },
+        "lineage": lineage_note(lineage_rows),
         "findings": {"errors": sum(f.severity == "error" for f in findings),
                      "warnings": sum(f.severity == "warning" for f in findings)},
         # the weights a directly age-standardised rate (falls) was computed with: `bcf trace` rebuilds it from these

@@ -3,6 +3,7 @@ published together. Shared by the fortnightly and quarterly returns."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import sys
 from collections.abc import Callable
@@ -15,6 +16,7 @@ import duckdb
 from bcf.returns.pack import (
     READY,
     RunInfo,
+    jsonable,
     pack_dir,
     publish,
     recover,
@@ -104,6 +106,9 @@ def produce(con: duckdb.DuckDBPyConnection, hwb: str, params: dict[str, Any], wo
         if not (tmp_workbook.parent / READY).exists():
             shutil.rmtree(tmp_workbook.parent, ignore_errors=True)
         raise
+    # kept in the warehouse too: the board briefing reads them rather than computing the return again
+    db.record_return_figures(con, workbook.name, run.run_id, [
+        (f.id, f.spec.kind, json.dumps(jsonable(f.value))) for f in computed.figures])
     stale = workbook.with_name(workbook.stem + ".blocked-findings.csv")
     stale.unlink(missing_ok=True)
     summary_path(stale).unlink(missing_ok=True)

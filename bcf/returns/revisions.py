@@ -4,18 +4,27 @@ whose keyed hash of raw values differs."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TextIO
 
 from transforms.workbook import csv_safe
 
 REVISION_COLUMNS = ["change", "what", "figure_id", "old", "new", "file", "key", "old_row", "new_row", "figures"]
 
 
+def lineage_path(pack: Path) -> Path:
+    """The pack's lineage to read: lineage.csv, or lineage.parquet where the CSV was too large to write."""
+    csv_path = pack / "lineage.csv"
+    return csv_path if csv_path.exists() or not (pack / "lineage.parquet").exists() else pack / "lineage.parquet"
+
+
 def _lineage(path: Path) -> dict[tuple[str, str], dict[str, object]]:
     rows: dict[tuple[str, str], dict[str, object]] = {}
-    with open(path, newline="", encoding="utf-8") as fh:
+    with _lines(path) as fh:
         for r in csv.DictReader(fh):
             entry = rows.setdefault((r["file"], r["key"]), {"row": r["row"], "hash": r.get("row_hash", ""),
                                                             "figures": {}})
@@ -23,6 +32,29 @@ def _lineage(path: Path) -> dict[tuple[str, str], dict[str, object]]:
             assert isinstance(figures, dict)
             figures[r["figure_id"]] = r["contribution"]
     return rows
+
+
+@contextlib.contextmanager
+def _lines(path: Path) -> Iterator[TextIO]:
+    """The lineage's text as lineage.csv holds it; for lineage.parquet, as lineage.csv would have held it (DuckDB's
+    CSV writer, the csv_safe macro) in a temporary file read as a stream, so a pack with the CSV and one without
+    compare alike."""
+    if path.suffix == ".csv":
+        with open(path, newline="", encoding="utf-8") as fh:
+            yield fh
+        return
+    import tempfile
+
+    import duckdb
+
+    from bcf.returns.pack import _write_lineage_csv, sql_literal
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "lineage.csv"
+        with duckdb.connect() as con:
+            _write_lineage_csv(con, f"read_parquet({sql_literal(path)})", out)
+        with open(out, newline="", encoding="utf-8") as fh:
+            yield fh
 
 
 def compare(old_pack: Path, new_lineage: Path, new_figures: dict[str, object]) -> list[dict[str, object]]:
@@ -34,7 +66,7 @@ def compare(old_pack: Path, new_lineage: Path, new_figures: dict[str, object]) -
         if old != new:
             out.append({"change": "figure", "what": "changed" if fid in old_figures and fid in new_figures else
                         ("added" if fid in new_figures else "removed"), "figure_id": fid, "old": old, "new": new})
-    before, after = _lineage(old_pack / "lineage.csv"), _lineage(new_lineage)
+    before, after = _lineage(lineage_path(old_pack)), _lineage(new_lineage)
     for file_key in sorted(set(before) | set(after)):
         a, b = before.get(file_key), after.get(file_key)
         if a and b and a["hash"] == b["hash"] and a["figures"] == b["figures"]:

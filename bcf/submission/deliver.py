@@ -133,7 +133,7 @@ def changes_since(workbook: Path, info: ReturnInfo, sent: register.Entry) -> lis
     if pack is None:
         return [{"change": "figure", "what": "unknown", "figure_id": "(the sent run's audit pack is missing)"}]
     figures = {f["figure_id"]: f["value"] for f in info.manifest["figures"]}
-    return revisions.compare(pack, pack_dir(workbook) / "lineage.csv", figures)
+    return revisions.compare(pack, revisions.lineage_path(pack_dir(workbook)), figures)
 
 
 def describe_changes(changes: list[dict[str, object]], limit: int = 40) -> list[str]:

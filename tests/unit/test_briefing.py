@@ -11,6 +11,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import duckdb
 import pytest
 from openpyxl import load_workbook
 
@@ -90,7 +91,7 @@ def test_xlsx_has_native_charts_over_figures_named_by_id(written: tuple[Path, Pa
     assert sources == {"warehouse", "df_fortnightly_E06000017_2023-03-30.xlsx"}
 
 
-# --- issue 24: a briefing that reads well -----------------------------------------------------------------------
+# --- a briefing that reads well -----------------------------------------------------------------------
 
 def _legend_series(fig) -> list[tuple[str, list[float], bool]]:  # type: ignore[no-untyped-def]
     """(label, values, shows a marker or a bar) for every series a legend of the figure names."""
@@ -147,3 +148,38 @@ def test_summary_reads_whole_explains_terms_and_summarises_findings(written: tup
     umask = os.umask(0)
     os.umask(umask)
     assert (pdf.stat().st_mode & 0o777) == (xlsx.stat().st_mode & 0o777) == 0o666 & ~umask
+
+
+def test_the_briefing_reads_returns_already_produced_from_the_warehouse(
+        written: tuple[Path, Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each produced return's figures are kept in the warehouse; with no pack in the output folder the
+    briefing reads them there (the same figures as from the pack) and computes only the returns no run made."""
+    out, _xlsx, _pdf = written
+    data = out.parent / "data"
+    from_packs = briefing.collect(HWB, "2022-23", out, data, until=dt.date(2023, 4, 10), compute_fortnights=False)
+    computed: list[str] = []
+    from bcf.returns import quarterly
+
+    real_q = quarterly.compute
+
+    def counting(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> object:
+        computed.append(quarter.label)
+        return real_q(con, quarter)
+
+    monkeypatch.setattr(quarterly, "compute", counting)
+    empty = tmp_path / "elsewhere"
+    empty.mkdir()
+    from_warehouse = briefing.collect(HWB, "2022-23", empty, data, until=dt.date(2023, 4, 10),
+                                      compute_fortnights=False)
+    q4 = Quarter.parse(HWB, "2022-23-Q4")
+    assert len(computed) == 3 and q4.label not in computed  # Q1-Q3: no run produced them
+    q4 = next(p for p in from_warehouse.quarters if p.end == dt.date(2023, 3, 31))
+    assert q4.figures == next(p for p in from_packs.quarters if p.end == dt.date(2023, 3, 31)).figures
+    # figures made from other files are not read back: a file withdrawn changes what is in force
+    with db.connect(data / "warehouse.duckdb") as con:
+        assert db.recorded_return_figures(con, "bcf_quarterly_E06000017_2022-23_Q4.xlsx")
+        con.execute("UPDATE files SET status = 'superseded' WHERE file_id = (SELECT min(file_id) FROM files)")
+        try:
+            assert db.recorded_return_figures(con, "bcf_quarterly_E06000017_2022-23_Q4.xlsx") == []
+        finally:
+            con.execute("UPDATE files SET status = 'loaded' WHERE status = 'superseded'")

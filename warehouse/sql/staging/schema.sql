@@ -144,3 +144,16 @@ CREATE TABLE IF NOT EXISTS stg_plan_metric_actuals (
     file_id VARCHAR NOT NULL, source_row BIGINT NOT NULL, row_hash VARCHAR NOT NULL,
     hwb_code VARCHAR, metric VARCHAR NOT NULL, period VARCHAR NOT NULL, value DECIMAL(18,4), source_note VARCHAR
 );
+
+-- Each return's figures as produced (issue 25): the board briefing reads a return already made here when its pack
+-- is not in the output folder, and computes only what no run has made. `inputs`: the files in force when it was
+-- made (sha256 of their ids), so figures made from other files are never read back as current.
+CREATE TABLE IF NOT EXISTS return_figures (
+    return_file VARCHAR NOT NULL,   -- the workbook's name: df_fortnightly_<hwb>_<end>.xlsx, bcf_quarterly_...
+    run_id VARCHAR NOT NULL,
+    produced_at TIMESTAMP NOT NULL,
+    inputs VARCHAR NOT NULL,
+    figure_id VARCHAR NOT NULL,
+    kind VARCHAR,
+    value_json VARCHAR              -- the value as the manifest records it (JSON)
+);
