@@ -342,17 +342,22 @@ def _quote(sheet_name: str) -> str:
     return "'" + sheet_name.replace("'", "''") + "'"
 
 
-def save_atomically(book: Workbook, path: Path) -> None:
-    """Save under a temporary name beside the target, then rename. The temporary file is created with mode 0666
-    less the umask (0644 usually), as any saved file is: tempfile.mkstemp would make the workbook 0600."""
+def temporary_beside(path: Path) -> Path:
+    """A new, empty temporary file beside `path` (to write, then os.replace onto it), created with mode 0666 less
+    the umask (0644 usually), as any saved file is: tempfile.mkstemp would make it 0600."""
     path.parent.mkdir(parents=True, exist_ok=True)
     while True:
-        tmp = path.parent / f".{path.stem}.{secrets.token_hex(6)}.xlsx.tmp"
+        tmp = path.parent / f".{path.stem}.{secrets.token_hex(6)}{path.suffix}.tmp"
         try:
             os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-            break
+            return tmp
         except FileExistsError:
             continue
+
+
+def save_atomically(book: Workbook, path: Path) -> None:
+    """Save under a temporary name beside the target, then rename."""
+    tmp = temporary_beside(path)
     try:
         book.save(tmp)
         os.replace(tmp, path)

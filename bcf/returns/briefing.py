@@ -445,13 +445,9 @@ def write_pdf(brief: Briefing, path: Path) -> Path:
     import matplotlib.pyplot as plt
     from matplotlib.backends.backend_pdf import PdfPages
 
-    while True:
-        tmp = path.parent / f".{path.stem}.{os.urandom(6).hex()}.pdf.tmp"
-        try:
-            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-            break
-        except FileExistsError:
-            continue
+    from transforms.workbook import temporary_beside
+
+    tmp = temporary_beside(path)  # 0644 like the XLSX, not mkstemp's 0600
     try:
         with PdfPages(tmp) as pdf:
             for fig in pages(brief):

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,39 +13,17 @@ import pytest
 
 from core.settings import PROJECT_ROOT
 from tests.fixtures import HWB, write_df_fixture
-from tests.integration.conftest import free_port
+from tests.integration.conftest import prefect_server
 
 BIN = Path(sys.executable).parent
 
 
-def _wait(url: str, seconds: int) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(1)
-    raise TimeoutError(f"{url} did not answer within {seconds} s")
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
-    home = tmp_path_factory.mktemp("prefect-home")
-    port = free_port()
-    api = f"http://127.0.0.1:{port}/api"
-    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_API_URL": api, "PREFECT_SERVER_ANALYTICS_ENABLED":
-           "false", "DO_NOT_TRACK": "1", "PREFECT_LOGGING_LEVEL": "WARNING"}
-    log = open(home / "server.log", "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-                            env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        _wait(f"{api}/health", 120)
-        yield api, env
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        log.close()
+    with prefect_server(tmp_path_factory.mktemp("prefect-home"), 120) as running:
+        yield running
 
 
 def test_serve_registers_deployments_and_a_triggered_run_completes_with_artifacts(

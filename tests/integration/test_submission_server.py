@@ -9,7 +9,6 @@ from __future__ import annotations
 import email
 import email.policy
 import hashlib
-import os
 import subprocess
 import sys
 import time
@@ -22,44 +21,19 @@ import pytest
 
 from core.settings import PROJECT_ROOT
 from tests.fixtures import HWB, write_df_fixture
-from tests.integration.conftest import free_port
+from tests.integration.conftest import prefect_server
 from tests.receivers import SecureSmtp
 
 BIN = Path(sys.executable).parent
 DEPLOYMENT = f"fortnightly-return/discharge-fund-fortnightly-{HWB.lower()}"
 
 
-def _wait(url: str, seconds: int) -> None:
-    import urllib.request
-
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(1)
-    raise TimeoutError(f"{url} did not answer within {seconds} s")
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
-    home = tmp_path_factory.mktemp("prefect-home")
-    port = free_port()
-    api = f"http://127.0.0.1:{port}/api"
-    env = {**os.environ, "PREFECT_HOME": str(home), "PREFECT_API_URL": api, "PREFECT_SERVER_ANALYTICS_ENABLED":
-           "false", "DO_NOT_TRACK": "1", "PREFECT_LOGGING_LEVEL": "WARNING"}
-    env.pop("BCF_ORCHESTRATION", None)
-    log = open(home / "server.log", "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen([str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-                            env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        _wait(f"{api}/health", 180)
-        yield api, env
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        log.close()
+    with prefect_server(tmp_path_factory.mktemp("prefect-home"), 180) as running:
+        yield running
 
 
 def _state(client: Any, run_id: Any, until: Any, seconds: int, log: Path) -> Any:
