@@ -213,9 +213,10 @@ def codes() -> dict[str, Any]:
 @dataclass(frozen=True)
 class Column:
     name: str
-    type: str  # text | code | int | decimal | date
+    type: str  # text | code | int | decimal | date | nhs_number
     nullable: bool = False
     optional: bool = False
+    warehouse_type: str | None = None  # the staging column's SQL type, when not its type's (warehouse.staging_tables)
 
 
 @dataclass(frozen=True)

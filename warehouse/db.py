@@ -20,6 +20,7 @@ import duckdb
 from core.settings import settings, sql_dir
 from transforms.findings import FINDING_COLUMNS, Finding
 from transforms.nhs_number import mask_text
+from warehouse.staging_tables import staging_ddl
 
 if TYPE_CHECKING:  # pandas is imported where frames are built: producing a return does not need it
     import pandas as pd
@@ -66,8 +67,9 @@ def connect(path: Path | str, read_only: bool = False) -> Iterator[duckdb.DuckDB
 
 def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Apply the DDL when the warehouse's recorded schema hash differs from the SQL files': connections opened
-    concurrently within one process (the ICB fan-out) then do not race to replace the same views."""
-    ddl = sql("schema") + "\n" + sql("current_views")
+    concurrently within one process (the ICB fan-out) then do not race to replace the same views. The staging
+    tables and views come from the input contract (warehouse.staging_tables), after the rest of the schema."""
+    ddl = sql("schema") + "\n" + staging_ddl()
     digest = hashlib.sha256(ddl.encode()).hexdigest()
     try:
         row = con.execute("SELECT sql_sha256 FROM schema_meta").fetchone()

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bcf.cli.preflight import UsageError, _check_hwb, _data_dir
+from core import s3
 
 EXIT_OK, EXIT_BLOCKED, EXIT_USAGE = 0, 1, 2
 
@@ -209,7 +210,7 @@ def run_return(kind: str, **parameters: Any) -> Any:
 
 def absolute(where: str) -> str:
     """A local folder as an absolute path (an s3:// prefix as given): the same wherever the run or the reader is."""
-    return where if where.startswith("s3://") else str(Path(where).resolve())
+    return where if s3.is_s3(where) else str(Path(where).resolve())
 
 
 def cmd_run_fortnightly(args: argparse.Namespace) -> int:

@@ -7,6 +7,8 @@ import argparse
 import os
 from pathlib import Path
 
+from core import s3
+
 
 class UsageError(Exception):
     pass
@@ -51,30 +53,19 @@ def _check_xlsx(path: Path, what: str) -> None:
 
 def _check_source(source: str) -> None:
     """The source exists and, on S3, the bucket answers with the credentials we have (one LIST, few retries)."""
-    from bcf.ingest.sources import is_s3
-
-    if not is_s3(source):
+    if not s3.is_s3(source):
         if not Path(source).is_dir():
             raise UsageError(f"source folder {source} does not exist" if not Path(source).exists()
                              else f"source {source} is not a folder")
         return
-    from urllib.parse import urlparse
-
-    import boto3
-    from botocore.config import Config
-
-    parsed = urlparse(source)
-    if not parsed.netloc:
+    bucket, prefix = s3.split_folder(source)
+    if not bucket:
         raise UsageError(f"no bucket in {source} (expected s3://bucket/prefix/)")
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "eu-west-2"
-    # a fresh session: the credentials chain as it is now (boto3's default session caches what it found first)
-    client = boto3.session.Session().client("s3", region_name=region, config=Config(
-        retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=5, read_timeout=20))
-    prefix = parsed.path.lstrip("/")
+    client = s3.client(probe=True)
     try:
-        client.list_objects_v2(Bucket=parsed.netloc, Prefix=prefix, MaxKeys=1)
+        client.list_objects_v2(Bucket=bucket, Prefix=prefix, MaxKeys=1)
     except Exception as exc:
-        message = _config_error(exc, parsed.netloc)
+        message = _config_error(exc, bucket)
         if message is None:
             raise
         raise UsageError(message) from exc

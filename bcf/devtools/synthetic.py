@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from core.dates import fund_year_of, quarter_bounds
-from core.settings import codes, hwb_reference
+from core.settings import codes, contracts, hwb_reference
 
 RUTLAND = "E06000017"
 BASE_SCALE = 10_000  # plan money and volumes are set for this many spells a year, then scaled
@@ -372,8 +372,7 @@ def make_spend(rng: np.random.Generator, schemes: pd.DataFrame, hwb: str, start:
     # half the ledger leaves hwb_code blank (= the source's HWB); a source shared by an ICB needs it on every row
     frame["hwb_code"] = hwb if explicit_hwb else np.where(rng.random(len(frame)) < 0.5, hwb, "")
     frame["cost_centre"] = ["CC" + str(1000 + sum(map(ord, s)) % 900) for s in frame.scheme_id]
-    return frame[["transaction_id", "hwb_code", "posting_date", "scheme_id", "funding_source", "amount", "units",
-                  "unit", "cost_centre", "supplier", "description"]].reset_index(drop=True)
+    return frame[contracts()["spend"].names].reset_index(drop=True)  # the contract's columns, in its order
 
 
 def _money(pence: int) -> str:

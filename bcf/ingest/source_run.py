@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bcf.ingest.sources import FetchFailed, Landed, SourceObject, is_s3, land, list_source, staging_key
+from bcf.ingest.sources import FetchFailed, Landed, SourceObject, land, list_source, staging_key
 from bcf.ingest.stage_file import (
     READ_AHEAD_MAX_BYTES,
     FileResult,
@@ -29,6 +29,7 @@ from bcf.ingest.stage_file import (
     stage_file,
 )
 from bcf.ingest.worker import Job, Preparer
+from core import s3
 from core.settings import pseudonym_key
 from transforms.findings import WARNING, Finding
 from transforms.nhs_number import mask_text, token_text
@@ -158,7 +159,7 @@ def ingest_source(source: str, data_dir: Path, run_id: str, *, log: Any = None,
 def _gone_from_source(con: Any, source: str, listed: set[str], key: bytes) -> list[FileResult]:
     """Files of this source still in force that the source no longer holds: a warning on every run, since their
     rows still count. Deleting a file sent in error does not take it out of force; `bcf withdraw` does."""
-    prefix = source.rstrip("/") + "/" if is_s3(source) else Path(source).resolve().as_uri().rstrip("/") + "/"
+    prefix = source.rstrip("/") + "/" if s3.is_s3(source) else Path(source).resolve().as_uri().rstrip("/") + "/"
     prefix = token_text(prefix, key)  # as the listing records origins (bcf/ingest/sources.py)
     rows = con.execute(
         "SELECT file_id, kind, file_name, received_at FROM files WHERE status IN ('loaded', 'rejected') "

@@ -1,7 +1,7 @@
 """Where extracts come from (a local folder or an S3 prefix) and the immutable landing area they are copied into.
 
-S3 is reached with boto3 and the standard AWS settings: the credentials chain, AWS_REGION, and
-AWS_ENDPOINT_URL_S3 for an S3-compatible store. DuckDB never reads S3 itself (no httpfs here): we fetch, then load.
+S3 is reached through core.s3 (the standard AWS settings: the credentials chain, AWS_REGION, AWS_ENDPOINT_URL_S3
+for an S3-compatible store). DuckDB never reads S3 itself (no httpfs here): we fetch, then load.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from core import s3
 from core.settings import settings
 from transforms.nhs_number import looks_like, mask_text, token_text
 from warehouse import db
@@ -80,30 +81,11 @@ def staging_key(obj: SourceObject) -> tuple[bool, str]:
     return (obj.kind != "plan", obj.name)
 
 
-def is_s3(source: str) -> bool:
-    return source.startswith("s3://")
-
-
-def _split_s3(uri: str) -> tuple[str, str]:
-    """s3://bucket/key -> (bucket, key), taken literally: a key may hold '#', '?' or '%', which a URL parser would
-    read as a fragment, a query or an escape."""
-    bucket, _, key = uri[len("s3://"):].partition("/")
-    return bucket, key
-
-
-def s3_client():  # type: ignore[no-untyped-def]
-    import boto3
-
-    # boto3 reads AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL itself; region defaults so a bare endpoint works.
-    region = os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "eu-west-2"
-    return boto3.client("s3", region_name=region)
-
-
 def list_source(source: str) -> list[SourceObject]:
     """Every file directly under the folder or prefix, in name order (so a run is repeatable)."""
-    if is_s3(source):
-        bucket, prefix = _split_s3(source if source.endswith("/") else source + "/")
-        client = s3_client()
+    if s3.is_s3(source):
+        bucket, prefix = s3.split_folder(source)
+        client = s3.client()
         objects = []
         try:
             for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
@@ -194,8 +176,8 @@ def _fetch_local(obj: SourceObject, sink) -> tuple[str | None, str | None]:  # t
 
 
 def _fetch_s3_once(obj: SourceObject, sink) -> tuple[str | None, str | None, int, str, str | None]:  # type: ignore[no-untyped-def]
-    bucket, key = (obj.bucket, obj.key) if obj.bucket and obj.key else _split_s3(obj.uri)
-    response = s3_client().get_object(Bucket=bucket, Key=key)
+    bucket, key = (obj.bucket, obj.key) if obj.bucket and obj.key else s3.split(obj.uri)
+    response = s3.client().get_object(Bucket=bucket, Key=key)
     md5 = hashlib.md5(usedforsecurity=False)
     size = 0
     for chunk in iter(lambda: response["Body"].read(1 << 20), b""):
@@ -223,7 +205,7 @@ def land(obj: SourceObject, landing_dir: Path) -> Landed:
     An S3 object is fetched whole and checked against its listing (size, and MD5 where the ETag is one); a failed
     GET or a body that does not match is retried, then raised as FetchFailed, never landed half."""
     landing_dir.mkdir(parents=True, exist_ok=True)
-    if not obj.uri.startswith("s3://"):
+    if not s3.is_s3(obj.uri):
         return _land_attempt(obj, landing_dir, lambda sink: (*_fetch_local(obj, sink), None))
     problem = ""
     for attempt, pause in enumerate((*FETCH_DELAYS, None), start=1):

@@ -31,6 +31,7 @@ from bcf.returns.pack import history_name, pack_dir, sha256_file
 from bcf.returns.returninfo import ReturnInfo, figures_hash, load, signoff_cells
 from bcf.submission import register
 from bcf.submission.signoff import Refused, check_not_blocked, latest_signoff, return_data_dir
+from core import s3
 from core.settings import env, settings
 from transforms.workbook import FORMATS, save_atomically
 
@@ -59,7 +60,7 @@ class Destination:
     @property
     def transport(self) -> str:
         if self.outbox:
-            return "outbox-s3" if self.outbox.startswith("s3://") else "outbox-folder"
+            return "outbox-s3" if s3.is_s3(self.outbox) else "outbox-folder"
         return "smtp"
 
     @property
@@ -199,17 +200,16 @@ def send_outbox(message: EmailMessage, copy: Path, receipt: dict[str, Any], dest
     name = f"{receipt['id']}_{copy.name}"
     body = json.dumps({**receipt, "subject": message["Subject"], "attachment": name,
                        "text": message.get_body(("plain",)).get_content()}, indent=2)  # type: ignore[union-attr]
-    if dest.outbox.startswith("s3://"):
-        import boto3
+    if s3.is_s3(dest.outbox):
         from botocore.exceptions import BotoCoreError, ClientError
 
-        bucket, _, prefix = dest.outbox[5:].partition("/")
-        prefix = prefix if not prefix or prefix.endswith("/") else prefix + "/"
+        bucket, prefix = s3.split_folder(dest.outbox)
         try:
-            s3 = boto3.client("s3")
-            s3.put_object(Bucket=bucket, Key=prefix + name, Body=copy.read_bytes(), ContentType="/".join(XLSX_TYPE))
-            s3.put_object(Bucket=bucket, Key=prefix + name + ".receipt.json", Body=body.encode(),
-                          ContentType="application/json")
+            client = s3.client()
+            client.put_object(Bucket=bucket, Key=prefix + name, Body=copy.read_bytes(),
+                              ContentType="/".join(XLSX_TYPE))
+            client.put_object(Bucket=bucket, Key=prefix + name + ".receipt.json", Body=body.encode(),
+                              ContentType="application/json")
         except (BotoCoreError, ClientError) as exc:
             raise DeliveryError(f"cannot put the return into {dest.outbox}: {exc}") from None
         return f"s3://{bucket}/{prefix}{name}"

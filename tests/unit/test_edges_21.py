@@ -403,6 +403,7 @@ def test_a_csv_rejected_whole_keeps_its_rows_as_received_and_rejected(tmp_path: 
 
 def test_nhs_number_like_s3_keys_are_tokens_in_what_is_recorded(monkeypatch: pytest.MonkeyPatch) -> None:
     from bcf.ingest import sources
+    from core import s3
 
     class Pages:
         def paginate(self, **_: str) -> list[dict[str, list[dict[str, object]]]]:
@@ -413,7 +414,7 @@ def test_nhs_number_like_s3_keys_are_tokens_in_what_is_recorded(monkeypatch: pyt
         def get_paginator(self, _: str) -> Pages:
             return Pages()
 
-    monkeypatch.setattr(sources, "s3_client", Client)
+    monkeypatch.setattr(s3, "client", Client)
     objects = sources.list_source("s3://bucket/in/943 476 5919/")
     assert [o.name[:17] for o in objects] == ["plan_x.xlsx", "spend_******5919~"]
     for o in objects:

@@ -1,21 +1,14 @@
--- Keys are unique across every file in force, not only inside one file: (provider_code, spell_id), episode_id,
--- transaction_id; one rule inside a file and across files. The same key in two files in force (overlapping extracts, a corrected file sent under a new name)
--- would be counted twice: one error finding per later copy, naming the first. A file superseded by a file of the
+-- Keys are unique across every file in force, not only inside one file: each extract kind's key in
+-- config/extracts.toml ((provider_code, spell_id), episode_id, transaction_id); one rule inside a file and across
+-- files. The same key in two files in force (overlapping extracts, a corrected file sent under a new name) would be
+-- counted twice: one error finding per later copy, naming the first. A file superseded by a file of the
 -- same name has left the cur_ views, so a re-sent or corrected file of the same name is never a duplicate.
 -- episode_id and transaction_id come from each council's own system, so in a source an ICB shares they repeat
 -- across HWBs: two rows collide when their HWBs can be the same (equal, or either blank = the source's HWB).
 -- Inside one file the suites reject a repeated (hwb_code, id) already; what reaches here from one file is a blank
 -- hwb_code beside a coded one, which can be the same council's.
 -- $hwb = '*' checks every HWB (after ingest); otherwise the pairs where either row belongs to the HWB.
-WITH k AS (
-    SELECT 'provider_code+spell_id' AS key_column, 'discharges' AS kind, provider_code || '/' || spell_id AS key,
-           file_id, file_name, source_row, hwb_code
-    FROM cur_discharges
-    UNION ALL
-    SELECT 'episode_id', 'reablement', episode_id, file_id, file_name, source_row, hwb_code FROM cur_reablement
-    UNION ALL
-    SELECT 'transaction_id', 'spend', transaction_id, file_id, file_name, source_row, hwb_code FROM cur_spend
-),
+WITH k AS (SELECT * FROM keys_in_force),  -- each extract's key as config/extracts.toml declares it
 dup AS (
     SELECT d.*, row_number() OVER (ORDER BY f.received_at, d.file_name, d.source_row) AS seq
     FROM k d JOIN files f USING (file_id)

@@ -1,6 +1,4 @@
--- The warehouse: file manifest, staging per extract, rejected rows, findings and the run ledger.
--- Money is DECIMAL(18,2); units and hours DECIMAL(18,4). Every staged row carries file_id (the sha256 of the file
--- it came from), source_row (its row number as the supplier sees it, header = 1) and a keyed hash of its raw values.
+-- The warehouse: file manifest, rejected rows, findings and the run ledger (staging: see below).
 
 CREATE TABLE IF NOT EXISTS runs (
     run_id VARCHAR PRIMARY KEY,
@@ -81,69 +79,8 @@ CREATE TABLE IF NOT EXISTS rejected_rows (
     raw_values JSON NOT NULL        -- as received, NHS number masked
 );
 
--- A row hash is a keyed hash, unique to its row: DuckDB's string compression cannot shrink it, and trying cost
--- staging 1.86M discharges 2.1 CPU-s against 1.8 with it stored as it is (a warehouse of 218 MB, not 160 MB).
--- Person keys repeat (a patient's spells), so they stay compressed: stored as they are too, they saved another
--- 0.3 CPU-s but took 16M discharges' peak memory from ~7.0 to ~7.4 GB. Applies to tables created from now on.
-CREATE TABLE IF NOT EXISTS stg_discharges (
-    file_id VARCHAR NOT NULL, source_row BIGINT NOT NULL, row_hash VARCHAR NOT NULL USING COMPRESSION uncompressed,
-    spell_id VARCHAR NOT NULL, provider_code VARCHAR NOT NULL, setting VARCHAR NOT NULL, person_key VARCHAR,
-    age INTEGER NOT NULL, hwb_code VARCHAR NOT NULL, admission_date DATE NOT NULL, admission_method VARCHAR NOT NULL,
-    ready_for_discharge_date DATE, discharge_date DATE, discharge_destination VARCHAR, discharge_pathway VARCHAR,
-    primary_diagnosis VARCHAR NOT NULL, external_cause VARCHAR
-);
-
-CREATE TABLE IF NOT EXISTS stg_reablement (
-    file_id VARCHAR NOT NULL, source_row BIGINT NOT NULL, row_hash VARCHAR NOT NULL USING COMPRESSION uncompressed,
-    episode_id VARCHAR NOT NULL, person_key VARCHAR, age INTEGER NOT NULL, hwb_code VARCHAR NOT NULL,
-    referral_source VARCHAR NOT NULL, hospital_discharge_date DATE, service VARCHAR NOT NULL,
-    start_date DATE NOT NULL, end_date DATE, hours_delivered DECIMAL(18,4) NOT NULL, outcome VARCHAR, status_91d VARCHAR
-);
-
-CREATE TABLE IF NOT EXISTS stg_spend (
-    file_id VARCHAR NOT NULL, source_row BIGINT NOT NULL, row_hash VARCHAR NOT NULL USING COMPRESSION uncompressed,
-    transaction_id VARCHAR NOT NULL, hwb_code VARCHAR, posting_date DATE NOT NULL, scheme_id VARCHAR NOT NULL,
-    funding_source VARCHAR NOT NULL, amount DECIMAL(18,2) NOT NULL, units DECIMAL(18,4), unit VARCHAR,
-    cost_centre VARCHAR, supplier VARCHAR, description VARCHAR
-);
-
-CREATE TABLE IF NOT EXISTS stg_plan_schemes (
-    file_id VARCHAR NOT NULL, source_row BIGINT NOT NULL, row_hash VARCHAR NOT NULL,
-    hwb_code VARCHAR, fund_year VARCHAR NOT NULL, scheme_id VARCHAR NOT NULL, scheme_name VARCHAR NOT NULL,
-    scheme_type VARCHAR NOT NULL, funding_source VARCHAR NOT NULL, planned_spend DECIMAL(18,2) NOT NULL,
-    output_unit VARCHAR, planned_output DECIMAL(18,4), provider VARCHAR, commissioner VARCHAR
-);
-
-CREATE TABLE IF NOT EXISTS stg_plan_income (
-    file_id VARCHAR NOT NULL, source_row BIGINT NOT NULL, row_hash VARCHAR NOT NULL,
-    hwb_code VARCHAR, fund_year VARCHAR NOT NULL, funding_source VARCHAR NOT NULL, amount DECIMAL(18,2) NOT NULL
-);
-
-CREATE TABLE IF NOT EXISTS stg_plan_metric_plans (
-    file_id VARCHAR NOT NULL, source_row BIGINT NOT NULL, row_hash VARCHAR NOT NULL,
-    hwb_code VARCHAR, metric VARCHAR NOT NULL, period VARCHAR NOT NULL, plan_value DECIMAL(18,4)
-);
-
-CREATE TABLE IF NOT EXISTS stg_plan_capacity (
-    file_id VARCHAR NOT NULL, source_row BIGINT NOT NULL, row_hash VARCHAR NOT NULL,
-    hwb_code VARCHAR, service VARCHAR NOT NULL, month VARCHAR NOT NULL, capacity DECIMAL(18,4)
-);
-
-CREATE TABLE IF NOT EXISTS stg_plan_population (
-    file_id VARCHAR NOT NULL, source_row BIGINT NOT NULL, row_hash VARCHAR NOT NULL,
-    hwb_code VARCHAR, fund_year VARCHAR NOT NULL, age_band VARCHAR NOT NULL, population BIGINT NOT NULL
-);
-
-CREATE TABLE IF NOT EXISTS stg_plan_conditions (
-    file_id VARCHAR NOT NULL, source_row BIGINT NOT NULL, row_hash VARCHAR NOT NULL,
-    hwb_code VARCHAR, period VARCHAR NOT NULL, condition VARCHAR NOT NULL, confirmed VARCHAR,
-    actions VARCHAR, timeframe VARCHAR
-);
-
-CREATE TABLE IF NOT EXISTS stg_plan_metric_actuals (
-    file_id VARCHAR NOT NULL, source_row BIGINT NOT NULL, row_hash VARCHAR NOT NULL,
-    hwb_code VARCHAR, metric VARCHAR NOT NULL, period VARCHAR NOT NULL, value DECIMAL(18,4), source_note VARCHAR
-);
+-- The staging tables (stg_<kind>, one per extract kind and plan sheet) and their views (cur_<kind>,
+-- all_row_hashes, keys_in_force) are made from config/extracts.toml by warehouse/staging_tables.py, after this file.
 
 -- Each return's figures as produced (issue 25): the board briefing reads a return already made here when its pack
 -- is not in the output folder, and computes only what no run has made. `inputs`: the files in force when it was
