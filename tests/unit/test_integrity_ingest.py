@@ -325,6 +325,7 @@ def _sheet_bomb(path: Path, far_cell: str) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_an_xlsx_that_would_expand_beyond_a_sane_size_is_refused_before_parsing(
         planned: duckdb.DuckDBPyConnection, tmp_path: Path, validator: RowValidator) -> None:
     (tmp_path / "src").mkdir()

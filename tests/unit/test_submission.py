@@ -233,6 +233,7 @@ def test_a_failed_delivery_is_one_line_records_nothing_and_never_shows_the_passw
         (workbook.with_name(STEM + ".audit") / "sent").iterdir())
 
 
+@pytest.mark.slow
 def test_the_s3_outbox_on_motos_server_gets_the_file_and_a_receipt(
         ret: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
     import boto3
@@ -265,6 +266,7 @@ def test_the_s3_outbox_on_motos_server_gets_the_file_and_a_receipt(
         server.stop()
 
 
+@pytest.mark.slow
 def test_a_corrected_return_is_a_resubmission_naming_what_moved_since_what_was_sent(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     outbox = tmp_path / "outbox"
@@ -329,6 +331,7 @@ def test_a_late_return_raises_the_alert_and_the_calendar_shows_states(
         hook.close()
 
 
+@pytest.mark.slow
 def test_a_template_return_carries_the_signoff_in_the_cells_its_map_names(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     from core.settings import config_dir

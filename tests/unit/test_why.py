@@ -162,6 +162,7 @@ def test_plan_rows_and_the_rebuilt_warehouse(df_hand: Path, tmp_path: Path) -> N
         shutil.copy(moved, live)
 
 
+@pytest.mark.slow
 def test_quarterly_hand_fixture_agrees_with_lineage(tmp_path: Path) -> None:
     wb = _build(write_q_fixture(tmp_path / "src"), tmp_path / "data", tmp_path / "out", "q:2022-23-Q4",
                 dt.date(2023, 5, 1))
@@ -169,6 +170,7 @@ def test_quarterly_hand_fixture_agrees_with_lineage(tmp_path: Path) -> None:
     _check_answers(wb, _all_rows(wb))
 
 
+@pytest.mark.slow
 def test_synthetic_year_agrees_with_lineage(tmp_path: Path) -> None:
     src = tmp_path / "src"
     generate(HWB, dt.date(2022, 4, 1), dt.date(2023, 3, 31), 400, 7, src)
