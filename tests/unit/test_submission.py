@@ -152,6 +152,7 @@ def test_signed_off_return_goes_by_smtp_with_starttls_and_auth_once_unless_resen
     assert smtp.password not in "\n".join(listing)
 
 
+@pytest.mark.slow
 def test_a_blocked_return_cannot_be_signed_off(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     src = write_df_fixture(tmp_path / "src")
     (src / "spend_x.csv").write_text("not,the,spend,header\n1,2,3,4\n")
@@ -176,6 +177,7 @@ def test_an_impossible_date_is_a_usage_error(ret: tuple[Path, Path]) -> None:
     assert main(["signoff", str(workbook), "--by", "J", "--role", "R", "--on", "2023-02-30"]) == 2
 
 
+@pytest.mark.slow
 def test_a_figure_changed_after_signoff_is_refused(ret: tuple[Path, Path], smtp: SecureSmtp,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
     workbook, data = ret
@@ -187,6 +189,7 @@ def test_a_figure_changed_after_signoff_is_refused(ret: tuple[Path, Path], smtp:
     assert smtp.messages == [] and [r["event"] for r in register(data)] == ["signoff"]
 
 
+@pytest.mark.slow
 def test_a_hand_signed_cover_still_reproduces_with_the_signoff_cells_apart(
         ret: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
     workbook, _ = ret
@@ -208,6 +211,7 @@ def test_a_hand_signed_cover_still_reproduces_with_the_signoff_cells_apart(
     assert "NOT REPRODUCED" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fault", ["unreachable", "login"])
 def test_a_failed_delivery_is_one_line_records_nothing_and_never_shows_the_password(
         ret: tuple[Path, Path], smtp: SecureSmtp, fault: str, monkeypatch: pytest.MonkeyPatch,
@@ -359,6 +363,7 @@ def test_a_template_return_carries_the_signoff_in_the_cells_its_map_names(
     assert load_workbook(workbook)["Cover"]["C10"].value is None  # the original as written
 
 
+@pytest.mark.slow
 def test_a_signoff_date_outside_the_possible_and_an_nhs_number_in_the_narrative(
         ret: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     workbook, data = ret
