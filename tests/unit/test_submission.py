@@ -21,6 +21,9 @@ from bcf.cli import main
 from tests.fixtures import HWB, write_df_fixture
 from tests.receivers import SecureSmtp, Webhook
 
+# every test works on a return written by a whole run, and signing off reproduces it (a whole ingest again)
+pytestmark = pytest.mark.slow
+
 STEM = f"df_fortnightly_{HWB}_2023-01-19"
 SUBMIT_VARS = ("BCF_SUBMIT_TO", "BCF_SUBMIT_FROM", "BCF_SUBMIT_SMTP_HOST", "BCF_SUBMIT_SMTP_PORT",
                "BCF_SUBMIT_SMTP_STARTTLS", "BCF_SUBMIT_SMTP_USER", "BCF_SUBMIT_SMTP_PASSWORD", "BCF_SUBMIT_OUTBOX")
@@ -152,7 +155,6 @@ def test_signed_off_return_goes_by_smtp_with_starttls_and_auth_once_unless_resen
     assert smtp.password not in "\n".join(listing)
 
 
-@pytest.mark.slow
 def test_a_blocked_return_cannot_be_signed_off(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     src = write_df_fixture(tmp_path / "src")
     (src / "spend_x.csv").write_text("not,the,spend,header\n1,2,3,4\n")
@@ -177,7 +179,6 @@ def test_an_impossible_date_is_a_usage_error(ret: tuple[Path, Path]) -> None:
     assert main(["signoff", str(workbook), "--by", "J", "--role", "R", "--on", "2023-02-30"]) == 2
 
 
-@pytest.mark.slow
 def test_a_figure_changed_after_signoff_is_refused(ret: tuple[Path, Path], smtp: SecureSmtp,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
     workbook, data = ret
@@ -189,7 +190,6 @@ def test_a_figure_changed_after_signoff_is_refused(ret: tuple[Path, Path], smtp:
     assert smtp.messages == [] and [r["event"] for r in register(data)] == ["signoff"]
 
 
-@pytest.mark.slow
 def test_a_hand_signed_cover_still_reproduces_with_the_signoff_cells_apart(
         ret: tuple[Path, Path], capsys: pytest.CaptureFixture[str]) -> None:
     workbook, _ = ret
@@ -211,7 +211,6 @@ def test_a_hand_signed_cover_still_reproduces_with_the_signoff_cells_apart(
     assert "NOT REPRODUCED" in capsys.readouterr().out
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("fault", ["unreachable", "login"])
 def test_a_failed_delivery_is_one_line_records_nothing_and_never_shows_the_password(
         ret: tuple[Path, Path], smtp: SecureSmtp, fault: str, monkeypatch: pytest.MonkeyPatch,
@@ -237,7 +236,6 @@ def test_a_failed_delivery_is_one_line_records_nothing_and_never_shows_the_passw
         (workbook.with_name(STEM + ".audit") / "sent").iterdir())
 
 
-@pytest.mark.slow
 def test_the_s3_outbox_on_motos_server_gets_the_file_and_a_receipt(
         ret: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
     import boto3
@@ -270,7 +268,6 @@ def test_the_s3_outbox_on_motos_server_gets_the_file_and_a_receipt(
         server.stop()
 
 
-@pytest.mark.slow
 def test_a_corrected_return_is_a_resubmission_naming_what_moved_since_what_was_sent(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     outbox = tmp_path / "outbox"
@@ -335,7 +332,6 @@ def test_a_late_return_raises_the_alert_and_the_calendar_shows_states(
         hook.close()
 
 
-@pytest.mark.slow
 def test_a_template_return_carries_the_signoff_in_the_cells_its_map_names(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     from core.settings import config_dir
@@ -363,7 +359,6 @@ def test_a_template_return_carries_the_signoff_in_the_cells_its_map_names(
     assert load_workbook(workbook)["Cover"]["C10"].value is None  # the original as written
 
 
-@pytest.mark.slow
 def test_a_signoff_date_outside_the_possible_and_an_nhs_number_in_the_narrative(
         ret: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     workbook, data = ret
