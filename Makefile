@@ -22,9 +22,11 @@ test: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
-# The fast lane: everything but tests/integration (no Prefect, no moto). CI runs `make test`, which runs all.
+# The fast lane: unit tests and the backtests, not the tests marked integration (through Prefect flows, moto) or
+# slow (whole runs, subprocesses, LibreOffice, large data); tests/integration is not even collected, as all of it is
+# integration. CI runs `make test`, which runs all.
 test-fast: $(STAMP)
-	$(BIN)/python -m pytest -q -m "not integration"
+	$(BIN)/python -m pytest -q -m "not integration and not slow" --ignore=tests/integration
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -10,8 +10,14 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from bcf.returns.fortnightly import FortnightlyReturn
+    from bcf.returns.quarterly import QuarterlyReturn
+    from transforms.figures import Figure
 
 # Before anything imports Prefect: a private home, no analytics, no tracking.
 _PREFECT_HOME = tempfile.mkdtemp(prefix="bcf-prefect-")
@@ -87,6 +93,41 @@ def demo_warehouse(tmp_path_factory: pytest.TempPathFactory, validator: object) 
     folder = tmp_path_factory.mktemp("demo")
     generate(DEMO_HWB, DEMO_FROM, DEMO_TO, DEMO_SCALE, DEMO_SEED, folder / "extracts")
     return _staged(folder, folder / "extracts", dt.date(2023, 4, 1), validator)
+
+
+@pytest.fixture(scope="session")
+def df_return(df_warehouse: Path) -> FortnightlyReturn:
+    """The hand-counted fixture's fortnight ending 19 January 2023, computed once: tests that only read it (the
+    workbook's look, templates) share it; the backtests compute their own."""
+    from bcf.returns.fortnightly import compute
+    from core.dates import Fortnight
+    from warehouse import db
+
+    with db.connect(df_warehouse) as con:
+        return compute(con, Fortnight.ending(RUTLAND, dt.date(2023, 1, 19)))
+
+
+@pytest.fixture(scope="session")
+def q_return(q_warehouse: Path) -> QuarterlyReturn:
+    """The hand-counted quarterly fixture's 2022-23 Q4, computed once (as df_return)."""
+    from bcf.returns.quarterly import compute
+    from core.dates import Quarter
+    from warehouse import db
+
+    with db.connect(q_warehouse) as con:
+        return compute(con, Quarter.parse(RUTLAND, "2022-23-Q4"))
+
+
+@pytest.fixture(scope="session")
+def df_figures(df_return: FortnightlyReturn) -> tuple[list[Figure], list[tuple[str, str]]]:
+    """(figures, (scheme id, name) of each scheme) of df_return: what a template is filled from."""
+    return df_return.figures, [(s.scheme_id, s.name) for s in df_return.schemes]
+
+
+@pytest.fixture(scope="session")
+def q_figures(q_return: QuarterlyReturn) -> tuple[list[Figure], list[tuple[str, str]]]:
+    """(figures, schemes) of q_return."""
+    return q_return.figures, q_return.schemes
 
 
 def write_csv(path: Path, header: list[str], rows: list[list[object]]) -> Path:

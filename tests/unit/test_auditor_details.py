@@ -16,6 +16,7 @@ from tests.fixtures import EXPECTED_Q, HWB, write_df_fixture, write_q_fixture
 from tests.integration.test_integrity_audit import STEM, correct_discharges, manifest, run_df
 
 
+@pytest.mark.slow
 def test_the_falls_rate_is_rebuilt_from_its_trace_alone(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     src = write_q_fixture(tmp_path / "src")
     assert main(["run", "quarterly", "--source", str(src), "--hwb", HWB, "--quarter", "2022-23-Q4", "--out",
@@ -46,6 +47,7 @@ def test_bcf_why_counts_the_figures_it_lists() -> None:
     assert "q.metric.x.actual (numerator and denominator)" in text
 
 
+@pytest.mark.slow
 def test_a_rerun_keeps_history_only_when_figures_moved_and_says_so(tmp_path: Path,
                                                                    capsys: pytest.CaptureFixture[str]) -> None:
     src = write_df_fixture(tmp_path / "src")

@@ -27,6 +27,8 @@ from tests.fixtures import HWB
 from transforms.validate import RowValidator
 from warehouse import db
 
+pytestmark = pytest.mark.slow  # a synthetic year run through, its PDF rendered and read back with pdftotext
+
 
 @pytest.fixture(scope="module")
 def written(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:

@@ -7,6 +7,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+pytestmark = pytest.mark.slow  # each test starts `python -m bcf.cli` in a new process
+
 
 def _bcf(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "bcf.cli", *args], capture_output=True, text=True, timeout=120)

@@ -46,6 +46,7 @@ def _reference_free(path: Path, rows: int, cells_per_row: int, empty_rows: int =
     return path
 
 
+@pytest.mark.slow
 def test_a_reference_free_xlsx_bomb_is_refused_within_a_gigabyte(tmp_path: Path) -> None:
     """20.5 million cells with no references: the size guard counts the elements and refuses the file, in a
     process whose memory stays under 1 GB (today's guard sees no reference, so the reader builds the grid)."""
@@ -157,6 +158,7 @@ def _raw_nhs(text: str) -> list[str]:
     return _LIKE.findall(re.sub(r"\b[0-9a-f]{16,}\b", "#", text))
 
 
+@pytest.mark.slow
 def test_nhs_number_like_keys_and_file_names_never_reach_an_output(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     import duckdb
@@ -234,6 +236,7 @@ HOLD = ("import sys\nfrom pathlib import Path\nfrom core.runlock import data_dir
         "    print('held', flush=True)\n    sys.stdin.read()\n")
 
 
+@pytest.mark.slow
 def test_briefing_and_why_never_make_a_run_fail(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     from bcf.audit import why
@@ -291,6 +294,7 @@ def test_weak_keys_are_refused(weak: str, monkeypatch: pytest.MonkeyPatch) -> No
     assert not weak.strip() or weak.strip() not in str(caught.value)  # never echoed
 
 
+@pytest.mark.slow
 def test_a_data_dir_refuses_another_key_unless_told_to_repseudonymise(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     import duckdb
@@ -359,6 +363,7 @@ def test_impossible_arguments_are_one_line_and_exit_2(args: list[str], tmp_path:
     assert not (tmp_path / "gen").exists()
 
 
+@pytest.mark.slow
 def test_a_killed_worker_is_one_line(small_extracts: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                      capsys: pytest.CaptureFixture[str]) -> None:
     from bcf.cli import main

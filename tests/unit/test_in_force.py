@@ -45,6 +45,7 @@ def posting(tid: str, hwb: str, amount: str = "1000.00") -> list[str]:
     return [tid, hwb, "2023-01-16", "DF01", "la_discharge", amount, "", "", "CC1", "Care Home Ltd", "Beds"]
 
 
+@pytest.mark.slow
 def test_a_mistyped_hwb_code_on_the_councils_own_postings_blocks_the_return(tmp_path: Path) -> None:
     src = write_df_fixture(tmp_path / "src")
     # another council's posting, rejected (3 dp), with a well-formed code of its own: not this return's
@@ -69,6 +70,7 @@ def _plan_bytes(src: Path) -> bytes:
     return (src / "plan_x.xlsx").read_bytes()
 
 
+@pytest.mark.slow
 def test_a_corrected_plan_unblocks_the_ledger_without_the_ledger_being_sent_again(tmp_path: Path) -> None:
     src = write_df_fixture(tmp_path / "src")
     good = _plan_bytes(src)
@@ -90,6 +92,7 @@ def test_a_corrected_plan_unblocks_the_ledger_without_the_ledger_being_sent_agai
     assert outcomes["spend_x.csv"] == "already_received"
 
 
+@pytest.mark.slow
 def test_a_file_sent_in_error_is_withdrawn_on_the_record_and_the_return_is_written(tmp_path: Path) -> None:
     src = write_df_fixture(tmp_path / "src")
     dup = src / "discharges_rwe_resent.csv"
@@ -157,6 +160,7 @@ def llr(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return src
 
 
+@pytest.mark.slow
 def test_a_council_without_a_plan_in_a_shared_source_is_blocked_and_the_others_are_written(
         llr: Path, tmp_path: Path) -> None:
     whole = {hwb: run(llr, tmp_path / "data_whole", tmp_path / "whole", hwb, "2023-03-30")
@@ -182,6 +186,7 @@ def test_a_council_without_a_plan_in_a_shared_source_is_blocked_and_the_others_a
         assert figures(ran[hwb]) == figures(whole[hwb])
 
 
+@pytest.mark.slow
 def test_postings_are_judged_against_their_own_councils_plan(llr: Path, tmp_path: Path) -> None:
     from openpyxl import load_workbook
 
@@ -203,6 +208,7 @@ def test_postings_are_judged_against_their_own_councils_plan(llr: Path, tmp_path
     assert "2022-23 plan of HWB E06000017" in ran.outcome.blocking[0].message
 
 
+@pytest.mark.slow
 def test_findings_are_summarised_by_rule_and_file_first(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import csv
 

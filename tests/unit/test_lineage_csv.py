@@ -43,6 +43,7 @@ def test_duckdb_writes_the_same_lineage_csv_as_the_python_writer(tmp_path: Path)
     assert keys[10] == "'\rCR" and keys[18] == "'-١٢"  # not a number a spreadsheet reads (not ASCII digits): quoted
 
 
+@pytest.mark.slow
 def test_lineage_csv_keeps_the_parquet_copys_order_figure_by_figure(tmp_path: Path) -> None:
     """DuckDB's parallel CSV writer reorders rows read from a multi-row-group Parquet file; the pack's CSV must list
     each figure's rows together, in the sorted order of the Parquet copy."""

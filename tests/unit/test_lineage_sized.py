@@ -56,6 +56,7 @@ def _revised(tmp_path: Path) -> tuple[Path, list[dict[str, str]]]:
         return pack, list(csv.DictReader(fh))
 
 
+@pytest.mark.slow
 def test_a_lineage_too_large_for_a_spreadsheet_is_parquet_only_and_still_read(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     with_csv, want = _revised(tmp_path / "small")

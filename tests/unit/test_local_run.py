@@ -29,6 +29,7 @@ def bcf_here(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
                           timeout=600)
 
 
+@pytest.mark.slow
 def test_a_fortnightly_run_without_a_server_gives_the_hand_counted_return(tmp_path: Path) -> None:
     src = write_df_fixture(tmp_path / "src")
     out, data = tmp_path / "out", tmp_path / "data"
@@ -47,6 +48,7 @@ def test_a_fortnightly_run_without_a_server_gives_the_hand_counted_return(tmp_pa
     assert runs == [("fortnightly-return", "done", None)]
 
 
+@pytest.mark.slow
 def test_a_blocked_run_without_a_server_exits_1_and_is_recorded_blocked(tmp_path: Path) -> None:
     src = write_df_fixture(tmp_path / "src")
     (src / "spend_x.csv").write_text("not,the,spend,header\n1,2,3,4\n")  # the ledger file is rejected: blocked
@@ -92,6 +94,7 @@ def test_an_unknown_orchestration_is_a_usage_error(tmp_path: Path, capsys: pytes
     assert code == 2 and err.startswith("bcf: BCF_ORCHESTRATION must be one of auto, prefect, local"), err
 
 
+@pytest.mark.slow
 def test_an_ingest_without_a_server_is_recorded_in_the_run_ledger(tmp_path: Path) -> None:
     src = write_df_fixture(tmp_path / "src")
     proc = bcf_here(tmp_path, "ingest", "--source", str(src), "--data-dir", str(tmp_path / "data"))

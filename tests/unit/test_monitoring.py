@@ -8,6 +8,8 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from bcf.returns.produce import ReturnOutcome
 from transforms.figures import Figure, FigureSpec
 from transforms.findings import Finding
@@ -52,6 +54,7 @@ def test_a_blocked_outcome_ends_failed_named_blocked_with_the_first_findings() -
     assert icb.message == "QK1: 1 of 3 HWB return(s) written, 1 blocked (E06000016), 1 failed (E10000018)"
 
 
+@pytest.mark.slow
 def test_validate_trace_reproduce_and_cellmap_do_not_import_prefect(small_extracts: Path) -> None:
     code = ("import sys\nfrom bcf.cli import main\nrc = main(['validate', '--source', sys.argv[1], '--limit', '0'])\n"
             "import bcf.audit.trace, bcf.audit.reproduce, transforms.template\n"

@@ -17,38 +17,15 @@ from openpyxl import load_workbook
 
 from bcf.devtools.synthetic import SCHEMES
 from bcf.returns.cellmap import propose
-from bcf.returns.fortnightly import compute as compute_df
-from bcf.returns.quarterly import compute as compute_q
 from core.dates import Fortnight, Quarter
 from core.settings import config_dir
-from tests.fixtures import HWB, write_df_fixture, write_q_fixture
+from tests.fixtures import HWB
 from tests.templates import fortnightly_template, quarterly_template
-from tests.unit.test_fortnightly import load
 from transforms.figures import Figure
 from transforms.template import TemplateLoss, fill_template, inventory, load_cell_map
-from transforms.validate import RowValidator
-from warehouse import db
 
 QUARTER = Quarter.parse(HWB, "2022-23-Q4")
 PERIOD = Fortnight.ending(HWB, dt.date(2023, 1, 19))
-
-
-@pytest.fixture(scope="module")
-def q_figures(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Figure], list[tuple[str, str]]]:
-    tmp = tmp_path_factory.mktemp("nq")
-    with db.connect(tmp / "wh.duckdb") as con:
-        load(con, write_q_fixture(tmp / "src"), tmp / "landing", RowValidator(), today=dt.date(2023, 5, 1))
-        ret = compute_q(con, QUARTER)
-        return ret.figures, ret.schemes
-
-
-@pytest.fixture(scope="module")
-def df_figures(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Figure], list[tuple[str, str]]]:
-    tmp = tmp_path_factory.mktemp("ndf")
-    with db.connect(tmp / "wh.duckdb") as con:
-        load(con, write_df_fixture(tmp / "src"), tmp / "landing", RowValidator())
-        ret = compute_df(con, PERIOD)
-        return ret.figures, [(s.scheme_id, s.name) for s in ret.schemes]
 
 
 def _cells(path: Path) -> dict[tuple[str, str], object]:
@@ -97,6 +74,7 @@ def _num(value: object) -> Decimal:
     return Decimal(str(value)).quantize(Decimal("0.01"))
 
 
+@pytest.mark.slow
 def test_quarterly_template_filled_from_a_proposed_map(tmp_path: Path, q_figures) -> None:  # type: ignore[no-untyped-def]
     figures, schemes = q_figures
     template = quarterly_template(tmp_path / "BCF_2023-24_Q_template.xlsx", schemes, QUARTER.months)
@@ -125,6 +103,7 @@ def test_quarterly_template_filled_from_a_proposed_map(tmp_path: Path, q_figures
             assert _num(gap) == value, fid
 
 
+@pytest.mark.slow
 def test_fortnightly_template_filled_from_a_proposed_map(tmp_path: Path, df_figures) -> None:  # type: ignore[no-untyped-def]
     figures, schemes = df_figures
     template = fortnightly_template(tmp_path / "DF_fortnightly_template.xlsx", schemes)

@@ -85,6 +85,7 @@ def test_command_line_runs_pass_absolute_local_paths(tmp_path: Path, monkeypatch
     assert seen["source"] == "s3://bucket/rutland/" and seen["out_dir"] == "/srv/returns"
 
 
+@pytest.mark.slow  # run_flow imports Prefect's server modules (a few seconds)
 def test_a_command_line_run_carries_the_deployments_tags() -> None:
     from prefect.context import TagsContext
 

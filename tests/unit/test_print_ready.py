@@ -4,32 +4,23 @@ the figure cells stay where they were."""
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 from openpyxl import load_workbook
 
 from bcf.returns import df_workbook, q_workbook
-from bcf.returns.fortnightly import compute as compute_df
-from bcf.returns.quarterly import compute as compute_q
-from core.dates import Fortnight, Quarter
-from tests.fixtures import HWB, write_df_fixture, write_q_fixture
-from tests.unit.test_fortnightly import load
-from transforms.validate import RowValidator
+from bcf.returns.fortnightly import FortnightlyReturn
+from bcf.returns.quarterly import QuarterlyReturn
 from transforms.workbook import wrapped_lines, write_workbook
-from warehouse import db
 
 
-def _df_book(tmp_path: Path) -> tuple[Path, dict[str, tuple[str, str]]]:
-    with db.connect(tmp_path / "wh.duckdb") as con:
-        load(con, write_df_fixture(tmp_path / "src"), tmp_path / "landing", RowValidator())
-        ret = compute_df(con, Fortnight.ending(HWB, dt.date(2023, 1, 19)))
+def _df_book(tmp_path: Path, ret: FortnightlyReturn) -> tuple[Path, dict[str, tuple[str, str]]]:
     path = tmp_path / "df.xlsx"
     return path, write_workbook(path, df_workbook.layouts(ret), ret.figures, df_workbook.ALLOWED_BLANK)
 
 
-def test_the_lineage_sheet_prints_legibly_with_nothing_clipped(tmp_path: Path) -> None:
-    path, _ = _df_book(tmp_path)
+def test_the_lineage_sheet_prints_legibly_with_nothing_clipped(tmp_path: Path, df_return: FortnightlyReturn) -> None:
+    path, _ = _df_book(tmp_path, df_return)
     sheet = load_workbook(path)["Lineage"]
     assert sheet.page_setup.orientation == "landscape" and sheet.page_setup.fitToWidth == 1
     assert sheet.print_title_rows == "$1:$1"
@@ -44,8 +35,9 @@ def test_the_lineage_sheet_prints_legibly_with_nothing_clipped(tmp_path: Path) -
                 assert (sheet.row_dimensions[cell.row].height or 15) >= 15 * lines, cell.coordinate
 
 
-def test_money_and_counts_carry_their_units_and_figures_stay_put(tmp_path: Path) -> None:
-    path, where = _df_book(tmp_path)
+def test_money_and_counts_carry_their_units_and_figures_stay_put(tmp_path: Path,
+                                                                df_return: FortnightlyReturn) -> None:
+    path, where = _df_book(tmp_path, df_return)
     assert where["df.hwb_code"] == ("Cover", "B4") and where["df.balance"] == ("Income and Checks", "B7")
     book = load_workbook(path)
     spend = [c.value for c in book["Spend and Activity"][3] if c.value]
@@ -62,10 +54,8 @@ def test_money_and_counts_carry_their_units_and_figures_stay_put(tmp_path: Path)
                     assert sheet.title != "Income and Checks" or "£" in cell.number_format
 
 
-def test_the_quarterly_headers_name_their_units(tmp_path: Path) -> None:
-    with db.connect(tmp_path / "wh.duckdb") as con:
-        load(con, write_q_fixture(tmp_path / "src"), tmp_path / "landing", RowValidator(), today=dt.date(2023, 5, 1))
-        ret = compute_q(con, Quarter.parse(HWB, "2022-23-Q4"))
+def test_the_quarterly_headers_name_their_units(tmp_path: Path, q_return: QuarterlyReturn) -> None:
+    ret = q_return
     path = tmp_path / "q.xlsx"
     where = write_workbook(path, q_workbook.layouts(ret), ret.figures, checklist=False)
     assert where["q.cd.pathway_1.2023_01.demand"] == ("Capacity & Demand", "C4")

@@ -14,6 +14,8 @@ from bcf.ingest import stage_file as ingest
 from tests.unit.test_staged_in_parts import _rows, _source
 from warehouse import db
 
+pytestmark = pytest.mark.slow  # a quarter of synthetic extracts ingested twice
+
 TABLES = ("stg_discharges", "stg_reablement", "stg_spend", "rejected_rows", "findings", "files")
 
 

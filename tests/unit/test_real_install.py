@@ -34,6 +34,7 @@ def test_the_manifest_records_version_commit_and_library_versions() -> None:
     assert code["lock_file_sha256"] == sha256_file(PROJECT_ROOT / "constraints.txt")
 
 
+@pytest.mark.slow
 def test_a_built_wheel_ships_the_lock_file_and_its_commit(tmp_path: Path) -> None:
     subprocess.run([sys.executable, "-m", "pip", "wheel", "-qq", "--no-deps", str(PROJECT_ROOT), "-w", str(tmp_path)],
                    check=True, timeout=600)

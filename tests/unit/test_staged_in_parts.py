@@ -17,6 +17,8 @@ from tests.unit.test_bad_input import episodes, postings, spells
 from transforms.validate import RowValidator
 from warehouse import db
 
+pytestmark = pytest.mark.slow  # a quarter of synthetic extracts staged twice, once in parts of three rows
+
 TODAY = dt.date(2023, 4, 1)
 
 

@@ -21,6 +21,9 @@ from bcf.cli import main
 from tests.fixtures import HWB, write_df_fixture
 from tests.receivers import SecureSmtp, Webhook
 
+# every test works on a return written by a whole run, and signing off reproduces it (a whole ingest again)
+pytestmark = pytest.mark.slow
+
 STEM = f"df_fortnightly_{HWB}_2023-01-19"
 SUBMIT_VARS = ("BCF_SUBMIT_TO", "BCF_SUBMIT_FROM", "BCF_SUBMIT_SMTP_HOST", "BCF_SUBMIT_SMTP_PORT",
                "BCF_SUBMIT_SMTP_STARTTLS", "BCF_SUBMIT_SMTP_USER", "BCF_SUBMIT_SMTP_PASSWORD", "BCF_SUBMIT_OUTBOX")

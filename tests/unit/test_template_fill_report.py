@@ -17,13 +17,12 @@ from bcf.cli import main
 from bcf.returns.cellmap import map_for_run
 from tests.fixtures import HWB, write_q_fixture
 from tests.templates import FORTNIGHTLY_LAYOUTS, QUARTERLY_LAYOUTS
-from tests.unit.test_national_template import PERIOD, QUARTER, _cells, _num, _recalculate, df_figures, q_figures
+from tests.unit.test_national_template import PERIOD, QUARTER, _cells, _num, _recalculate
 from transforms.figures import Figure
 from transforms.findings import Finding
 from transforms.template import TemplateError, fill_template, inventory
 from transforms.template_cells import breach
 
-__all__ = ["df_figures", "q_figures"]  # the module-scoped fixtures, shared with test_national_template
 SIGNOFF = {"completed_by": "A. Officer", "contact": "a.officer@example.org", "signed_off_by": "B. Director",
            "signed_off_on": "2023-04-20"}
 KEPT = ("image", "data validation", "merged range", "formula", "sheet protection", "hidden sheet", "defined name")
@@ -57,6 +56,7 @@ def _at(book: object, target: str) -> object:
     return book[sheet][coord].value  # type: ignore[index]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("layout", list(QUARTERLY_LAYOUTS))
 def test_quarterly_layout_filled_and_recalculated(tmp_path: Path, q_figures, layout: str) -> None:  # type: ignore[no-untyped-def]
     figures, schemes = q_figures
@@ -93,6 +93,7 @@ def test_quarterly_layout_filled_and_recalculated(tmp_path: Path, q_figures, lay
                 assert _num(gap.value) == value, fid
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("layout", list(FORTNIGHTLY_LAYOUTS))
 def test_fortnightly_layout_filled_and_recalculated(tmp_path: Path, df_figures, layout: str) -> None:  # type: ignore[no-untyped-def]
     figures, schemes = df_figures

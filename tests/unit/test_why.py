@@ -111,6 +111,7 @@ def df_hand(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _build(write_df_fixture(tmp / "src"), tmp / "data", tmp / "out", "df:2023-01-19", dt.date(2023, 2, 1))
 
 
+@pytest.mark.slow
 def test_hand_fixture_every_row_agrees_with_lineage(df_hand: Path) -> None:
     assert _consistent(df_hand) > 30
     _check_answers(df_hand, _all_rows(df_hand))
@@ -144,6 +145,7 @@ def test_hand_fixture_reasons_are_the_definitions(df_hand: Path) -> None:
     assert [rule.code for _, rule, _ in two[0].left_out] == ["died"]
 
 
+@pytest.mark.slow
 def test_plan_rows_and_the_rebuilt_warehouse(df_hand: Path, tmp_path: Path) -> None:
     answers = why_row(df_hand, "plan_x.xlsx", 2, sheet="schemes")
     assert answers and answers[0].key.startswith("schemes:") and answers[0].counted
@@ -162,6 +164,7 @@ def test_plan_rows_and_the_rebuilt_warehouse(df_hand: Path, tmp_path: Path) -> N
         shutil.copy(moved, live)
 
 
+@pytest.mark.slow
 def test_quarterly_hand_fixture_agrees_with_lineage(tmp_path: Path) -> None:
     wb = _build(write_q_fixture(tmp_path / "src"), tmp_path / "data", tmp_path / "out", "q:2022-23-Q4",
                 dt.date(2023, 5, 1))
@@ -169,6 +172,7 @@ def test_quarterly_hand_fixture_agrees_with_lineage(tmp_path: Path) -> None:
     _check_answers(wb, _all_rows(wb))
 
 
+@pytest.mark.slow
 def test_synthetic_year_agrees_with_lineage(tmp_path: Path) -> None:
     src = tmp_path / "src"
     generate(HWB, dt.date(2022, 4, 1), dt.date(2023, 3, 31), 400, 7, src)
@@ -189,6 +193,7 @@ def test_synthetic_year_agrees_with_lineage(tmp_path: Path) -> None:
     assert bad[0].outcome == "rejected" and "age" in bad[0].note
 
 
+@pytest.mark.slow
 def test_a_superseded_file_is_named_as_such(tmp_path: Path) -> None:
     src = write_df_fixture(tmp_path / "src")
     old = tmp_path / "old_discharges_rwe.csv"

@@ -3,20 +3,14 @@ print set-up on every sheet (Lineage too); the figure cells stay where they were
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 from openpyxl import load_workbook
 
 from bcf.returns import df_workbook, q_workbook
-from bcf.returns.fortnightly import compute as compute_df
-from bcf.returns.quarterly import compute as compute_q
-from core.dates import Fortnight, Quarter
-from tests.fixtures import HWB, write_df_fixture, write_q_fixture
-from tests.unit.test_fortnightly import load
-from transforms.validate import RowValidator
+from bcf.returns.fortnightly import FortnightlyReturn
+from bcf.returns.quarterly import QuarterlyReturn
 from transforms.workbook import write_workbook
-from warehouse import db
 
 
 def _rules(sheet) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
@@ -24,10 +18,8 @@ def _rules(sheet) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
     return {str(rng.sqref): [r.formula[0] for r in rules] for rng, rules in cf.items()}
 
 
-def test_fortnightly_built_in_workbook(tmp_path: Path) -> None:
-    with db.connect(tmp_path / "wh.duckdb") as con:
-        load(con, write_df_fixture(tmp_path / "src"), tmp_path / "landing", RowValidator())
-        ret = compute_df(con, Fortnight.ending(HWB, dt.date(2023, 1, 19)))
+def test_fortnightly_built_in_workbook(tmp_path: Path, df_return: FortnightlyReturn) -> None:
+    ret = df_return
     path = tmp_path / "df.xlsx"
     where = write_workbook(path, df_workbook.layouts(ret, {"completed_by": "A. Officer", "contact": "a@x.gov.uk"}),
                            ret.figures, df_workbook.ALLOWED_BLANK)
@@ -49,10 +41,8 @@ def test_fortnightly_built_in_workbook(tmp_path: Path) -> None:
         assert sheet.oddFooter.right.text == "Page &P of &N"
 
 
-def test_quarterly_built_in_workbook(tmp_path: Path) -> None:
-    with db.connect(tmp_path / "wh.duckdb") as con:
-        load(con, write_q_fixture(tmp_path / "src"), tmp_path / "landing", RowValidator(), today=dt.date(2023, 5, 1))
-        ret = compute_q(con, Quarter.parse(HWB, "2022-23-Q4"))
+def test_quarterly_built_in_workbook(tmp_path: Path, q_return: QuarterlyReturn) -> None:
+    ret = q_return
     path = tmp_path / "q.xlsx"
     where = write_workbook(path, q_workbook.layouts(ret), ret.figures, checklist=False)
     assert where["q.cd.pathway_1.2023_01.demand"] == ("Capacity & Demand", "C4")  # as the shipped builtin map says

@@ -23,6 +23,8 @@ from tests.unit.test_read_ahead import _ingest
 from tests.unit.test_staged_in_parts import _source
 from warehouse import db
 
+pytestmark = pytest.mark.slow  # the worker is a process of its own
+
 
 def test_the_worker_stages_exactly_what_this_process_does(small_extracts: Path, tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
