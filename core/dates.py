@@ -34,32 +34,32 @@ def quarter_bounds(fund_year_start_year: int, n: int) -> tuple[dt.date, dt.date]
     return start, end
 
 
+# A period is a date range and nothing else: the HWB a return is run for is given beside it (params(hwb),
+# file_name(hwb)), so one fortnight or quarter serves every HWB of an ICB.
 @dataclass(frozen=True)
 class Fortnight:
-    hwb: str
     period_start: dt.date
     period_end: dt.date
     fund_year: str
     fy_start: dt.date
 
     @classmethod
-    def ending(cls, hwb: str, period_end: dt.date) -> Fortnight:
+    def ending(cls, period_end: dt.date) -> Fortnight:
         fy_start = fund_year_start(period_end)
-        return cls(hwb, period_end - dt.timedelta(days=FORTNIGHT_DAYS - 1), period_end,
+        return cls(period_end - dt.timedelta(days=FORTNIGHT_DAYS - 1), period_end,
                    fund_year_label(fy_start.year), fy_start)
 
-    def params(self) -> dict[str, Any]:
-        return {"hwb": self.hwb, "period_start": self.period_start, "period_end": self.period_end,
+    def params(self, hwb: str) -> dict[str, Any]:
+        """The SQL parameters of this fortnight's return for one HWB."""
+        return {"hwb": hwb, "period_start": self.period_start, "period_end": self.period_end,
                 "fund_year": self.fund_year, "fy_start": self.fy_start}
 
-    @property
-    def file_name(self) -> str:
-        return f"df_fortnightly_{self.hwb}_{self.period_end.isoformat()}.xlsx"
+    def file_name(self, hwb: str) -> str:
+        return f"df_fortnightly_{hwb}_{self.period_end.isoformat()}.xlsx"
 
 
 @dataclass(frozen=True)
 class Quarter:
-    hwb: str
     fund_year: str  # 2023-24
     number: int  # 1..4
     q_start: dt.date
@@ -67,14 +67,14 @@ class Quarter:
     fy_start: dt.date
 
     @classmethod
-    def parse(cls, hwb: str, text: str) -> Quarter:
+    def parse(cls, text: str) -> Quarter:
         """`2023-24-Q3` (the command line) or `2023-24 Q3` (the plan)."""
         match = re.fullmatch(r"(\d{4})-(\d{2})[- ]Q([1-4])", text.strip())
         if not match or (int(match.group(1)) + 1) % 100 != int(match.group(2)):
             raise ValueError(f"not a quarter like 2023-24-Q3: {text}")
         year, n = int(match.group(1)), int(match.group(3))
         start, end = quarter_bounds(year, n)
-        return cls(hwb, fund_year_label(year), n, start, end, dt.date(year, 4, 1))
+        return cls(fund_year_label(year), n, start, end, dt.date(year, 4, 1))
 
     @property
     def label(self) -> str:
@@ -84,15 +84,15 @@ class Quarter:
     def months(self) -> list[dt.date]:
         return [dt.date(self.q_start.year, self.q_start.month + i, 1) for i in range(3)]
 
-    def params(self) -> dict[str, Any]:
-        return {"hwb": self.hwb, "quarter": self.label, "q_start": self.q_start, "q_end": self.q_end,
+    def params(self, hwb: str) -> dict[str, Any]:
+        """The SQL parameters of this quarter's return for one HWB."""
+        return {"hwb": hwb, "quarter": self.label, "q_start": self.q_start, "q_end": self.q_end,
                 "fund_year": self.fund_year, "fy_start": self.fy_start,
                 # the cross-source checks share the fortnightly parameter names: "the period" is the quarter
                 "period_start": self.q_start, "period_end": self.q_end}
 
-    @property
-    def file_name(self) -> str:
-        return f"bcf_quarterly_{self.hwb}_{self.fund_year}_Q{self.number}.xlsx"
+    def file_name(self, hwb: str) -> str:
+        return f"bcf_quarterly_{hwb}_{self.fund_year}_Q{self.number}.xlsx"
 
 
 def fortnight_anchor() -> dt.date:

@@ -43,12 +43,12 @@ def run_name() -> str:
     return f"df {p.get('hwb')} {end}"
 
 
-@task(name="produce-fortnightly-return", task_run_name="produce df {period.hwb} {period.period_end}",
+@task(name="produce-fortnightly-return", task_run_name="produce df {hwb} {period.period_end}",
       cache_policy=NO_CACHE)
-def produce_task(data_dir: Path, period: Fortnight, out_dir: Path, run: RunInfo,
+def produce_task(data_dir: Path, hwb: str, period: Fortnight, out_dir: Path, run: RunInfo,
                  options: returns.TemplateOptions | None = None,
                  signoff: dict[str, str] | None = None) -> ReturnOutcome:
-    return pipeline.produce_fortnightly(data_dir, period, out_dir, run, options, signoff)
+    return pipeline.produce_fortnightly(data_dir, hwb, period, out_dir, run, options, signoff)
 
 
 @flow(name="fortnightly-return", flow_run_name=run_name, log_prints=True, on_failure=[alert_on_failure])

@@ -38,7 +38,7 @@ def run_name() -> str:
     """`icb QK1 2023-03-30` (fortnightly) or `icb QK1 2023-24 Q3` (quarterly)."""
     p = runtime.flow_run.parameters
     if p.get("quarter"):
-        return f"icb {p.get('icb')} {Quarter.parse('-', str(p['quarter'])).label}"
+        return f"icb {p.get('icb')} {Quarter.parse(str(p['quarter'])).label}"
     return f"icb {p.get('icb')} {p.get('period_end') or scheduled_period_end(dt.date.today()).isoformat()}"
 
 
@@ -53,7 +53,7 @@ def icb_flow(source: str, icb: str, period_end: str | None = None, quarter: str 
     data, out = Path(data_dir), Path(out_dir)
     end = dt.date.fromisoformat(period_end) if period_end else scheduled_period_end(dt.date.today())
     period = quarter or end.isoformat()
-    shown = Quarter.parse(icb, quarter).label if quarter else period  # as the HWB's own run names it
+    shown = Quarter.parse(quarter).label if quarter else period  # as the HWB's own run names it
     status: dict[str, str] = {}
     with ledger_run(data, "icb-returns", {"source": source, "icb": icb, "period": period},
                     current_flow_run_id()) as ledger:
@@ -61,9 +61,9 @@ def icb_flow(source: str, icb: str, period_end: str | None = None, quarter: str 
         futures = {}
         for hwb in hwbs:
             if quarter:
-                futures[hwb] = quarterly.produce_task.submit(data, Quarter.parse(hwb, quarter), out, ledger.run)
+                futures[hwb] = quarterly.produce_task.submit(data, hwb, Quarter.parse(quarter), out, ledger.run)
             else:
-                futures[hwb] = fortnightly.produce_task.submit(data, Fortnight.ending(hwb, end), out, ledger.run)
+                futures[hwb] = fortnightly.produce_task.submit(data, hwb, Fortnight.ending(end), out, ledger.run)
         for hwb, future in futures.items():
             future.wait()
             state = future.state

@@ -39,20 +39,20 @@ def run_name() -> str:
     """`bcf E06000017 2023-24 Q3`: what the run is, readable in the runs list."""
     p = runtime.flow_run.parameters
     quarter = p.get("quarter") or latest_quarter_before(dt.date.today())
-    return f"bcf {p.get('hwb')} {Quarter.parse(str(p.get('hwb')), quarter).label}"
+    return f"bcf {p.get('hwb')} {Quarter.parse(quarter).label}"
 
 
-@task(name="produce-quarterly-return", task_run_name="produce bcf {quarter.hwb} {quarter.label}",
+@task(name="produce-quarterly-return", task_run_name="produce bcf {hwb} {quarter.label}",
       cache_policy=NO_CACHE)
-def produce_task(data_dir: Path, quarter: Quarter, out_dir: Path, run: RunInfo,
+def produce_task(data_dir: Path, hwb: str, quarter: Quarter, out_dir: Path, run: RunInfo,
                  options: returns.TemplateOptions | None = None,
                  signoff: dict[str, str] | None = None) -> ReturnOutcome:
-    return pipeline.produce_quarterly(data_dir, quarter, out_dir, run, options, signoff)
+    return pipeline.produce_quarterly(data_dir, hwb, quarter, out_dir, run, options, signoff)
 
 
 @task(name="board-briefing", cache_policy=NO_CACHE)
-def briefing_task(data_dir: Path, quarter: Quarter, out_dir: Path) -> None:
-    pipeline.write_briefing(data_dir, quarter, out_dir)
+def briefing_task(data_dir: Path, hwb: str, quarter: Quarter, out_dir: Path) -> None:
+    pipeline.write_briefing(data_dir, hwb, quarter, out_dir)
 
 
 @flow(name="quarterly-return", flow_run_name=run_name, log_prints=True, on_failure=[alert_on_failure])

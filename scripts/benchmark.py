@@ -479,8 +479,8 @@ def breakdown(work: Path, rep: Path) -> None:
         wrap(produce_mod, "cross_source", "cross-source checks")
         wrap(produce_mod, "blocking", "blocking check")
         wrap(produce_mod, "write_pack", "audit pack")
-        period = Fortnight.ending(HWB, FIRST_END)
-        compute = returns.fortnightly(period)
+        period = Fortnight.ending(FIRST_END)
+        compute = returns.fortnightly(HWB, period)
 
         def write(*a, **k):  # type: ignore[no-untyped-def]
             return timed("return: workbook", computed_write[0], *a, **k)
@@ -495,7 +495,7 @@ def breakdown(work: Path, rep: Path) -> None:
 
         run = RunInfo("bench", "fortnightly", None, {}, dt.datetime.now(dt.UTC).isoformat())
         t = time.perf_counter()
-        produce_mod.produce(con, HWB, period.params(), rep / "returns" / period.file_name, run, figures)
+        produce_mod.produce(con, HWB, period.params(HWB), rep / "returns" / period.file_name(HWB), run, figures)
         timings.append(("return: produce total", time.perf_counter() - t))
     (rep / "breakdown.json").write_text(json.dumps(timings))
 

@@ -104,7 +104,7 @@ def df_return(df_warehouse: Path) -> FortnightlyReturn:
     from warehouse import db
 
     with db.connect(df_warehouse) as con:
-        return compute(con, Fortnight.ending(RUTLAND, dt.date(2023, 1, 19)))
+        return compute(con, RUTLAND, Fortnight.ending(dt.date(2023, 1, 19)))
 
 
 @pytest.fixture(scope="session")
@@ -115,7 +115,7 @@ def q_return(q_warehouse: Path) -> QuarterlyReturn:
     from warehouse import db
 
     with db.connect(q_warehouse) as con:
-        return compute(con, Quarter.parse(RUTLAND, "2022-23-Q4"))
+        return compute(con, RUTLAND, Quarter.parse("2022-23-Q4"))
 
 
 @pytest.fixture(scope="session")

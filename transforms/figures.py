@@ -81,9 +81,10 @@ class Input:
 
 @dataclass(frozen=True)
 class Context:
-    """What a derivation may read besides its inputs: the run's period, the plan's text values, its own instance
-    and the sum of its own rows."""
+    """What a derivation may read besides its inputs: the HWB and period of the run, the plan's text values, its
+    own instance and the sum of its own rows."""
 
+    hwb: str
     period: Any
     plan: dict[tuple[str, str], str | None]
     instance: Instance

@@ -186,7 +186,7 @@ def _levels(planned: list[Planned]) -> dict[str, int]:
 
 
 def evaluate(con: duckdb.DuckDBPyConnection, defs: list[FigureDef], dimensions: dict[str, list[Instance]],
-             period: Any, plan: dict[tuple[str, str], str | None] | None = None) -> list[Figure]:
+             hwb: str, period: Any, plan: dict[tuple[str, str], str | None] | None = None) -> list[Figure]:
     """Every figure of a return, in catalogue order (bind() first). Models run once each; derived rows are added
     level by level, so a total is made before the check that reads it whatever order the declarations are in."""
     planned = catalogue(defs, dimensions)
@@ -214,7 +214,7 @@ def evaluate(con: duckdb.DuckDBPyConnection, defs: list[FigureDef], dimensions: 
     for p in sorted(planned, key=lambda p: level[p.id]):
         got = summed.get(p.id)
         if p.fdef.value is not None:
-            ctx = Context(period, plan or {}, p.instance, got.value if got else None, by_role)
+            ctx = Context(hwb, period, plan or {}, p.instance, got.value if got else None, by_role)
             derived = raw[p.id] = p.fdef.value(ctx, [raw[i] for i, _, _ in p.inputs])
             value = rounded(p.fdef.kind, derived) if isinstance(derived, Decimal) else derived
         elif p.fdef.kind in SUMMED:

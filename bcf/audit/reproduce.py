@@ -95,9 +95,9 @@ def _computed(manifest: dict, pack: Path, result: Reproduction):  # type: ignore
         options = returns.TemplateOptions(str(t) if t else options.template, str(c) if c else options.cell_map,
                                           options.lineage, options.accept_losses)
     if name.startswith("df_fortnightly_"):
-        period = Fortnight.ending(ret["hwb"], dt.date.fromisoformat(ret["period_end"]))
-        return returns.fortnightly(period, options if options.template else None, ret.get("signoff"))
-    return returns.quarterly(Quarter.parse(ret["hwb"], ret["quarter"]), options=options, signoff=ret.get("signoff"))
+        period = Fortnight.ending(dt.date.fromisoformat(ret["period_end"]))
+        return returns.fortnightly(ret["hwb"], period, options if options.template else None, ret.get("signoff"))
+    return returns.quarterly(ret["hwb"], Quarter.parse(ret["quarter"]), options=options, signoff=ret.get("signoff"))
 
 
 def _cell_differences(given: Path, rebuilt: Path, manifest: dict,  # type: ignore[type-arg]

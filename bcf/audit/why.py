@@ -135,8 +135,8 @@ def return_params(manifest: dict[str, Any]) -> dict[str, Any]:
 
     ret = manifest["return"]
     if return_kind(manifest) == "df":
-        return Fortnight.ending(ret["hwb"], dt.date.fromisoformat(ret["period_end"])).params()
-    return Quarter.parse(ret["hwb"], ret["quarter"]).params()
+        return Fortnight.ending(dt.date.fromisoformat(ret["period_end"])).params(ret["hwb"])
+    return Quarter.parse(ret["quarter"]).params(ret["hwb"])
 
 
 def _live_warehouse(manifest: dict[str, Any]) -> Path | None:

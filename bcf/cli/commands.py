@@ -237,13 +237,13 @@ def cmd_run_quarterly(args: argparse.Namespace) -> int:
 
     _check_hwb(args.hwb)
     try:
-        Quarter.parse(args.hwb, args.quarter)
+        Quarter.parse(args.quarter)
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     if args.template and not Path(args.template).is_file():
         raise UsageError(f"template not found: {args.template}")
     try:
-        _template_map_check(args, "quarterly", Quarter.parse(args.hwb, args.quarter).months)
+        _template_map_check(args, "quarterly", Quarter.parse(args.quarter).months)
         outcome = run_return("quarterly", source=args.source, hwb=args.hwb, quarter=args.quarter, out_dir=args.out,
                              data_dir=str(_data_dir(args)), template=args.template, cell_map=args.cell_map,
                              template_lineage=args.template_lineage,
@@ -286,7 +286,7 @@ def cmd_cellmap(args: argparse.Namespace) -> int:
     from transforms.template import cell_map_text
 
     try:
-        months = Quarter.parse("E06000017", args.quarter).months if args.quarter else None
+        months = Quarter.parse(args.quarter).months if args.quarter else None
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     path = Path(args.workbook)

@@ -146,20 +146,19 @@ def _preflight(args: argparse.Namespace) -> None:
         raise UsageError(f"--from {args.date_from} is after --to {args.date_to}")
     if command == "generate" and args.scale < 1:
         raise UsageError(f"--scale {args.scale}: the number of discharges per year must be 1 or more")
-    hwb = getattr(args, "hwb", None) or "E06000017"
     from core.dates import Fortnight, Quarter
 
     for flag in ("period_end", "date_from", "date_to"):
         when = getattr(args, flag, None)
         if when is not None and command != "generate":
             try:
-                Fortnight.ending(hwb, when).params()
+                Fortnight.ending(when)
             except (ValueError, OverflowError) as exc:
                 raise UsageError(f"--{flag.replace('_', '-').replace('date-', '')} {when}: out of range "
                                  f"(the fortnight or its financial year falls outside the calendar: {exc})") from exc
     if getattr(args, "quarter", None):
         try:
-            Quarter.parse(hwb, args.quarter)
+            Quarter.parse(args.quarter)
         except (ValueError, OverflowError) as exc:
             raise UsageError(str(exc)) from exc
     if getattr(args, "template", None):

@@ -123,22 +123,22 @@ def collect(hwb: str, fund_year: str, out_dir: Path, data_dir: Path | None, unti
     missing_f: list[Fortnight] = []
     missing_q: list[Quarter] = []
     for end in period_ends(fund_year, until):
-        period = Fortnight.ending(hwb, end)
-        got = _from_pack(out_dir / period.file_name)
+        period = Fortnight.ending(end)
+        got = _from_pack(out_dir / period.file_name(hwb))
         if got is None:
             if compute_fortnights:
                 missing_f.append(period)
         else:
-            brief.fortnights.append(Period(end.isoformat(), end, got, period.file_name))
+            brief.fortnights.append(Period(end.isoformat(), end, got, period.file_name(hwb)))
     for n in (1, 2, 3, 4):
-        quarter = Quarter.parse(hwb, f"{fund_year}-Q{n}")
+        quarter = Quarter.parse(f"{fund_year}-Q{n}")
         if quarter.q_end > until:
             continue
-        got = _from_pack(out_dir / quarter.file_name)
+        got = _from_pack(out_dir / quarter.file_name(hwb))
         if got is None:
             missing_q.append(quarter)
         else:
-            brief.quarters.append(Period(quarter.label, quarter.q_end, got, quarter.file_name))
+            brief.quarters.append(Period(quarter.label, quarter.q_end, got, quarter.file_name(hwb)))
     if missing_f or missing_q:
         _compute_missing(brief, missing_f, missing_q, data_dir, con)
     return _sorted(brief)
@@ -165,19 +165,19 @@ def _compute_missing(brief: Briefing, fortnights: list[Fortnight], quarters: lis
         return
     # a return a run already produced from the files now in force is read, not computed again
     for period in list(fortnights):
-        if (got := _from_warehouse(con, Path(period.file_name))) is not None:
+        if (got := _from_warehouse(con, Path(period.file_name(brief.hwb)))) is not None:
             fortnights.remove(period)
             brief.fortnights.append(Period(period.period_end.isoformat(), period.period_end, got, "warehouse"))
     for quarter in list(quarters):
-        if (got := _from_warehouse(con, Path(quarter.file_name))) is not None:
+        if (got := _from_warehouse(con, Path(quarter.file_name(brief.hwb)))) is not None:
             quarters.remove(quarter)
             brief.quarters.append(Period(quarter.label, quarter.q_end, got, "warehouse"))
     for period in fortnights:
-        ret = compute_df(con, period)
+        ret = compute_df(con, brief.hwb, period)
         brief.fortnights.append(Period(period.period_end.isoformat(), period.period_end,
                                        {f.id: f.value for f in ret.figures}, "warehouse"))
     for quarter in quarters:
-        q = compute_q(con, quarter)
+        q = compute_q(con, brief.hwb, quarter)
         brief.quarters.append(Period(quarter.label, quarter.q_end, {f.id: f.value for f in q.figures}, "warehouse"))
 
 
@@ -289,7 +289,7 @@ def cd_months(brief: Briefing) -> list[tuple[str, str, Decimal | None, Decimal |
     """(yyyy-mm, service, demand, capacity) for every month of every quarter."""
     out = []
     for q in brief.quarters:
-        quarter = Quarter.parse(brief.hwb, q.label)
+        quarter = Quarter.parse(q.label)
         for month in quarter.months:
             for service in CD_SERVICES:
                 tag = f"q.cd.{service}.{month:%Y_%m}"

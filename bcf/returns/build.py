@@ -59,11 +59,11 @@ def _writer(options: TemplateOptions, which: str, months: list[dt.date],  # type
     return writer, text
 
 
-def fortnightly(period: Fortnight, options: TemplateOptions | None = None,
+def fortnightly(hwb: str, period: Fortnight, options: TemplateOptions | None = None,
                 signoff: dict[str, str] | None = None) -> Callable[[duckdb.DuckDBPyConnection], Computed]:
     """`signoff` (completed_by, contact, signed_off_by, signed_off_on) fills the built-in Cover's fields."""
     def build(con: duckdb.DuckDBPyConnection) -> Computed:
-        ret = compute_fortnightly(con, period)
+        ret = compute_fortnightly(con, hwb, period)
         layouts = df_workbook.layouts(ret, signoff)
         if options and options.template:
             report: list[Finding] = []
@@ -74,13 +74,13 @@ def fortnightly(period: Fortnight, options: TemplateOptions | None = None,
     return build
 
 
-def quarterly(quarter: Quarter, template: str | None = None, cell_map: str | None = None,
+def quarterly(hwb: str, quarter: Quarter, template: str | None = None, cell_map: str | None = None,
               options: TemplateOptions | None = None,
               signoff: dict[str, str] | None = None) -> Callable[[duckdb.DuckDBPyConnection], Computed]:
     options = options or TemplateOptions(template, cell_map)
 
     def build(con: duckdb.DuckDBPyConnection) -> Computed:
-        ret = compute_quarterly(con, quarter)
+        ret = compute_quarterly(con, hwb, quarter)
         report: list[Finding] = []
         writer, text = (_writer(options, "quarterly", quarter.months, signoff, report, ret.schemes)
                         if options.template else (write_workbook, None))

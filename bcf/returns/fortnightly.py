@@ -27,9 +27,9 @@ def _yes_if_within(_ctx: Context, v: list[Value]) -> str:
 ACUTE = "acute spells of the HWB with a discharge date in P, destination not `died` (config/codes.toml)"
 COVER = [
     FigureDef("df.hwb_code", "HWB code", "text", "ONS code of the Health and Wellbeing Board",
-              value=lambda c, _: c.period.hwb, made_by="parameters"),
+              value=lambda c, _: c.hwb, made_by="parameters"),
     FigureDef("df.hwb_name", "HWB name", "text", "HWB name from config/hwb.csv",
-              value=lambda c, _: hwb_name(c.period.hwb), made_by="config/hwb.csv"),
+              value=lambda c, _: hwb_name(c.hwb), made_by="config/hwb.csv"),
     FigureDef("df.period_start", "Period start", "date", "first day of the 14-day period P",
               value=lambda c, _: c.period.period_start, made_by="parameters"),
     FigureDef("df.period_end", "Period end", "date", "last day of the 14-day period P (inclusive)",
@@ -138,6 +138,7 @@ class SchemeRow:
 
 @dataclass
 class FortnightlyReturn:
+    hwb: str
     period: Fortnight
     figures: list[Figure]
     schemes: list[SchemeRow]
@@ -165,9 +166,9 @@ def catalogue(schemes: list[SchemeRow]) -> list[FigureSpec]:
     return [p.spec for p in engine.catalogue(REGISTRY, dims)]
 
 
-def compute(con: duckdb.DuckDBPyConnection, period: Fortnight) -> FortnightlyReturn:
+def compute(con: duckdb.DuckDBPyConnection, hwb: str, period: Fortnight) -> FortnightlyReturn:
     """Every df.* figure for one HWB and fortnight. Leaves `contrib` filled for the lineage export."""
-    engine.bind(con, period.params())
+    engine.bind(con, period.params(hwb))
     dims = dimensions(con)
     schemes = [SchemeRow(d["scheme_id"], d["scheme"], d["scheme_name"]) for d in dims["scheme"]]
-    return FortnightlyReturn(period, engine.evaluate(con, REGISTRY, dims, period), schemes)
+    return FortnightlyReturn(hwb, period, engine.evaluate(con, REGISTRY, dims, hwb, period), schemes)

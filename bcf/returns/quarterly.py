@@ -143,9 +143,9 @@ def _complete(_ctx: Context, v: list[Value]) -> str:
 
 COVER = [
     FigureDef("q.hwb_code", "HWB code", "text", "ONS code of the Health and Wellbeing Board",
-              value=lambda c, _: c.period.hwb, made_by="parameters"),
+              value=lambda c, _: c.hwb, made_by="parameters"),
     FigureDef("q.hwb_name", "HWB name", "text", "HWB name from config/hwb.csv",
-              value=lambda c, _: hwb_name(c.period.hwb), made_by="config/hwb.csv"),
+              value=lambda c, _: hwb_name(c.hwb), made_by="config/hwb.csv"),
     FigureDef("q.quarter", "Quarter", "text", "the reporting quarter", value=lambda c, _: c.period.label,
               made_by="parameters"),
     FigureDef("q.template_status", "Template status", "text",
@@ -231,6 +231,7 @@ DIMENSIONS = {
 
 @dataclass
 class QuarterlyReturn:
+    hwb: str
     quarter: Quarter
     figures: list[Figure]
     schemes: list[tuple[str, str]]
@@ -262,11 +263,11 @@ def catalogue(schemes: list[tuple[str, str]], sources: list[str], months: list[d
     return [p.spec for p in engine.catalogue(REGISTRY, dims)]
 
 
-def compute(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> QuarterlyReturn:
-    engine.bind(con, quarter.params())
+def compute(con: duckdb.DuckDBPyConnection, hwb: str, quarter: Quarter) -> QuarterlyReturn:
+    engine.bind(con, quarter.params(hwb))
     dims = dimensions(con, quarter)
     plan = {(what, item): value for what, item, value in engine.rows(con, sql("int_plan_values"))}
-    figures = engine.evaluate(con, REGISTRY, dims, quarter, plan)
-    return QuarterlyReturn(quarter, figures, [(d["scheme_id"], d["scheme_name"]) for d in dims["scheme"]],
+    figures = engine.evaluate(con, REGISTRY, dims, hwb, quarter, plan)
+    return QuarterlyReturn(hwb, quarter, figures, [(d["scheme_id"], d["scheme_name"]) for d in dims["scheme"]],
                            [d["source"] for d in dims["source"]],
                            [(d["scheme_id"], d["source"]) for d in dims["scheme_source"]])

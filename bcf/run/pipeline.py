@@ -29,23 +29,23 @@ from warehouse.paths import warehouse_path
 log = logging.getLogger("bcf.run")
 
 
-def produce_fortnightly(data_dir: Path, period: Fortnight, out_dir: Path, run: RunInfo,
+def produce_fortnightly(data_dir: Path, hwb: str, period: Fortnight, out_dir: Path, run: RunInfo,
                         options: returns.TemplateOptions | None = None,
                         signoff: dict[str, str] | None = None) -> ReturnOutcome:
     with db.connect(warehouse_path(data_dir)) as con:
-        return produce(con, period.hwb, period.params(), out_dir / period.file_name, run,
-                       returns.fortnightly(period, options, signoff))
+        return produce(con, hwb, period.params(hwb), out_dir / period.file_name(hwb), run,
+                       returns.fortnightly(hwb, period, options, signoff))
 
 
-def produce_quarterly(data_dir: Path, quarter: Quarter, out_dir: Path, run: RunInfo,
+def produce_quarterly(data_dir: Path, hwb: str, quarter: Quarter, out_dir: Path, run: RunInfo,
                       options: returns.TemplateOptions | None = None,
                       signoff: dict[str, str] | None = None) -> ReturnOutcome:
     with db.connect(warehouse_path(data_dir)) as con:
-        return produce(con, quarter.hwb, quarter.params(), out_dir / quarter.file_name, run,
-                       returns.quarterly(quarter, options=options, signoff=signoff))
+        return produce(con, hwb, quarter.params(hwb), out_dir / quarter.file_name(hwb), run,
+                       returns.quarterly(hwb, quarter, options=options, signoff=signoff))
 
 
-def write_briefing(data_dir: Path, quarter: Quarter, out_dir: Path) -> None:
+def write_briefing(data_dir: Path, hwb: str, quarter: Quarter, out_dir: Path) -> None:
     """The fund year's board briefing, refreshed after each quarterly return (returns/briefing.py). A failure here is
     logged as an error and leaves the return, already published, in place."""
     from bcf.returns import briefing
@@ -53,7 +53,7 @@ def write_briefing(data_dir: Path, quarter: Quarter, out_dir: Path) -> None:
     if not briefing.enabled():
         return
     try:
-        xlsx, pdf = briefing.write(quarter.hwb, quarter.fund_year, out_dir, data_dir, until=quarter.q_end,
+        xlsx, pdf = briefing.write(hwb, quarter.fund_year, out_dir, data_dir, until=quarter.q_end,
                                    compute_fortnights=briefing.compute_fortnights_in_flow())
         print(f"board briefing: {xlsx.name}, {pdf.name}")
     except Exception as exc:  # the return is written; the briefing is a by-product
@@ -71,7 +71,7 @@ class Steps:
     ingest: Callable[[str, Path, str], IngestReport] = plain_ingest
     produce_fortnightly: Callable[..., ReturnOutcome] = produce_fortnightly
     produce_quarterly: Callable[..., ReturnOutcome] = produce_quarterly
-    briefing: Callable[[Path, Quarter, Path], None] = write_briefing
+    briefing: Callable[[Path, str, Quarter, Path], None] = write_briefing
     flow_run_id: str | None = None
 
 
@@ -95,8 +95,8 @@ def fortnightly_return(source: str, hwb: str, period_end: str | None = None, out
     With `template`, the national template is filled through `cell_map` instead of the built-in layout."""
     steps = steps or Steps()
     end = dt.date.fromisoformat(period_end) if period_end else scheduled_period_end(dt.date.today())
-    period = Fortnight.ending(hwb, end)
-    params: dict[str, Any] = {"source": source, **period.params(), "out_dir": out_dir, "data_dir": data_dir}
+    period = Fortnight.ending(end)
+    params: dict[str, Any] = {"source": source, **period.params(hwb), "out_dir": out_dir, "data_dir": data_dir}
     options = None
     if template:
         options = returns.TemplateOptions(template, cell_map, template_lineage, accept_template_losses)
@@ -105,7 +105,7 @@ def fortnightly_return(source: str, hwb: str, period_end: str | None = None, out
     if signoff:
         params["signoff"] = signoff
     outcome, run = _ingest_and_produce("fortnightly-return", source, data_dir, params, steps, lambda run: (
-        steps.produce_fortnightly(Path(data_dir), period, Path(out_dir), run, options, signoff)))
+        steps.produce_fortnightly(Path(data_dir), hwb, period, Path(out_dir), run, options, signoff)))
     return Ran(outcome, run, "fortnightly-return", f"df {hwb} {end.isoformat()}", hwb, end.isoformat())
 
 
@@ -116,8 +116,8 @@ def quarterly_return(source: str, hwb: str, quarter: str | None = None, out_dir:
     """quarter like 2023-24-Q3; defaults to the last quarter that ended before today. A written return refreshes
     the fund year's board briefing."""
     steps = steps or Steps()
-    q = Quarter.parse(hwb, quarter or latest_quarter_before(dt.date.today()))
-    params: dict[str, Any] = {"source": source, **q.params(), "out_dir": out_dir, "data_dir": data_dir,
+    q = Quarter.parse(quarter or latest_quarter_before(dt.date.today()))
+    params: dict[str, Any] = {"source": source, **q.params(hwb), "out_dir": out_dir, "data_dir": data_dir,
                               "template": template, "cell_map": cell_map}
     options = returns.TemplateOptions(template, cell_map, template_lineage, accept_template_losses)
     if template:
@@ -125,9 +125,9 @@ def quarterly_return(source: str, hwb: str, quarter: str | None = None, out_dir:
     if signoff:
         params["signoff"] = signoff
     outcome, run = _ingest_and_produce("quarterly-return", source, data_dir, params, steps, lambda run: (
-        steps.produce_quarterly(Path(data_dir), q, Path(out_dir), run, options, signoff)))
+        steps.produce_quarterly(Path(data_dir), hwb, q, Path(out_dir), run, options, signoff)))
     if outcome.status == "written":
-        steps.briefing(Path(data_dir), q, Path(out_dir))
+        steps.briefing(Path(data_dir), hwb, q, Path(out_dir))
     return Ran(outcome, run, "quarterly-return", f"bcf {hwb} {q.label}", hwb, q.label)
 
 

@@ -59,13 +59,13 @@ def due_dates(hwb: str, fund_year: str) -> list[Due]:
         while friday - dt.timedelta(days=1) <= end:
             period_end = friday - dt.timedelta(days=1)
             if period_end >= start:
-                f = Fortnight.ending(hwb, period_end)
-                out.append(Due(hwb, "df", period_end.isoformat(), _due_at(friday), f.file_name))
+                f = Fortnight.ending(period_end)
+                out.append(Due(hwb, "df", period_end.isoformat(), _due_at(friday), f.file_name(hwb)))
             friday += dt.timedelta(days=FORTNIGHT_DAYS)
     for label, day in dict(_cfg().get("quarterly", {})).items():
         if label.startswith(fund_year + "-Q"):
-            q = Quarter.parse(hwb, label)
-            out.append(Due(hwb, "bcf", q.label, _due_at(dt.date.fromisoformat(str(day))), q.file_name))
+            q = Quarter.parse(label)
+            out.append(Due(hwb, "bcf", q.label, _due_at(dt.date.fromisoformat(str(day))), q.file_name(hwb)))
     return sorted(out, key=lambda d: d.due)
 
 

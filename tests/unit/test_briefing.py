@@ -39,12 +39,12 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]
     with db.connect(data / "warehouse.duckdb") as con:
         for obj in sorted(list_source(str(tmp / "src")), key=staging_key):
             stage_file(con, obj, land(obj, data / "landing"), "run", b"k", RowValidator(), dt.date(2023, 4, 10))
-        period = Fortnight.ending(HWB, dt.date(2023, 3, 30))
-        assert produce(con, HWB, period.params(), out / period.file_name, run,
-                       returns.fortnightly(period)).status == "written"
-        quarter = Quarter.parse(HWB, "2022-23-Q4")
-        assert produce(con, HWB, quarter.params(), out / quarter.file_name, run,
-                       returns.quarterly(quarter)).status == "written"
+        period = Fortnight.ending(dt.date(2023, 3, 30))
+        assert produce(con, HWB, period.params(HWB), out / period.file_name(HWB), run,
+                       returns.fortnightly(HWB, period)).status == "written"
+        quarter = Quarter.parse("2022-23-Q4")
+        assert produce(con, HWB, quarter.params(HWB), out / quarter.file_name(HWB), run,
+                       returns.quarterly(HWB, quarter)).status == "written"
     xlsx, pdf = briefing.write(HWB, "2022-23", out, data, until=dt.date(2023, 4, 10))
     return out, xlsx, pdf
 
@@ -164,16 +164,16 @@ def test_the_briefing_reads_returns_already_produced_from_the_warehouse(
 
     real_q = quarterly.compute
 
-    def counting(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> object:
+    def counting(con: duckdb.DuckDBPyConnection, hwb: str, quarter: Quarter) -> object:
         computed.append(quarter.label)
-        return real_q(con, quarter)
+        return real_q(con, hwb, quarter)
 
     monkeypatch.setattr(quarterly, "compute", counting)
     empty = tmp_path / "elsewhere"
     empty.mkdir()
     from_warehouse = briefing.collect(HWB, "2022-23", empty, data, until=dt.date(2023, 4, 10),
                                       compute_fortnights=False)
-    q4 = Quarter.parse(HWB, "2022-23-Q4")
+    q4 = Quarter.parse("2022-23-Q4")
     assert len(computed) == 3 and q4.label not in computed  # Q1-Q3: no run produced them
     q4 = next(p for p in from_warehouse.quarters if p.end == dt.date(2023, 3, 31))
     assert q4.figures == next(p for p in from_packs.quarters if p.end == dt.date(2023, 3, 31)).figures

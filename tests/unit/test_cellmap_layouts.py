@@ -15,7 +15,6 @@ from openpyxl import load_workbook
 from bcf.devtools.synthetic import SCHEMES
 from bcf.returns.cellmap import ReturnUnknown, month_of, propose, propose_book, quarter_of
 from core.dates import Quarter
-from tests.fixtures import HWB
 from tests.templates import FORTNIGHTLY_LAYOUTS, QUARTERLY_LAYOUTS
 from transforms.template import load_cell_map
 from transforms.template_cells import input_cells
@@ -50,7 +49,7 @@ def _score(template: Path, truth: dict[str, str], which: str, months: list[dt.da
 @pytest.mark.parametrize("layout", list(QUARTERLY_LAYOUTS))
 @pytest.mark.parametrize("given", [True, False], ids=["--quarter", "no-quarter"])
 def test_quarterly_layouts(tmp_path: Path, layout: str, quarter: str, given: bool) -> None:
-    months = Quarter.parse(HWB, quarter).months
+    months = Quarter.parse(quarter).months
     truth: dict[str, str] = {}
     template = QUARTERLY_LAYOUTS[layout](tmp_path / "t.xlsx", Q_SCHEMES, months, truth)
     right, wrong, unlisted = _score(template, truth, "quarterly", months, tmp_path, months if given else None)
@@ -72,7 +71,7 @@ def test_fortnightly_layouts(tmp_path: Path, layout: str) -> None:
 def test_a_locked_cell_is_never_proposed_and_a_pre_populated_plan_is_left_alone(tmp_path: Path) -> None:
     from openpyxl.styles import Protection
 
-    months = Quarter.parse(HWB, "2022-23-Q4").months
+    months = Quarter.parse("2022-23-Q4").months
     truth: dict[str, str] = {}
     book = load_workbook(QUARTERLY_LAYOUTS["2025-26"](tmp_path / "t.xlsx", Q_SCHEMES, months, truth))
     sheet, coord = truth["q.metric.falls.actual"].split("!")
@@ -86,7 +85,7 @@ def test_a_locked_cell_is_never_proposed_and_a_pre_populated_plan_is_left_alone(
 
 
 def test_two_cells_for_one_figure_are_listed_not_guessed(tmp_path: Path) -> None:
-    months = Quarter.parse(HWB, "2022-23-Q4").months
+    months = Quarter.parse("2022-23-Q4").months
     truth: dict[str, str] = {}
     book = load_workbook(QUARTERLY_LAYOUTS["2023-24"](tmp_path / "t.xlsx", Q_SCHEMES, months, truth))
     cover = book["1. Cover"]
@@ -98,7 +97,7 @@ def test_two_cells_for_one_figure_are_listed_not_guessed(tmp_path: Path) -> None
 
 
 def test_the_return_comes_from_the_period_given_then_the_headings(tmp_path: Path) -> None:
-    months = Quarter.parse(HWB, "2022-23-Q4").months
+    months = Quarter.parse("2022-23-Q4").months
     q = QUARTERLY_LAYOUTS["2025-26"](tmp_path / "q.xlsx", Q_SCHEMES, months)
     assert propose(q)[0] == "quarterly"
     assert propose(q, None, months)[0] == "quarterly"
@@ -134,7 +133,7 @@ def test_the_shipped_maps_are_what_bcf_cellmap_proposes_sign_off_and_gaps_too(tm
     from tests.templates import fortnightly_template, quarterly_template
     from transforms.template import load_signoff_cells
 
-    months = Quarter.parse(HWB, "2023-24-Q1").months
+    months = Quarter.parse("2023-24-Q1").months
     for name, template, which in (
             ("bcf_quarterly_2023-24.toml", quarterly_template(tmp_path / "q.xlsx", Q_SCHEMES, months), "quarterly"),
             ("df_fortnightly_2022-23.toml", fortnightly_template(tmp_path / "df.xlsx", DF_SCHEMES), "fortnightly")):
@@ -152,7 +151,7 @@ def test_a_scheme_line_by_name_is_read_with_the_plan_and_listed_without_it(tmp_p
     from bcf.returns.cellmap import map_for_run
     from transforms.template import TemplateError
 
-    months = Quarter.parse(HWB, "2022-23-Q4").months
+    months = Quarter.parse("2022-23-Q4").months
     truth: dict[str, str] = {}
     template = QUARTERLY_LAYOUTS["2025-26"](tmp_path / "t.xlsx", Q_SCHEMES, months, truth)
     book = load_workbook(template)
@@ -177,8 +176,8 @@ def test_another_quarters_template_stops_a_run_without_a_map(tmp_path: Path) -> 
     from bcf.returns.cellmap import map_for_run
     from transforms.template import TemplateError
 
-    template = QUARTERLY_LAYOUTS["2024-25"](tmp_path / "t.xlsx", Q_SCHEMES, Quarter.parse(HWB, "2023-24-Q3").months)
-    q2 = Quarter.parse(HWB, "2023-24-Q2").months
+    template = QUARTERLY_LAYOUTS["2024-25"](tmp_path / "t.xlsx", Q_SCHEMES, Quarter.parse("2023-24-Q3").months)
+    q2 = Quarter.parse("2023-24-Q2").months
     proposal = propose_book(load_workbook(template), "quarterly", q2)
     assert not [k for k in proposal.cells if k.startswith("q.cd.")]
     with pytest.raises(TemplateError, match="q.cd.pathway_1"):

@@ -32,7 +32,7 @@ def as_text(value: object) -> str:
 
 def test_every_df_figure_equals_the_hand_count(df_warehouse: Path) -> None:
     with db.connect(df_warehouse) as con:
-        ret = compute(con, Fortnight.ending(HWB, dt.date(2023, 1, 19)))
+        ret = compute(con, HWB, Fortnight.ending(dt.date(2023, 1, 19)))
         got = {f.id: as_text(f.value) for f in ret.figures}
         assert got["df.period_start"] == "2023-01-06" and got["df.period_end"] == "2023-01-19"
         del got["df.period_start"], got["df.period_end"]
@@ -56,7 +56,7 @@ def test_every_df_figure_equals_the_hand_count(df_warehouse: Path) -> None:
 
 def test_numbers_are_decimals_never_floats(df_warehouse: Path) -> None:
     with db.connect(df_warehouse) as con:
-        ret = compute(con, Fortnight.ending(HWB, dt.date(2023, 1, 19)))
+        ret = compute(con, HWB, Fortnight.ending(dt.date(2023, 1, 19)))
     assert not [f.id for f in ret.figures if isinstance(f.value, float)]
 
 
@@ -69,7 +69,7 @@ def test_half_away_from_zero() -> None:
 
 def test_blank_average_when_no_one_had_a_ready_date(df_warehouse: Path) -> None:
     with db.connect(df_warehouse) as con:
-        ret = compute(con, Fortnight.ending(HWB, dt.date(2022, 6, 2)))  # a fortnight with no discharges
+        ret = compute(con, HWB, Fortnight.ending(dt.date(2022, 6, 2)))  # a fortnight with no discharges
     assert ret.value("df.discharges.total") == 0
     assert ret.value("df.discharges.avg_delay_days") is None
     assert ret.value("df.scheme.df02.spend_fortnight") == Decimal("1000.00")
@@ -90,7 +90,7 @@ def test_demo_return_matches_its_golden_figures(demo_warehouse: Path) -> None:
     from bcf.cli.commands import DEMO_HWB
 
     with db.connect(demo_warehouse) as con:
-        ret = compute(con, Fortnight.ending(DEMO_HWB, dt.date(2023, 3, 30)))
+        ret = compute(con, DEMO_HWB, Fortnight.ending(dt.date(2023, 3, 30)))
     got = {f.id: as_text(f.value) for f in ret.figures}
     assert got == json.loads(GOLDEN.read_text(encoding="utf-8"))
     assert got["df.check.plan_within_income"] == "No"  # Rutland's real 2022-23 plan overspends its income
@@ -101,7 +101,7 @@ def test_a_fortnight_straddling_1_april_counts_all_of_p_but_to_date_starts_on_1_
     """P = 25/03/2022 .. 07/04/2022: T4 (31/03/2022, £999.99, last fund year) is in P; T3 (01/04/2022, £50) is in
     P and to date (returns.md part A: "all of P, also days before 1 April")."""
     with db.connect(df_warehouse) as con:
-        ret = compute(con, Fortnight.ending(HWB, dt.date(2022, 4, 7)))
+        ret = compute(con, HWB, Fortnight.ending(dt.date(2022, 4, 7)))
     assert ret.value("df.scheme.df01.spend_fortnight") == Decimal("1049.99")
     assert ret.value("df.scheme.df01.spend_to_date") == Decimal("50.00")
     assert ret.value("df.scheme.df01.output_fortnight") == Decimal("0.50")  # T4 has no units
@@ -114,13 +114,13 @@ def test_the_order_of_work_comes_from_declared_inputs_not_from_the_registry_orde
     from transforms.figures import FigureDef, Input
     from warehouse import engine
 
-    period = Fortnight.ending(HWB, dt.date(2023, 1, 19))
+    period = Fortnight.ending(dt.date(2023, 1, 19))
     with db.connect(df_warehouse) as con:
-        expected = {f.id: f.value for f in compute(con, period).figures}
-        engine.bind(con, period.params())
-        got = {f.id: f.value for f in engine.evaluate(con, list(reversed(REGISTRY)), dimensions(con), period)}
+        expected = {f.id: f.value for f in compute(con, HWB, period).figures}
+        engine.bind(con, period.params(HWB))
+        got = {f.id: f.value for f in engine.evaluate(con, list(reversed(REGISTRY)), dimensions(con), HWB, period)}
         assert got == expected
         loop = [FigureDef("x.a", "a", "money", "", inputs=(Input("x.b"),)),
                 FigureDef("x.b", "b", "money", "", inputs=(Input("x.a"),))]
         with pytest.raises(ValueError, match="loop"):
-            engine.evaluate(con, loop, {}, period)
+            engine.evaluate(con, loop, {}, HWB, period)

@@ -201,7 +201,7 @@ def test_fortnight_straddling_1_april_counts_all_of_p_and_to_date_from_1_april(
              "units": u, "unit": "bed nights" if u else ""} for t, d, s, f, a, u in STRADDLE]
     result = stage(planned, put(tmp_path / "src", "spend_q.csv", csv_text(S_HEADER, rows)), tmp_path, validator)
     assert result.rows_rejected == 0, result.findings
-    period = Fortnight.ending(HWB, dt.date(2023, 4, 13))
+    period = Fortnight.ending(dt.date(2023, 4, 13))
     assert (period.period_start, period.fy_start) == (dt.date(2023, 3, 31), dt.date(2023, 4, 1))
     ret = compute(planned, period)
     assert {k: ret.value(k) for k in EXPECTED_STRADDLE} == EXPECTED_STRADDLE

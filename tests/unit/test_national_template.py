@@ -19,13 +19,12 @@ from bcf.devtools.synthetic import SCHEMES
 from bcf.returns.cellmap import propose
 from core.dates import Fortnight, Quarter
 from core.settings import config_dir
-from tests.fixtures import HWB
 from tests.templates import fortnightly_template, quarterly_template
 from transforms.figures import Figure
 from transforms.template import TemplateLoss, fill_template, inventory, load_cell_map
 
-QUARTER = Quarter.parse(HWB, "2022-23-Q4")
-PERIOD = Fortnight.ending(HWB, dt.date(2023, 1, 19))
+QUARTER = Quarter.parse("2022-23-Q4")
+PERIOD = Fortnight.ending(dt.date(2023, 1, 19))
 
 
 def _cells(path: Path) -> dict[tuple[str, str], object]:
@@ -176,7 +175,7 @@ def test_the_shipped_cell_maps_are_what_bcf_cellmap_proposes(tmp_path: Path) -> 
     """config/cellmaps holds the maps for the layouts above with the demo's schemes; they cannot drift."""
     q_schemes = [(s.scheme_id, s.name) for s in SCHEMES]
     df_schemes = [(s.scheme_id, s.name) for s in SCHEMES if s.scheme_id.startswith("DF")]
-    months = Quarter.parse(HWB, "2023-24-Q1").months
+    months = Quarter.parse("2023-24-Q1").months
     for name, template, which in (
             ("bcf_quarterly_2023-24.toml", quarterly_template(tmp_path / "q.xlsx", q_schemes, months), "quarterly"),
             ("df_fortnightly_2022-23.toml", fortnightly_template(tmp_path / "df.xlsx", df_schemes), "fortnightly")):

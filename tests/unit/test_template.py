@@ -54,7 +54,7 @@ def make_template(path: Path) -> Path:
 @pytest.fixture(scope="module")
 def figures(q_warehouse: Path) -> list[Figure]:
     with db.connect(q_warehouse) as con:
-        return compute(con, Quarter.parse(HWB, "2022-23-Q4")).figures
+        return compute(con, HWB, Quarter.parse("2022-23-Q4")).figures
 
 
 def _cells(path: Path) -> dict[tuple[str, str], object]:
@@ -66,7 +66,7 @@ def _cells(path: Path) -> dict[tuple[str, str], object]:
 def test_only_mapped_cells_change_and_everything_else_survives(tmp_path: Path, figures: list[Figure]) -> None:
     template = make_template(tmp_path / "template.xlsx")
     (tmp_path / "map.toml").write_text(MAP, encoding="utf-8")
-    cells = load_cell_map(tmp_path / "map.toml", Quarter.parse(HWB, "2022-23-Q4").months)
+    cells = load_cell_map(tmp_path / "map.toml", Quarter.parse("2022-23-Q4").months)
     assert cells["q.cd.pathway_1.2023_01.demand"] == ("Metrics", "D7")
     out = tmp_path / "filled.xlsx"
     where = fill_template(template, out, figures, cells, lineage=True)
@@ -113,9 +113,9 @@ def test_the_shipped_cell_map_fills_the_built_in_layout(tmp_path: Path, figures:
     from core.settings import config_dir
     from transforms.workbook import write_workbook
 
-    quarter = Quarter.parse(HWB, "2022-23-Q4")
+    quarter = Quarter.parse("2022-23-Q4")
     built = tmp_path / "built.xlsx"
-    ret = QuarterlyReturn(quarter, figures, [("B01", "x"), ("DF01", "x"), ("DF02", "x"), ("Df 3/x", "x")],
+    ret = QuarterlyReturn(HWB, quarter, figures, [("B01", "x"), ("DF01", "x"), ("DF02", "x"), ("Df 3/x", "x")],
                           ["icb_discharge", "la_discharge", "nhs_minimum"],
                           [("B01", "la_discharge"), ("B01", "nhs_minimum"), ("DF01", "icb_discharge"),
                            ("DF01", "la_discharge"), ("DF01", "nhs_minimum"), ("DF02", "icb_discharge"),

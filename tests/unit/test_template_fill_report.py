@@ -175,7 +175,7 @@ def test_the_built_in_quarterly_workbook_has_a_checklist(tmp_path: Path, q_wareh
     from warehouse import db
 
     with db.connect(q_warehouse) as con:
-        computed = returns.quarterly(QUARTER)(con)
+        computed = returns.quarterly(HWB, QUARTER)(con)
     computed.write(tmp_path / "q.xlsx", computed.layouts, computed.figures, computed.allowed_blank)
     book = load_workbook(tmp_path / "q.xlsx")
     assert book.sheetnames[:3] == ["Cover", "Checklist", "National Conditions"]
@@ -191,12 +191,12 @@ def test_a_template_run_without_a_map_fills_sign_off_and_reports(tmp_path: Path,
     from warehouse import db
 
     with db.connect(q_warehouse) as con:
-        figures = returns.quarterly(QUARTER)(con)
+        figures = returns.quarterly(HWB, QUARTER)(con)
         schemes = sorted({f.id.split(".")[2] for f in figures.figures if f.id.startswith("q.scheme.")})
         template = QUARTERLY_LAYOUTS["2024-25"](tmp_path / "t.xlsx", [(s.upper(), s) for s in schemes],
                                                 QUARTER.months)
         options = returns.TemplateOptions(str(template))
-        computed = returns.quarterly(QUARTER, options=options, signoff={"completed_by": "A. Officer",
+        computed = returns.quarterly(HWB, QUARTER, options=options, signoff={"completed_by": "A. Officer",
                                                                         "signed_off_by": "B. Director"})(con)
     computed.write(tmp_path / "out.xlsx", computed.layouts, computed.figures, computed.allowed_blank)
     front = load_workbook(tmp_path / "out.xlsx")["Front Sheet"]

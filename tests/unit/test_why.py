@@ -31,11 +31,11 @@ def _build(folder: Path, data: Path, out: Path, which: str, today: dt.date) -> P
         for obj in sorted(list_source(str(folder)), key=staging_key):
             stage_file(con, obj, land(obj, data / "landing"), "run", b"k", RowValidator(), today)
         if which.startswith("df"):
-            period = Fortnight.ending(HWB, dt.date.fromisoformat(which[3:]))
-            params, build, name = period.params(), returns.fortnightly(period), period.file_name
+            period = Fortnight.ending(dt.date.fromisoformat(which[3:]))
+            params, build, name = period.params(HWB), returns.fortnightly(HWB, period), period.file_name(HWB)
         else:
-            quarter = Quarter.parse(HWB, which[2:])
-            params, build, name = quarter.params(), returns.quarterly(quarter), quarter.file_name
+            quarter = Quarter.parse(which[2:])
+            params, build, name = quarter.params(HWB), returns.quarterly(HWB, quarter), quarter.file_name(HWB)
         run = RunInfo("why-test", "test", None, {"data_dir": str(data)}, dt.datetime.now(dt.UTC).isoformat())
         outcome = produce(con, HWB, params, out / name, run, build)
         assert outcome.status == "written", outcome.blocking
