@@ -23,6 +23,7 @@ from bcf.returns import build as returns
 from bcf.returns.pack import RunInfo, pack_dir
 from bcf.returns.produce import produce
 from core.dates import Fortnight, Quarter
+from core.settings import contracts
 from tests.fixtures import HWB, write_df_fixture, write_q_fixture
 from transforms.validate import RowValidator
 from warehouse import db
@@ -231,7 +232,9 @@ def test_every_reason_a_view_gives_is_declared_above_it() -> None:
             assert set(view.codes) == {r.code for r in view.rules}, view.name
     fams = [*families("df"), *families("q")]
     assert len(fams) == 20 and len({f.id for f in fams}) == 20
+    tables = {c.table for c in contracts().values()}
     for fam in fams:
+        assert fam.table in tables, (fam.id, fam.table)  # the view reads cur_<a staged table>
         assert fam.rules and fam.rules[0].code == "other_hwb", fam.id  # part D: another HWB's row comes first
         assert "{" not in "".join(r.reason for r in fam.rules), fam.id
     discharges = next(f for f in fams if f.id == "df.discharges")
