@@ -83,7 +83,8 @@ def code_rows() -> list[tuple[str, str, str, Decimal | None, int | None, int | N
 
 
 def bind(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> None:
-    """Scope this connection to one run: run_params, codes, an empty contrib table and the intermediate views."""
+    """Scope this connection to one run: run_params, codes, an empty contrib table and the intermediate views (with
+    the session variables they set: the code lists their `left_out` tests)."""
     con.execute(sql("run_tables"))
     con.execute("INSERT INTO run_params VALUES (?, ?, ?, ?, ?, ?)", [params.get(k) for k in RUN_PARAMS])
     con.executemany("INSERT INTO codes VALUES (?, ?, ?, ?, ?, ?)", code_rows())

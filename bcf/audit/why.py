@@ -1,11 +1,15 @@
 """`bcf why WORKBOOK FILE ROW` (or `bcf why WORKBOOK FIGURE KEY`): for one source row, every figure of the return it
 contributes to, or the first reason it was left out (returns.md part D).
 
-The reasons are the figure SQL's own WHERE clauses, split into ordered predicates in warehouse/sql/why/*.sql (one file
-per family of figures). They are evaluated against the same rows the return was computed from: the run's warehouse
-when it still holds exactly the inputs the manifest recorded, else a throw-away warehouse rebuilt from the landed
-copies (as `bcf reproduce` does). What a row contributes comes from the audit pack's lineage, so the answer can be
-checked against `bcf trace`; tests/unit/test_why.py proves the predicates and the lineage agree for every row.
+The reasons are the figure SQL's own: each family of figures reads an intermediate view
+(warehouse/sql/intermediate/int_*.sql) over all the run's current rows of its table, whose column `left_out` is the
+first reason a row is left out (NULL: in); the figure models count the rows without one. The comment above the view
+names its families and gives each reason's text and the columns shown with it. The views are evaluated on the same
+rows the return was computed from: the run's warehouse when it still holds exactly the inputs the manifest recorded,
+else a throw-away warehouse rebuilt from the landed copies (as `bcf reproduce` does). What a row contributes comes
+from the audit pack's lineage, so the answer can be checked against `bcf trace`; tests/unit/test_why.py proves, for
+every source row of the fixtures and a synthetic year, that a row has a reason exactly when the lineage leaves it out
+of the family's figures.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ from warehouse import db
 
 CSV_COLUMNS = ["file", "row", "key", "table", "outcome", "figure_id", "contribution", "family", "reason_code",
                "reason", "detail", "role"]
+PERIOD_WORD = {"df": "fortnight", "q": "quarter"}  # `{period}` in a reason's text
 
 
 class WhyError(Exception):
@@ -40,10 +45,11 @@ class WhyError(Exception):
 
 @dataclass(frozen=True)
 class Rule:
+    """A reason a row is left out: its code (the value of `left_out`), the text shown, the columns shown with it."""
+
     code: str
     reason: str
     columns: tuple[str, ...]
-    predicate: str
 
 
 @dataclass(frozen=True)
@@ -53,57 +59,102 @@ class Family:
     returns: str  # df | q
     table: str
     figures: re.Pattern[str]
-    key: str
-    rules: tuple[Rule, ...]
+    view: str  # the int_* view whose left_out decides the family's rows
+    rules: tuple[Rule, ...]  # every reason the view can give, in the order it tests them
 
 
-_RULE = re.compile(r"--\s*keep\s+([a-z0-9_]+):\s*(.*?)\s*(?:\[([^\]]*)\])?\s*$")
+@dataclass(frozen=True)
+class View:
+    """One `CREATE ... VIEW int_*` of the intermediate SQL, with the comment lines above it."""
+
+    name: str
+    source: str  # what its top-level FROM reads first: another int_* view, or cur_<table>
+    codes: tuple[str, ...]  # the left_out codes its SQL gives (THEN '<code>'), in order
+    rules: tuple[Rule, ...]  # the reasons its comment declares
+    families: tuple[tuple[str, str, str, str], ...]  # (id, returns, title, figures regex)
 
 
-def parse_family(text: str) -> Family:
-    head: dict[str, str] = {}
-    rules: list[tuple[str, str, tuple[str, ...], list[str]]] = []
-    for line in text.splitlines():
-        rule = _RULE.match(line)
-        if rule:
-            cols = tuple(c.strip() for c in (rule.group(3) or "").split(",") if c.strip())
-            rules.append((rule.group(1), rule.group(2), cols, []))
-            continue
-        header = re.match(r"--\s*(family|returns|table|figures|key):\s*(.*)$", line)
-        if header:
-            head[header.group(1)] = header.group(2).strip()
-            continue
-        if line.strip().startswith("--") or not line.strip():
-            continue
-        if not rules:
-            raise ValueError(f"predicate before any '-- keep' line: {line}")
-        rules[-1][3].append(line)
-    fid, _, title = head["family"].partition("|")
-    return Family(fid.strip(), title.strip(), head["returns"], head["table"], re.compile(head["figures"]),
-                  head["key"], tuple(Rule(c, r, cols, "\n".join(p)) for c, r, cols, p in rules))
+_VIEW = re.compile(r"CREATE OR REPLACE TEMP VIEW (int_\w+) AS(.*?);", re.IGNORECASE | re.DOTALL)
+_REASON = re.compile(r"--\s*reason\s+([a-z0-9_]+):\s*(.*?)\s*(?:\[([^\]]*)\])?\s*$")
+_FAMILY = re.compile(r"--\s*family:\s*(.*)$")
+
+
+def _top_level_from(body: str) -> str:
+    """The first relation the statement's own FROM names (subqueries and expressions in brackets set aside)."""
+    flat = re.sub(r"--[^\n]*", "", body)
+    while True:
+        inner = re.sub(r"\([^()]*\)", " ", flat)
+        if inner == flat:
+            break
+        flat = inner
+    found = re.search(r"\bFROM\s+(\w+)", flat, re.IGNORECASE)
+    return found.group(1) if found else ""
+
+
+def parse_views(text: str) -> list[View]:
+    """The int_* views of one intermediate SQL file, each with the `-- reason` and `-- family:` lines of the comment
+    block just above it."""
+    views = []
+    for m in _VIEW.finditer(text):
+        above = text[:m.start()].rstrip("\n").split("\n")
+        block: list[str] = []
+        while above and above[-1].startswith("--"):
+            block.insert(0, above.pop())
+        rules, fams = [], []
+        for line in block:
+            if reason := _REASON.match(line):
+                cols = tuple(c.strip() for c in (reason.group(3) or "").split(",") if c.strip())
+                rules.append(Rule(reason.group(1), reason.group(2), cols))
+            elif fam := _FAMILY.match(line):
+                fid, returns, title, figures = (part.strip() for part in fam.group(1).split(" | ", 3))
+                fams.append((fid, returns, title, figures))
+        codes = tuple(dict.fromkeys(re.findall(r"THEN\s+'([a-z0-9_]+)'", m.group(2))))
+        views.append(View(m.group(1), _top_level_from(m.group(2)), codes, tuple(rules), tuple(fams)))
+    return views
+
+
+@cache
+def all_views() -> dict[str, View]:
+    return {v.name: v for path in sorted((sql_dir() / "intermediate").glob("int_*.sql"))
+            for v in parse_views(path.read_text(encoding="utf-8"))}
+
+
+def view_rules(name: str, views: dict[str, View]) -> tuple[tuple[Rule, ...], str]:
+    """A view's reasons in the order its left_out tests them (those of the view it adds to first; a reason it
+    declares again keeps its place but takes its text) and the table it reads (cur_<table>)."""
+    view = views[name]
+    if view.source in views:
+        inherited, table = view_rules(view.source, views)
+    else:
+        inherited, table = (), view.source.removeprefix("cur_")
+    own = {r.code: r for r in view.rules}
+    rules = [own.pop(r.code, r) for r in inherited]
+    return (*rules, *own.values()), table
 
 
 @cache
 def families(returns: str) -> tuple[Family, ...]:
-    found = [parse_family(p.read_text(encoding="utf-8")) for p in sorted((sql_dir() / "why").glob("*.sql"))]
-    return tuple(f for f in found if f.returns == returns)
+    views = all_views()
+    out = []
+    for view in views.values():
+        rules, table = view_rules(view.name, views)
+        for fid, kind, title, figures in view.families:
+            word = PERIOD_WORD[kind]
+            shown = tuple(Rule(r.code, r.reason.replace("{period}", word), r.columns) for r in rules)
+            out.append(Family(fid, title, kind, table, re.compile(figures), view.name, shown))
+    return tuple(sorted((f for f in out if f.returns == returns), key=lambda f: f.id))
 
 
-def _params_for(text: str, params: dict[str, Any]) -> dict[str, Any]:
-    wanted = set(re.findall(r"\$([a-z_][a-z0-9_]*)", text))
-    return {k: v for k, v in params.items() if k in wanted}
-
-
-def evaluate(con: duckdb.DuckDBPyConnection, family: Family, params: dict[str, Any],
-             where: str = "TRUE", args: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """Each staged row of the family's table (filtered by `where`): file_id, source_row, key, the first rule it
-    fails (None when it is in the family) and the values that rule looks at."""
-    cases = " ".join(f"WHEN NOT coalesce(({r.predicate}), false) THEN '{r.code}'" for r in family.rules)
+def evaluate(con: duckdb.DuckDBPyConnection, family: Family, where: str = "TRUE",
+             args: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Each of the run's current rows of the family's table (filtered by `where`), read from the family's view (bind()
+    first): file_id, source_row, row_key, `failed` (the view's left_out: None when the row is in the family) and the
+    values the reasons look at (v_<column>)."""
     shown = sorted({c for r in family.rules for c in r.columns})
     cols = "".join(f", CAST({c} AS VARCHAR) AS \"v_{c}\"" for c in shown)
-    text = (f"SELECT file_id, source_row, CAST(({family.key}) AS VARCHAR) AS row_key, "
-            f"CASE {cases} ELSE NULL END AS failed{cols} FROM stg_{family.table} WHERE {where}")
-    cur = con.execute(text, {**_params_for(text, params), **(args or {})})
+    text = (f"SELECT file_id, source_row, CAST(row_key AS VARCHAR) AS row_key, left_out AS failed{cols} "
+            f"FROM {family.view} WHERE {where} ORDER BY file_id, source_row, row_key")
+    cur = con.execute(text, args or {})
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
@@ -111,7 +162,7 @@ def evaluate(con: duckdb.DuckDBPyConnection, family: Family, params: dict[str, A
 def failed_rule(family: Family, row: dict[str, Any]) -> tuple[Rule, str] | None:
     if row["failed"] is None:
         return None
-    rule = next(r for r in family.rules if r.code == row["failed"])
+    rule = next((r for r in family.rules if r.code == row["failed"]), Rule(row["failed"], row["failed"], ()))
     detail = ", ".join(f"{c}={'(blank)' if row.get(f'v_{c}') is None else mask_text(str(row[f'v_{c}']))}"
                        for c in rule.columns)
     return rule, detail
@@ -310,31 +361,31 @@ def _why_row(workbook: Path, manifest: dict[str, Any], con: duckdb.DuckDBPyConne
         detail = "; ".join(findings) or reasons
         answers.append(Answer(name, row, "", table, outcome, note=f"rejected by validation: {mask_text(detail)}"))
     fams = families(return_kind(manifest))
-    params = return_params(manifest)
     tables = sorted({f.table for f in fams} | set(_all_tables()))
     for table in tables:
         if sheet and table != f"plan_{sheet}" and table != sheet:
             continue
         fam_here = [f for f in fams if f.table == table]
-        if fam_here:
-            results = [(f, evaluate(con, f, params, "file_id = $why_file AND source_row = $why_row",
-                                    {"why_file": file_id, "why_row": row})) for f in fam_here]
-            if not results[0][1]:
-                continue
-        else:
+        results = [(f, {r["row_key"]: r for r in evaluate(con, f, "file_id = $why_file AND source_row = $why_row",
+                                                          {"why_file": file_id, "why_row": row})})
+                   for f in fam_here]
+        if not results or not results[0][1]:
             present = con.execute(f"SELECT count(*) FROM stg_{table} WHERE file_id = ? AND source_row = ?",
                                   [file_id, row]).fetchone()
-            if present and present[0]:
+            if present and present[0] and item["status"] == "rejected":
+                answers.append(Answer(name, row, "", table, "file rejected",
+                                      note="the file was rejected as a whole (see findings.csv): none of its rows "
+                                           "is counted"))
+            elif present and present[0]:
                 answers.append(Answer(name, row, "", table, "not counted",
                                       note=f"no figure of this return reads {table} rows"))
             continue
-        for i, fam_row in enumerate(results[0][1]):
-            key = fam_row["row_key"]
+        for key in results[0][1]:
             lineage = [(fid, c, role) for _r, k, fid, c, role in _lineage(workbook, file_id, [row]) if k == key]
             answer = Answer(name, row, key, table, "counted" if lineage else "not counted",
                             counted=[(fid, _plain(c)) for fid, c, _ in lineage], roles=[r for *_, r in lineage])
             for fam, rows in results:
-                got = failed_rule(fam, rows[i])
+                got = failed_rule(fam, rows[key])
                 if got is not None and not any(fam.figures.search(fid) for fid, *_ in lineage):
                     answer.left_out.append((fam, *got))
             if not lineage and not answer.left_out:
@@ -360,7 +411,6 @@ def why_figure(workbook: Path, figure_id: str, key: str) -> list[Answer]:
     fams = [f for f in families(return_kind(manifest)) if f.figures.search(figure_id)]
     if not fams:
         raise WhyError(f"{figure_id} is not counted from source rows (it is a cover value or derived in code)")
-    params = return_params(manifest)
     names = {i["file_id"]: i["file_name"] for i in manifest["inputs"]}
     answers: list[Answer] = []
     if looks_like(key):  # the warehouse holds such a key as its token (transforms/parse.py): look that up
@@ -369,7 +419,7 @@ def why_figure(workbook: Path, figure_id: str, key: str) -> list[Answer]:
         key = token_text(key, pseudonym_key(manifest["run"].get("pseudonym_key"))[0])
     with warehouse_for(manifest) as (con, _source):
         for fam in fams:
-            for r in evaluate(con, fam, params, f"CAST(({fam.key}) AS VARCHAR) = $why_key", {"why_key": key}):
+            for r in evaluate(con, fam, "CAST(row_key AS VARCHAR) = $why_key", {"why_key": key}):
                 lineage = [(fid, c) for _, k, fid, c, _role in _lineage(workbook, r["file_id"],
                                                                          [int(r["source_row"])]) if k == r["row_key"]]
                 mine = [(fid, _plain(c)) for fid, c in lineage if fid == figure_id]

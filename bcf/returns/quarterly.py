@@ -222,9 +222,8 @@ DIMENSIONS = {
     "source": "SELECT funding_source AS source FROM int_funding_sources ORDER BY source",
     "scheme_source": """
         SELECT sid(scheme_id) AS scheme, scheme_id, funding_source AS source FROM (
-            SELECT scheme_id, funding_source FROM int_plan_schemes
-            UNION SELECT scheme_id, funding_source FROM int_ledger_ytd
-            WHERE scheme_id IN (SELECT scheme_id FROM int_plan_schemes))
+            SELECT scheme_id, funding_source FROM int_plan_schemes WHERE left_out IS NULL
+            UNION SELECT scheme_id, funding_source FROM int_scheme_ledger WHERE left_out IS NULL)
         ORDER BY scheme_id, source""",
 }
 

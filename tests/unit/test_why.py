@@ -1,5 +1,7 @@
 """`bcf why`: for every source row, the answer agrees with the return's lineage (a row that contributes has no
-exclusion reason, and one left out has one), on the hand-built fixtures and on a synthetic demo-like year."""
+exclusion reason, and one left out has one), on the hand-built fixtures and on a synthetic demo-like year. The reasons
+are the `left_out` column of the intermediate views the figure models read, so this also proves the figures count
+exactly the rows without one: a figure model that filtered differently fails it (test_a_figure_filtering_...)."""
 
 from __future__ import annotations
 
@@ -7,12 +9,13 @@ import csv
 import datetime as dt
 import io
 import shutil
+from collections import Counter
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from bcf.audit.why import evaluate, families, render, return_kind, return_params, why_figure, why_row
+from bcf.audit.why import all_views, evaluate, families, render, return_kind, return_params, why_figure, why_row
 from bcf.devtools.synthetic import generate
 from bcf.ingest.sources import land, list_source, staging_key
 from bcf.ingest.stage_file import stage_file
@@ -20,6 +23,7 @@ from bcf.returns import build as returns
 from bcf.returns.pack import RunInfo, pack_dir
 from bcf.returns.produce import produce
 from core.dates import Fortnight, Quarter
+from core.settings import contracts
 from tests.fixtures import HWB, write_df_fixture, write_q_fixture
 from transforms.validate import RowValidator
 from warehouse import db
@@ -42,9 +46,10 @@ def _build(folder: Path, data: Path, out: Path, which: str, today: dt.date) -> P
     return outcome.workbook
 
 
-def _consistent(workbook: Path) -> int:
-    """Every staged row of every family: passes all its predicates <=> the lineage has it in the family's figures.
-    Rejected rows are in no figure. Returns how many (row, family) pairs were checked."""
+def _consistent(workbook: Path) -> Counter[tuple[str, str | None]]:
+    """Every current row of every family's table: it has no reason (left_out) <=> the lineage has it in the family's
+    figures: never both, never neither. The family's view holds every current row of its table, once. Rejected rows
+    are in no figure. Returns how many rows of each family had each reason (None: in the family's figures)."""
     import json
 
     manifest = json.loads((pack_dir(workbook) / "manifest.json").read_text())
@@ -54,18 +59,23 @@ def _consistent(workbook: Path) -> int:
     for file_id, row, key, fid in lineage:
         contributes.setdefault((file_id, int(row), str(key)), set()).add(fid)
     params = return_params(manifest)
-    checked = 0
+    checked: Counter[tuple[str, str | None]] = Counter()
     with duckdb.connect(manifest["return"]["data_dir"] + "/warehouse.duckdb", read_only=True) as con:
         from warehouse import engine
 
         engine.bind(con, params)
-        inputs = [i["file_id"] for i in manifest["inputs"]]
+        inputs = {i["file_id"] for i in manifest["inputs"]}
         for fam in families(return_kind(manifest)):
-            for r in evaluate(con, fam, params, "list_contains($ids, file_id)", {"ids": inputs}):
+            rows = evaluate(con, fam)
+            current = con.execute(f"SELECT count(*) FROM cur_{fam.table}").fetchone()
+            assert current is not None and len(rows) == current[0], (fam.id, "the view drops or repeats rows")
+            assert len({(r["file_id"], r["source_row"], r["row_key"]) for r in rows}) == len(rows), fam.id
+            for r in rows:
+                assert r["file_id"] in inputs, (fam.id, r)
                 figs = contributes.get((r["file_id"], int(r["source_row"]), r["row_key"]), set())
                 in_lineage = any(fam.figures.search(f) for f in figs)
                 assert (r["failed"] is None) == in_lineage, (fam.id, r, sorted(figs))
-                checked += 1
+                checked[fam.id, r["failed"]] += 1
         rejected = con.execute("SELECT file_id, source_row FROM rejected_rows").fetchall()
     for file_id, row in rejected:
         assert not any(k[0] == file_id and k[1] == row for k in contributes
@@ -113,7 +123,7 @@ def df_hand(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.slow
 def test_hand_fixture_every_row_agrees_with_lineage(df_hand: Path) -> None:
-    assert _consistent(df_hand) > 30
+    assert _consistent(df_hand).total() > 30
     _check_answers(df_hand, _all_rows(df_hand))
 
 
@@ -168,14 +178,14 @@ def test_plan_rows_and_the_rebuilt_warehouse(df_hand: Path, tmp_path: Path) -> N
 def test_quarterly_hand_fixture_agrees_with_lineage(tmp_path: Path) -> None:
     wb = _build(write_q_fixture(tmp_path / "src"), tmp_path / "data", tmp_path / "out", "q:2022-23-Q4",
                 dt.date(2023, 5, 1))
-    assert _consistent(wb) > 30
+    assert _consistent(wb).total() > 30
     _check_answers(wb, _all_rows(wb))
 
 
 @pytest.mark.slow
 def test_synthetic_year_agrees_with_lineage(tmp_path: Path) -> None:
     src = tmp_path / "src"
-    generate(HWB, dt.date(2022, 4, 1), dt.date(2023, 3, 31), 400, 7, src)
+    generate(HWB, dt.date(2022, 4, 1), dt.date(2023, 3, 31), 1000, 7, src)
     # one bad row (another HWB's, so it does not block Rutland's return): answered as rejected, with its finding
     rwe = next(src.glob("discharges_rwe_*.csv"))
     lines = rwe.read_text().splitlines()
@@ -184,7 +194,15 @@ def test_synthetic_year_agrees_with_lineage(tmp_path: Path) -> None:
     rwe.write_text("\n".join([lines[0], ",".join(cells), *lines[2:]]) + "\n")
     df = _build(src, tmp_path / "data", tmp_path / "out", "df:2023-03-30", dt.date(2023, 4, 10))
     q = _build(src, tmp_path / "data", tmp_path / "out", "q:2022-23-Q4", dt.date(2023, 4, 10))
-    assert _consistent(df) > 400 and _consistent(q) > 400
+    seen = _consistent(df) + _consistent(q)
+    assert seen.total() > 400
+    # every family has rows in, and the year exercises most reasons
+    for fam in (*families("df"), *families("q")):
+        assert seen[fam.id, None] > 0, fam.id
+    codes = {code for _fid, code in seen if code}
+    assert codes >= {"other_hwb", "not_acute", "no_discharge_date", "died", "outside_period", "not_emergency",
+                     "not_acsc", "under_65", "not_injury", "not_pathway_1_3", "not_community",
+                     "not_from_hospital", "outside_discharge_window", "not_df_money", "other_quarter"}, codes
     rows = _all_rows(df)
     sample = rows[:: max(1, len(rows) // 40)] + [(rwe.name, 2)]
     _check_answers(df, sample)
@@ -208,3 +226,52 @@ def test_a_superseded_file_is_named_as_such(tmp_path: Path) -> None:
     answer = why_row(wb, str(old), 2)
     assert answer[0].outcome == "superseded" and "superseded by a corrected delivery" in answer[0].note
     assert why_row(wb, "discharges_rwe.csv", 2)[0].outcome == "counted"  # the name is the file in force
+
+
+def test_every_reason_a_view_gives_is_declared_above_it() -> None:
+    """The codes a view's SQL gives (THEN '<code>') and the reasons its comment declares are the same set, and every
+    family's view holds all of its table's rows under one reason chain (the view it adds to, down to cur_<table>)."""
+    views = all_views()
+    for view in views.values():
+        if view.codes or view.rules:
+            assert set(view.codes) == {r.code for r in view.rules}, view.name
+    fams = [*families("df"), *families("q")]
+    assert len(fams) == 20 and len({f.id for f in fams}) == 20
+    tables = {c.table for c in contracts().values()}
+    for fam in fams:
+        assert fam.table in tables, (fam.id, fam.table)  # the view reads cur_<a staged table>
+        assert fam.rules and fam.rules[0].code == "other_hwb", fam.id  # part D: another HWB's row comes first
+        assert "{" not in "".join(r.reason for r in fam.rules), fam.id
+    discharges = next(f for f in fams if f.id == "df.discharges")
+    assert [r.code for r in discharges.rules] == ["other_hwb", "not_acute", "no_discharge_date", "died",
+                                                  "outside_period"]
+    assert discharges.rules[-1].reason == "discharged outside the fortnight" and discharges.table == "discharges"
+
+
+def _planted(monkeypatch: pytest.MonkeyPatch, model: str, old: str, new: str) -> None:
+    """The figure model `model` with its row filter changed, for the returns built after this (not its view)."""
+    from warehouse import engine
+
+    real = engine.sql
+
+    def sql(name: str) -> str:
+        text = real(name)
+        if name == model:
+            assert old in text
+            return text.replace(old, new)
+        return text
+
+    monkeypatch.setattr(engine, "sql", sql)
+
+
+@pytest.mark.parametrize("new", [
+    "WHERE left_out IS NULL AND discharge_pathway IS DISTINCT FROM '0'",  # a row in scope is in no figure: neither
+    "WHERE left_out IS NULL OR left_out = 'died'",  # a row with a reason is counted: both
+])
+def test_a_figure_filtering_otherwise_than_its_view_fails_the_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                     new: str) -> None:
+    _planted(monkeypatch, "df_discharges", "WHERE left_out IS NULL", new)
+    wb = _build(write_df_fixture(tmp_path / "src"), tmp_path / "data", tmp_path / "out", "df:2023-01-19",
+                dt.date(2023, 2, 1))
+    with pytest.raises(AssertionError, match="df.discharges"):
+        _consistent(wb)

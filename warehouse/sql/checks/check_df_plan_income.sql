@@ -1,9 +1,9 @@
 -- Cross-source: Discharge Fund planned spend against DF income for the fund year (warning; the return reports it).
--- Reads int_df_plan and int_plan_income (the run's HWB and fund year).
+-- Reads int_df_plan and int_df_income (the run's HWB and fund year).
 WITH plan AS (
-    SELECT sum(planned_spend) AS planned, min(file_name) AS file_name FROM int_df_plan
+    SELECT sum(planned_spend) AS planned, min(file_name) AS file_name FROM int_df_plan WHERE left_out IS NULL
 ), income AS (
-    SELECT coalesce(sum(amount), 0) AS income FROM int_plan_income WHERE df_source IS NOT NULL
+    SELECT coalesce(sum(amount), 0) AS income FROM int_df_income WHERE left_out IS NULL
 )
 SELECT 'warning' AS severity, file_name AS file, NULL::BIGINT AS "row", 'planned_spend' AS "column",
        planned::VARCHAR AS "value", 'cross.df_plan_exceeds_income' AS rule,

@@ -7,5 +7,6 @@ SELECT 'warning' AS severity, s.file_name AS file, s.source_row AS "row", 'schem
        || ', which has no Discharge Fund row in the ' || $fund_year || ' plan: it is left out of the DF return.'
        AS message
 FROM int_ledger_ytd s
-WHERE s.df_source IS NOT NULL AND s.scheme_id NOT IN (SELECT scheme_id FROM int_df_plan)
+WHERE s.left_out IS NULL AND s.df_source IS NOT NULL
+  AND s.scheme_id NOT IN (SELECT scheme_id FROM int_df_plan WHERE left_out IS NULL)
   AND s.scheme_id IN (SELECT scheme_id FROM int_schemes)

@@ -1,10 +1,10 @@
 -- Cross-source: ledger spend to date per funding source against that source's income in the plan.
 -- Reads int_ledger_ytd and int_plan_income (the run's HWB, fund year, 1 April to the period end).
 WITH spend AS (
-    SELECT funding_source, sum(amount) AS spent, min(file_name) AS file_name FROM int_ledger_ytd
+    SELECT funding_source, sum(amount) AS spent, min(file_name) AS file_name FROM int_ledger_ytd WHERE left_out IS NULL
     GROUP BY funding_source
 ), income AS (
-    SELECT funding_source, sum(amount) AS income FROM int_plan_income GROUP BY funding_source
+    SELECT funding_source, sum(amount) AS income FROM int_plan_income WHERE left_out IS NULL GROUP BY funding_source
 )
 SELECT 'warning' AS severity, s.file_name AS file, NULL::BIGINT AS "row", 'amount' AS "column",
        s.funding_source AS "value", 'cross.spend_exceeds_income' AS rule,

@@ -1,7 +1,7 @@
 -- Makes df.discharges.total, .pathway_0 .. _3, .pathway_unknown, .usual_residence, .with_ready_date, .same_day,
 -- .within_48h, .delay_days (returns.md part A). Reads int_acute_discharges: the HWB's acute discharges in the
--- fortnight P, deaths excluded. A blank pathway counts as pathway_unknown.
-WITH d AS (SELECT * FROM int_acute_discharges WHERE in_period)
+-- fortnight P, deaths excluded (the rows without a reason left_out). A blank pathway counts as pathway_unknown.
+WITH d AS (SELECT * FROM int_acute_discharges WHERE left_out IS NULL)
 SELECT 'df.discharges.total' AS figure_id, 'count' AS role, file_id, file_name, source_row, row_key, 1 AS contribution FROM d
 UNION ALL
 SELECT 'df.discharges.pathway_' || coalesce(discharge_pathway, 'unknown'), 'count', file_id, file_name, source_row, row_key, 1 FROM d

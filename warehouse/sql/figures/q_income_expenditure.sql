@@ -3,7 +3,7 @@
 -- derivations declared in bcf/returns/quarterly.py.
 SELECT 'q.ie.' || funding_source || '.income' AS figure_id, 'income' AS role, file_id, file_name, source_row,
        row_key, amount AS contribution
-FROM int_plan_income
+FROM int_plan_income WHERE left_out IS NULL
 UNION ALL
 SELECT 'q.ie.' || funding_source || '.expenditure_ytd', 'amount', file_id, file_name, source_row, row_key, amount
-FROM int_ledger_ytd
+FROM int_ledger_ytd WHERE left_out IS NULL
