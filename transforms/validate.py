@@ -305,7 +305,8 @@ def _findings(file_name: str, kwargs: dict[str, Any], meta: dict[str, Any], fram
     names = column.split("+")
     at = np.asarray(positions, dtype="int64")
     rows = frame[SOURCE_ROW].to_numpy()[at]
-    values = [frame[n].to_numpy(dtype=object)[at] for n in names]
+    # only the failing rows become Python objects, not the whole column (half a million values a part)
+    values = [frame[n].iloc[at].to_numpy(dtype=object) for n in names]
     out = []
     for i, row in enumerate(rows):
         value = "/".join(_text(v[i]) for v in values)
