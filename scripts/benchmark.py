@@ -17,6 +17,8 @@ memory summed plus the largest file-backed resident set among them (see `measure
 The measured steps run interleaved — round 1 of every step, then round 2, ... — and the medians are printed:
 - floor: the fortnightly df.* discharge, package and spend figures as bare DuckDB SQL (read_csv over the CSV, the
   XLSX parsed with python-calamine);
+- floor_quarterly: the quarterly return's own floor (scripts/quarterly_floor.py): every q.* figure and its lineage
+  rows from the files, in bare DuckDB, lineage written as Parquet; `bcf run quarterly` is reported against it;
 - pandas: a competent pandas + openpyxl script computing the same figures and writing a one-sheet workbook;
 - bcf_fortnightly_empty / bcf_quarterly_empty: `bcf run ...` end to end from an empty warehouse;
 - bcf_fortnightly_next: the next fortnight on the warehouse the empty fortnightly run left (files already landed).
@@ -177,6 +179,14 @@ def step_floor(work: Path, rep: Path) -> None:
     (rep / "floor.json").write_text(json.dumps(figures, default=str))
 
 
+def step_floor_quarterly(work: Path, rep: Path) -> None:
+    """Bare DuckDB: the quarterly return's figures and lineage rows straight from the files (the quarterly's own
+    floor, scripts/quarterly_floor.py), written as figures.json and lineage.parquet."""
+    from quarterly_floor import quarterly_floor
+
+    quarterly_floor(_src(work), HWB, QUARTER, rep / "floor_quarterly")
+
+
 def step_pandas(work: Path, rep: Path) -> None:
     """A competent pandas + openpyxl script: read, filter, count, sum Decimals, write a workbook. Figures only."""
     from decimal import Decimal
@@ -297,13 +307,15 @@ def step_trace_cover(work: Path, rep: Path) -> None:
 
 
 STEPS: dict[str, Callable[[Path, Path], None]] = {
-    "floor": step_floor, "pandas": step_pandas, "bcf_fortnightly_empty": step_bcf_fortnightly_empty,
+    "floor": step_floor, "floor_quarterly": step_floor_quarterly, "pandas": step_pandas,
+    "bcf_fortnightly_empty": step_bcf_fortnightly_empty,
     "bcf_fortnightly_next": step_bcf_fortnightly_next, "bcf_quarterly_empty": step_bcf_quarterly_empty,
     "trace_largest": step_trace_largest, "trace_cover": step_trace_cover,
     "hwb_run": step_hwb_run, "hwb_run_prefect": step_hwb_run_prefect, "hwb_validate": step_hwb_validate,
 }
 LABELS = {
     "floor": "floor: bare DuckDB SQL + python-calamine (df.* figures)",
+    "floor_quarterly": "quarterly floor: bare DuckDB + python-calamine (q.* figures, lineage)",
     "pandas": "pandas + openpyxl script (figures only)",
     "bcf_fortnightly_empty": "`bcf run fortnightly`, empty warehouse",
     "bcf_fortnightly_next": "`bcf run fortnightly`, next fortnight, same warehouse",
@@ -591,7 +603,7 @@ def main() -> None:
         for s, v in summary.items():
             step, _, kind = s.partition("@")
             # each source against its own floor, and the quarterly against the quarterly's floor where measured
-            base = "floor_quarterly" if step.startswith("bcf_quarterly") else "floor"
+            base = "floor_quarterly" if step.startswith(("bcf_quarterly", "floor_quarterly")) else "floor"
             floor = summary.get(base + (f"@{kind}" if kind else ""), {}).get("median_s")
             ratio = f"{v['median_s'] / floor:5.1f}x {base}" if floor else ""
             label = LABELS.get(step, step) + (f" [{kind}]" if kind else f" [{sources[0]}]")

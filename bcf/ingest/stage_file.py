@@ -273,8 +273,9 @@ def stage_file(con: duckdb.DuckDBPyConnection, obj: SourceObject, landed: Landed
 
 # A table longer than this is parsed, checked and inserted a part at a time, so a 13-million-row extract never has
 # more than a part or two of typed rows in memory (the text of the whole file is read once and sliced, not copied).
-# 500,000 rather than a million keeps a 1.86M-discharge run with its worker process under 2 GB together.
-PART_ROWS = 500_000
+# 250,000: at 500,000 a 1.86M-discharge source with a fifth of its rows rejected peaked at 2.1-2.2 GB (this process
+# and its worker together), at 250,000 at 1.6-1.7 GB, and no slower (docs/benchmarks.md).
+PART_ROWS = 250_000
 
 
 @dataclass
