@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from core.settings import settings
+from bcf.core.settings import settings
 
 FORTNIGHT_DAYS = 14
 

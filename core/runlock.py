@@ -21,7 +21,7 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import IO
 
-from core.settings import env
+from bcf.core.settings import env
 
 LOCK_NAME = "run.lock"
 DEFAULT_TIMEOUT = 1800.0

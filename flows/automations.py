@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from core.settings import config_dir
+from bcf.core.settings import config_dir
 
 
 def definitions(folder: Path | None = None) -> list[dict[str, Any]]:

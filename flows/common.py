@@ -16,12 +16,12 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.events import emit_event
 from prefect.states import Completed, Failed, State
 
+from bcf.core.settings import env
 from bcf.returns.produce import ReturnOutcome
 from bcf.run.alerts import Alert, run_links, send
 from bcf.run.pipeline import alert_if_blocked, finding_line, log_blocked
-from core.settings import env
-from transforms.figures import Figure, rounded
-from transforms.findings import Finding, summarise
+from bcf.transforms.figures import Figure, rounded
+from bcf.transforms.findings import Finding, summarise
 
 
 def current_flow_run_id() -> str | None:
@@ -213,7 +213,7 @@ def run_flow(flow_fn: Any, **parameters: Any) -> Any:
     from prefect import tags
 
     console_progress()
-    from flows.ephemeral import server_dies_with_us
+    from bcf.flows.ephemeral import server_dies_with_us
 
     server_dies_with_us()
     with tags(*run_tags(flow_fn.name, parameters.get("hwb") or parameters.get("icb"))):

@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 
 from prefect.schedules import Interval, RRule, Schedule
 
-from core.dates import fortnight_anchor
-from core.settings import settings
-from flows.common import run_tags
-from flows.fortnightly import fortnightly_flow
-from flows.quarterly import quarterly_flow
+from bcf.core.dates import fortnight_anchor
+from bcf.core.settings import settings
+from bcf.flows.common import run_tags
+from bcf.flows.fortnightly import fortnightly_flow
+from bcf.flows.quarterly import quarterly_flow
 
 LONDON = ZoneInfo("Europe/London")
 RUN_AT = dt.time(7, 0)  # early morning on submission day, before the officer starts work

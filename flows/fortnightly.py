@@ -10,15 +10,15 @@ from prefect import flow, runtime, task
 from prefect.cache_policies import NO_CACHE
 from prefect.states import State
 
+from bcf.core.dates import Fortnight, scheduled_period_end
+from bcf.flows.common import alert_on_failure, current_flow_run_id, final_state, md_table, report_outcome, show
+from bcf.flows.ingest import ingest
+from bcf.flows.submission import await_signoff_and_submit
 from bcf.returns import build as returns
 from bcf.returns.pack import RunInfo
 from bcf.returns.produce import ReturnOutcome
 from bcf.run import pipeline
-from core.dates import Fortnight, scheduled_period_end
-from flows.common import alert_on_failure, current_flow_run_id, final_state, md_table, report_outcome, show
-from flows.ingest import ingest
-from flows.submission import await_signoff_and_submit
-from transforms.figures import Figure
+from bcf.transforms.figures import Figure
 
 ACTIVITY = ["df.discharges.total", "df.discharges.usual_residence", "df.discharges.avg_delay_days",
             "df.packages.started", "df.packages.in_use"]

@@ -18,13 +18,13 @@ from prefect import flow, get_run_logger, runtime
 from prefect.events import emit_event
 from prefect.states import State
 
+from bcf.core.dates import Fortnight, Quarter, scheduled_period_end
+from bcf.core.settings import hwb_reference
+from bcf.flows import fortnightly, quarterly
+from bcf.flows.common import alert_on_failure, current_flow_run_id, fanout_state, report_outcome, return_resource
+from bcf.flows.ingest import ingest
 from bcf.run.alerts import Alert, send
 from bcf.run.ledger import ledger_run
-from core.dates import Fortnight, Quarter, scheduled_period_end
-from core.settings import hwb_reference
-from flows import fortnightly, quarterly
-from flows.common import alert_on_failure, current_flow_run_id, fanout_state, report_outcome, return_resource
-from flows.ingest import ingest
 
 
 def icb_hwbs(icb: str) -> list[str]:

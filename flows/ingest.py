@@ -8,13 +8,13 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from bcf.flows.common import current_flow_run_id
 from bcf.ingest.source_run import IngestReport, ingest_source, stage
 from bcf.ingest.sources import FetchFailed, Landed, SourceObject, land, list_source
 from bcf.ingest.stage_file import FileResult
 from bcf.run import pipeline
-from flows.common import current_flow_run_id
-from transforms.nhs_number import mask_text
-from transforms.validate import RowValidator
+from bcf.transforms.nhs_number import mask_text
+from bcf.transforms.validate import RowValidator
 
 __all__ = ["IngestReport", "ingest", "ingest_flow"]
 

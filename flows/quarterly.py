@@ -11,16 +11,16 @@ from prefect import flow, runtime, task
 from prefect.cache_policies import NO_CACHE
 from prefect.states import State
 
+from bcf.core.dates import Quarter, latest_quarter_before
+from bcf.flows.common import alert_on_failure, current_flow_run_id, final_state, md_table, report_outcome, show
+from bcf.flows.ingest import ingest
+from bcf.flows.submission import await_signoff_and_submit
 from bcf.returns import build as returns
 from bcf.returns.pack import RunInfo
 from bcf.returns.produce import ReturnOutcome
 from bcf.returns.quarterly import METRICS
 from bcf.run import pipeline
-from core.dates import Quarter, latest_quarter_before
-from flows.common import alert_on_failure, current_flow_run_id, final_state, md_table, report_outcome, show
-from flows.ingest import ingest
-from flows.submission import await_signoff_and_submit
-from transforms.figures import Figure
+from bcf.transforms.figures import Figure
 
 
 def headline(figures: dict[str, Figure]) -> list[str]:

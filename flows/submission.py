@@ -23,12 +23,12 @@ from prefect.input import RunInput
 from prefect.states import Completed, Failed, State
 from pydantic import Field
 
+from bcf.core.settings import settings
 from bcf.returns.produce import ReturnOutcome
 from bcf.returns.returninfo import figures_hash, load
 from bcf.run.alerts import Alert, send
 from bcf.submission import deliver
 from bcf.submission.signoff import Refused, SignOff, sign_off
-from core.settings import settings
 
 NOT_SIGNED_OFF = "Not signed off"
 

@@ -447,11 +447,11 @@ def breakdown(work: Path, rep: Path) -> None:
     timings.append(("import prefect", time.perf_counter() - t0))
     t0 = time.perf_counter()
     import bcf.ingest.stage_file as ingest
+    from bcf.core.dates import Fortnight
     from bcf.ingest.sources import land, list_source, staging_key
     from bcf.returns import build as returns
     from bcf.returns.pack import RunInfo
-    from core.dates import Fortnight
-    from warehouse import db
+    from bcf.warehouse import db
 
     timings.append(("import bcf (duckdb, pandas)", time.perf_counter() - t0))
     t0 = time.perf_counter()

@@ -94,7 +94,7 @@ def main() -> None:
 
         from prefect.client.orchestration import get_client
 
-        from flows.deployments import deploy_to_pool
+        from bcf.flows.deployments import deploy_to_pool
 
         # the same deployments `bcf deploy --pool bcf-process` registers: one per HWB, each with its own data dir
         deploy_to_pool("bcf-process", "s3://llr-bcf/extracts/", HWBS, str(work / "returns"), str(work / "data"),

@@ -17,7 +17,7 @@ import pytest
 if TYPE_CHECKING:
     from bcf.returns.fortnightly import FortnightlyReturn
     from bcf.returns.quarterly import QuarterlyReturn
-    from transforms.figures import Figure
+    from bcf.transforms.figures import Figure
 
 # Before anything imports Prefect: a private home, no analytics, no tracking.
 _PREFECT_HOME = tempfile.mkdtemp(prefix="bcf-prefect-")
@@ -50,7 +50,7 @@ def key() -> bytes:
 @pytest.fixture(scope="session")
 def validator() -> object:
     """One GX context for the session: building it is the slow part of validating a small file."""
-    from transforms.validate import RowValidator
+    from bcf.transforms.validate import RowValidator
 
     return RowValidator()
 
@@ -58,8 +58,8 @@ def validator() -> object:
 def _staged(folder: Path, write: object, today: dt.date, validator: object) -> Path:
     """A warehouse file with a source folder staged into it (no Prefect); tests open it and compute returns,
     which only make temp tables, so one staged warehouse serves a whole session."""
+    from bcf.warehouse import db
     from tests.fixtures import load
-    from warehouse import db
 
     src = write(folder / "src") if callable(write) else Path(str(write))
     with db.connect(folder / "wh.duckdb") as con:
@@ -99,9 +99,9 @@ def demo_warehouse(tmp_path_factory: pytest.TempPathFactory, validator: object) 
 def df_return(df_warehouse: Path) -> FortnightlyReturn:
     """The hand-counted fixture's fortnight ending 19 January 2023, computed once: tests that only read it (the
     workbook's look, templates) share it; the backtests compute their own."""
+    from bcf.core.dates import Fortnight
     from bcf.returns.fortnightly import compute
-    from core.dates import Fortnight
-    from warehouse import db
+    from bcf.warehouse import db
 
     with db.connect(df_warehouse) as con:
         return compute(con, RUTLAND, Fortnight.ending(dt.date(2023, 1, 19)))
@@ -110,9 +110,9 @@ def df_return(df_warehouse: Path) -> FortnightlyReturn:
 @pytest.fixture(scope="session")
 def q_return(q_warehouse: Path) -> QuarterlyReturn:
     """The hand-counted quarterly fixture's 2022-23 Q4, computed once (as df_return)."""
+    from bcf.core.dates import Quarter
     from bcf.returns.quarterly import compute
-    from core.dates import Quarter
-    from warehouse import db
+    from bcf.warehouse import db
 
     with db.connect(q_warehouse) as con:
         return compute(con, RUTLAND, Quarter.parse("2022-23-Q4"))
@@ -154,7 +154,7 @@ def write_xlsx(path: Path, sheets: dict[str, tuple[list[str], list[list[object]]
 
 @pytest.fixture
 def warehouse(tmp_path: Path) -> Iterator[object]:
-    from warehouse import db
+    from bcf.warehouse import db
 
     with db.connect(tmp_path / "wh.duckdb") as con:
         yield con

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import duckdb
 
+from bcf.core.settings import contracts
 from bcf.ingest.sources import land, list_source, staging_key
 from bcf.ingest.stage_file import stage_file
-from core.settings import contracts
+from bcf.transforms.validate import RowValidator
 from tests.conftest import write_csv, write_xlsx
-from transforms.validate import RowValidator
 
 HWB = "E06000017"
 OTHER = "E06000016"

@@ -23,7 +23,7 @@ from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from transforms.figures import scheme_slug
+from bcf.transforms.figures import scheme_slug
 
 YELLOW = PatternFill("solid", fgColor="FFFF99")
 GREY = PatternFill("solid", fgColor="D9D9D9")

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from transforms.nhs_number import mask_text
+from bcf.transforms.nhs_number import mask_text
 
 ERROR = "error"
 WARNING = "warning"

@@ -15,10 +15,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from core.settings import Column, TableContract
-from transforms import nhs_number
-from transforms.findings import ERROR, WARNING, FileProblem, Finding
-from transforms.read import MAX_FIELD_CHARS, SOURCE_ROW, TEXT, RawTable
+from bcf.core.settings import Column, TableContract
+from bcf.transforms import nhs_number
+from bcf.transforms.findings import ERROR, WARNING, FileProblem, Finding
+from bcf.transforms.read import MAX_FIELD_CHARS, SOURCE_ROW, TEXT, RawTable
 
 ROW_HASH = "row_hash"
 PERSON_KEY = "person_key"

@@ -24,8 +24,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
-from core.settings import SupplierMapping
-from transforms.findings import ERROR, WARNING, FileProblem, Finding
+from bcf.core.settings import SupplierMapping
+from bcf.transforms.findings import ERROR, WARNING, FileProblem, Finding
 
 SOURCE_ROW = "source_row"
 MAX_FIELD_CHARS = 10_000  # longer than any real value; a longer one is a row fault, not a reason to stop reading

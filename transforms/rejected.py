@@ -17,8 +17,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from transforms import nhs_number
-from transforms.read import SOURCE_ROW, RawTable
+from bcf.transforms import nhs_number
+from bcf.transforms.read import SOURCE_ROW, RawTable
 
 COLUMNS = ["kind", "source_row", "hwb_code", "row_hash", "reasons", "raw_values"]
 SCHEMA = pa.schema([("kind", pa.string()), ("source_row", pa.int64()), ("hwb_code", pa.string()),

@@ -27,10 +27,10 @@ from openpyxl.cell.cell import MergedCell
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.workbook.workbook import Workbook
 
-from transforms.figures import Figure
-from transforms.findings import WARNING, Finding
-from transforms.template_cells import input_cells, validation_breaches
-from transforms.workbook import FORMATS, _lineage_sheet, safe_text, save_atomically
+from bcf.transforms.figures import Figure
+from bcf.transforms.findings import WARNING, Finding
+from bcf.transforms.template_cells import input_cells, validation_breaches
+from bcf.transforms.workbook import FORMATS, _lineage_sheet, safe_text, save_atomically
 
 NOT_MAPPED = ("(not in template)", "")
 

@@ -27,9 +27,9 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from core.settings import TableContract, codes, expectations_dir
-from transforms.findings import Finding
-from transforms.read import SOURCE_ROW
+from bcf.core.settings import TableContract, codes, expectations_dir
+from bcf.transforms.findings import Finding
+from bcf.transforms.read import SOURCE_ROW
 
 # GX names failing rows by the frame's index (positions here): naming them by a column looks its value up row by row
 RESULT_FORMAT = {"result_format": "COMPLETE"}

@@ -24,7 +24,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.worksheet import Worksheet
 
-from transforms.figures import Figure
+from bcf.transforms.figures import Figure
 
 FORMATS = {
     "money": '"£"#,##0.00;[Red]-"£"#,##0.00',

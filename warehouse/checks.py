@@ -7,8 +7,8 @@ from typing import Any
 
 import duckdb
 
-from transforms.findings import Finding, stored
-from warehouse import db, engine
+from bcf.transforms.findings import Finding, stored
+from bcf.warehouse import db, engine
 
 CROSS_CHECKS = (
     "check_plan_in_force",

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from core.settings import settings, sql_dir
-from transforms.findings import FINDING_COLUMNS, Finding
-from transforms.nhs_number import mask_text
-from warehouse.staging_tables import staging_ddl
+from bcf.core.settings import settings, sql_dir
+from bcf.transforms.findings import FINDING_COLUMNS, Finding
+from bcf.transforms.nhs_number import mask_text
+from bcf.warehouse.staging_tables import staging_ddl
 
 if TYPE_CHECKING:  # pandas is imported where frames are built: producing a return does not need it
     import pandas as pd

@@ -18,8 +18,8 @@ from typing import Any
 
 import duckdb
 
-from core.settings import codes, sql_dir
-from transforms.figures import (
+from bcf.core.settings import codes, sql_dir
+from bcf.transforms.figures import (
     SUMMED,
     Context,
     Figure,
@@ -30,7 +30,7 @@ from transforms.figures import (
     expand,
     rounded,
 )
-from warehouse.db import sql
+from bcf.warehouse.db import sql
 
 RUN_PARAMS = ("hwb", "fund_year", "fy_start", "period_start", "period_end", "quarter")
 

@@ -9,7 +9,7 @@ person_key where the contract places it.
 
 from __future__ import annotations
 
-from core.settings import Column, TableContract, contracts
+from bcf.core.settings import Column, TableContract, contracts
 
 PERSON_KEY = "person_key"
 

@@ -13,11 +13,11 @@ from typing import Any
 
 import duckdb
 
+from bcf.core.settings import pseudonym_key
 from bcf.ingest.sources import Landed, SourceObject, staging_key
 from bcf.ingest.stage_file import stage_file
-from core.settings import pseudonym_key
-from transforms.validate import RowValidator
-from warehouse import db
+from bcf.transforms.validate import RowValidator
+from bcf.warehouse import db
 
 
 def landed_input(item: dict[str, Any], sha256: str) -> tuple[SourceObject, Landed]:

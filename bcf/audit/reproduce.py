@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bcf.audit.rebuild import landed_input, rebuilt_warehouse
+from bcf.core.dates import Fortnight, Quarter
 from bcf.ingest.sources import Landed, SourceObject
 from bcf.returns import build as returns
 from bcf.returns.pack import code_fingerprint, jsonable, pack_dir, sha256_file
 from bcf.returns.returninfo import signoff_cells
-from core.dates import Fortnight, Quarter
-from transforms.workbook import cell_values, cells_hash
+from bcf.transforms.workbook import cell_values, cells_hash
 
 
 @dataclass

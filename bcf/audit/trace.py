@@ -9,11 +9,11 @@ import re
 from decimal import Decimal
 from pathlib import Path
 
+from bcf.core.settings import codes
 from bcf.returns.pack import pack_dir
-from core.settings import codes
-from transforms.figures import rounded
-from transforms.workbook import csv_safe
-from warehouse.db import sql, sql_path
+from bcf.transforms.figures import rounded
+from bcf.transforms.workbook import csv_safe
+from bcf.warehouse.db import sql, sql_path
 
 CSV_COLUMNS = ["file", "row", "key", "contribution", "role", "figure_id", "query_id"]
 

@@ -28,11 +28,11 @@ from typing import Any
 
 import duckdb
 
+from bcf.core.settings import sql_dir
 from bcf.returns.pack import pack_dir, sha256_file
-from core.settings import sql_dir
-from transforms.nhs_number import looks_like, mask_text, token_text
-from transforms.workbook import csv_safe
-from warehouse import db
+from bcf.transforms.nhs_number import looks_like, mask_text, token_text
+from bcf.transforms.workbook import csv_safe
+from bcf.warehouse import db
 
 CSV_COLUMNS = ["file", "row", "key", "table", "outcome", "figure_id", "contribution", "family", "reason_code",
                "reason", "detail", "role"]
@@ -182,7 +182,7 @@ def return_kind(manifest: dict[str, Any]) -> str:
 
 
 def return_params(manifest: dict[str, Any]) -> dict[str, Any]:
-    from core.dates import Fortnight, Quarter
+    from bcf.core.dates import Fortnight, Quarter
 
     ret = manifest["return"]
     if return_kind(manifest) == "df":
@@ -216,7 +216,7 @@ def warehouse_for(manifest: dict[str, Any]) -> Iterator[tuple[duckdb.DuckDBPyCon
 def _live_reader(manifest: dict[str, Any]) -> Iterator[duckdb.DuckDBPyConnection | None]:
     """The run's warehouse, read-only, holding its data dir's run lock so a run starting meanwhile waits rather
     than fails on DuckDB's file lock; None when there is none, or a run (or another reader) has it."""
-    from core.runlock import lock_if_free
+    from bcf.core.runlock import lock_if_free
 
     live = _live_warehouse(manifest)
     if live is None:
@@ -233,7 +233,7 @@ def _live_reader(manifest: dict[str, Any]) -> Iterator[duckdb.DuckDBPyConnection
 def _macros(con: duckdb.DuckDBPyConnection, manifest: dict[str, Any]) -> None:
     # the run's scope as the figure SQL sees it (run_params, the codes table, the int_* views, the sid macro);
     # temp objects are allowed on a read-only connection
-    from warehouse import engine
+    from bcf.warehouse import engine
 
     engine.bind(con, return_params(manifest))
 
@@ -315,7 +315,7 @@ def _resolve_file(manifest: dict[str, Any], con: duckdb.DuckDBPyConnection, file
     elif re.fullmatch(r"[0-9a-f]{12,64}", file):
         digest = file
     elif looks_like(file):  # the name as the supplier sent it: the manifest holds its token (bcf/ingest/sources.py)
-        from core.settings import pseudonym_key
+        from bcf.core.settings import pseudonym_key
 
         file = token_text(Path(file).name, pseudonym_key(manifest["run"].get("pseudonym_key"))[0])
     for item in inputs:
@@ -398,7 +398,7 @@ def _why_row(workbook: Path, manifest: dict[str, Any], con: duckdb.DuckDBPyConne
 
 @cache
 def _all_tables() -> tuple[str, ...]:
-    from core.settings import contracts
+    from bcf.core.settings import contracts
 
     return tuple(sorted({c.table for c in contracts().values()}))
 
@@ -414,7 +414,7 @@ def why_figure(workbook: Path, figure_id: str, key: str) -> list[Answer]:
     names = {i["file_id"]: i["file_name"] for i in manifest["inputs"]}
     answers: list[Answer] = []
     if looks_like(key):  # the warehouse holds such a key as its token (transforms/parse.py): look that up
-        from core.settings import pseudonym_key
+        from bcf.core.settings import pseudonym_key
 
         key = token_text(key, pseudonym_key(manifest["run"].get("pseudonym_key"))[0])
     with warehouse_for(manifest) as (con, _source):

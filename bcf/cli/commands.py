@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from bcf.cli.preflight import UsageError, _check_hwb, _data_dir
-from core import s3
+from bcf.core import s3
 
 EXIT_OK, EXIT_BLOCKED, EXIT_USAGE = 0, 1, 2
 
@@ -49,8 +49,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 
 def print_landed(data_dir: Path) -> None:
-    from warehouse import db
-    from warehouse.paths import warehouse_path
+    from bcf.warehouse import db
+    from bcf.warehouse.paths import warehouse_path
 
     with db.connect(warehouse_path(data_dir), read_only=True) as con:
         summary = db.query(con, "landed_summary")
@@ -70,7 +70,7 @@ def _print_ingest(report) -> None:  # type: ignore[no-untyped-def]
 def cmd_ingest(args: argparse.Namespace) -> int:
     data_dir = _data_dir(args)
     if use_prefect():
-        from flows.ingest import ingest_flow
+        from bcf.flows.ingest import ingest_flow
 
         report = ingest_flow(source=absolute(args.source), data_dir=absolute(str(data_dir)))
     else:
@@ -84,8 +84,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from bcf.core.dates import latest_quarter_before, scheduled_period_end
     from bcf.devtools.synthetic import generate
-    from core.dates import latest_quarter_before, scheduled_period_end
 
     out = Path(args.out)
     extracts, data_dir, returns = out / "extracts", out / "data", out / "returns"
@@ -153,7 +153,7 @@ def _print_outcome(outcome) -> None:  # type: ignore[no-untyped-def]
     errors = sum(f.severity == "error" for f in outcome.findings)
     warnings = sum(f.severity == "warning" for f in outcome.findings)
     if outcome.status == "blocked":
-        from transforms.findings import summary_lines
+        from bcf.transforms.findings import summary_lines
 
         print(f"\nBLOCKED: {outcome.workbook.name} was not written; {len(outcome.blocking)} error finding(s) block it, "
               "by rule and file:")
@@ -177,14 +177,14 @@ def _print_outcome(outcome) -> None:  # type: ignore[no-untyped-def]
 
 
 def use_prefect() -> bool:
-    from core.settings import use_prefect as configured
+    from bcf.core.settings import use_prefect as configured
 
     try:
         prefect = configured()
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     if prefect:  # a temporary server Prefect starts for this command stops with it, even when it is killed
-        from flows.ephemeral import server_dies_with_us
+        from bcf.flows.ephemeral import server_dies_with_us
 
         server_dies_with_us()
     return prefect
@@ -197,9 +197,9 @@ def run_return(kind: str, **parameters: Any) -> Any:
         if parameters.get(name):
             parameters[name] = absolute(parameters[name])
     if use_prefect():
-        from flows.common import run_flow
-        from flows.fortnightly import fortnightly_flow
-        from flows.quarterly import quarterly_flow
+        from bcf.flows.common import run_flow
+        from bcf.flows.fortnightly import fortnightly_flow
+        from bcf.flows.quarterly import quarterly_flow
 
         return run_flow(fortnightly_flow if kind == "fortnightly" else quarterly_flow, **parameters)
     from bcf.run import pipeline
@@ -214,7 +214,7 @@ def absolute(where: str) -> str:
 
 
 def cmd_run_fortnightly(args: argparse.Namespace) -> int:
-    from transforms.template import TemplateError
+    from bcf.transforms.template import TemplateError
 
     _check_hwb(args.hwb)
     if args.template and not Path(args.template).is_file():
@@ -232,8 +232,8 @@ def cmd_run_fortnightly(args: argparse.Namespace) -> int:
 
 
 def cmd_run_quarterly(args: argparse.Namespace) -> int:
-    from core.dates import Quarter
-    from transforms.template import TemplateError
+    from bcf.core.dates import Quarter
+    from bcf.transforms.template import TemplateError
 
     _check_hwb(args.hwb)
     try:
@@ -255,8 +255,8 @@ def cmd_run_quarterly(args: argparse.Namespace) -> int:
 
 
 def cmd_run_icb(args: argparse.Namespace) -> int:
-    from flows.common import run_flow
-    from flows.icb import icb_flow, icb_hwbs
+    from bcf.flows.common import run_flow
+    from bcf.flows.icb import icb_flow, icb_hwbs
 
     try:
         icb_hwbs(args.icb)
@@ -281,9 +281,9 @@ def _template_map_check(args: argparse.Namespace, which: str, months: list) -> N
 def cmd_cellmap(args: argparse.Namespace) -> int:
     from openpyxl import load_workbook
 
+    from bcf.core.dates import Quarter
     from bcf.returns.cellmap import propose
-    from core.dates import Quarter
-    from transforms.template import cell_map_text
+    from bcf.transforms.template import cell_map_text
 
     try:
         months = Quarter.parse(args.quarter).months if args.quarter else None
@@ -315,7 +315,7 @@ def cmd_cellmap(args: argparse.Namespace) -> int:
 
 
 def cmd_backfill(args: argparse.Namespace) -> int:
-    from core.dates import backfill_period_ends
+    from bcf.core.dates import backfill_period_ends
 
     _check_hwb(args.hwb)
     status = EXIT_OK
@@ -339,7 +339,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="bcf-validate-") as tmp:
         report = ingest_source(args.source, Path(tmp), f"validate-{uuid.uuid4()}", read_ahead=True)
     _print_ingest(report)
-    from transforms.findings import summary_lines
+    from bcf.transforms.findings import summary_lines
 
     findings = [f for r in report.files for f in r.findings]
     errors = [f for f in findings if f.severity == "error"]
@@ -399,8 +399,8 @@ def cmd_briefing(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from core.settings import env
-    from flows.deployments import build_deployments, serve_deployments
+    from bcf.core.settings import env
+    from bcf.flows.deployments import build_deployments, serve_deployments
 
     source = args.source or env().source
     hwb = args.hwb or env().hwb
@@ -415,7 +415,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_automations(args: argparse.Namespace) -> int:
-    from flows.automations import create_automations
+    from bcf.flows.automations import create_automations
 
     if not os.environ.get("PREFECT_API_URL"):
         raise UsageError("bcf automations needs a Prefect server: set PREFECT_API_URL (e.g. http://127.0.0.1:4200/api)")
@@ -429,7 +429,7 @@ def cmd_automations(args: argparse.Namespace) -> int:
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:
-    from flows.deployments import deploy_to_pool
+    from bcf.flows.deployments import deploy_to_pool
 
     if not os.environ.get("PREFECT_API_URL"):
         raise UsageError("bcf deploy needs a Prefect server: set PREFECT_API_URL (e.g. http://127.0.0.1:4200/api)")

@@ -33,7 +33,7 @@ def prefect_environment(verbose: bool) -> None:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     # Prefect's temporary server gives up after 20 s; a busy 2-core machine needs longer to start it
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
-    from core.settings import prefect_ui_url
+    from bcf.core.settings import prefect_ui_url
 
     ui = prefect_ui_url()  # with a server configured: links in alerts, also in the runs `bcf serve` starts
     if ui:
@@ -52,8 +52,8 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:
         return EXIT_USAGE if exc.code not in (0, None) else EXIT_OK
     prefect_environment(args.verbose)
-    from core.runlock import RunLockTimeout, data_dir_lock
-    from core.settings import PseudonymKeyError, settings
+    from bcf.core.runlock import RunLockTimeout, data_dir_lock
+    from bcf.core.settings import PseudonymKeyError, settings
 
     try:
         with ExitStack() as stack:

@@ -55,7 +55,7 @@ def _template_options(parser: argparse.ArgumentParser, which: str) -> None:
 
 def version_text() -> str:
     """`bcf 0.1.0 (git 1a2b3c4..., Python 3.11.7)`: what a manifest's code section records, in one line."""
-    from core.settings import git_commit, package_version
+    from bcf.core.settings import git_commit, package_version
 
     return f"bcf {package_version()} (git {git_commit() or 'commit unknown'}, Python {sys.version.split()[0]})"
 

@@ -7,7 +7,7 @@ import argparse
 import os
 from pathlib import Path
 
-from core import s3
+from bcf.core import s3
 
 
 class UsageError(Exception):
@@ -15,13 +15,13 @@ class UsageError(Exception):
 
 
 def _data_dir(args: argparse.Namespace) -> Path:
-    from core.settings import data_dir
+    from bcf.core.settings import data_dir
 
     return data_dir(args.data_dir)
 
 
 def _check_hwb(code: str) -> None:
-    from core.settings import hwb_reference
+    from bcf.core.settings import hwb_reference
 
     if code not in hwb_reference():
         raise UsageError(f"HWB code {code} is not in config/hwb.csv")
@@ -117,7 +117,7 @@ def _config_error(exc: BaseException, bucket: str = "") -> str | None:
 
 def _preflight(args: argparse.Namespace) -> None:
     """Configuration checked before any flow starts, so a mistake is one line (exit 2), not a Prefect traceback."""
-    from core.settings import PseudonymKeyError, pseudonym_key, settings
+    from bcf.core.settings import PseudonymKeyError, pseudonym_key, settings
 
     allow = settings()["pseudonymisation"]["allow_env_var"]
     if getattr(args, "allow_development_key", False):
@@ -146,7 +146,7 @@ def _preflight(args: argparse.Namespace) -> None:
         raise UsageError(f"--from {args.date_from} is after --to {args.date_to}")
     if command == "generate" and args.scale < 1:
         raise UsageError(f"--scale {args.scale}: the number of discharges per year must be 1 or more")
-    from core.dates import Fortnight, Quarter
+    from bcf.core.dates import Fortnight, Quarter
 
     for flag in ("period_end", "date_from", "date_to"):
         when = getattr(args, flag, None)
@@ -167,7 +167,7 @@ def _preflight(args: argparse.Namespace) -> None:
         raise UsageError(f"cell map not found: {args.cell_map}")
     if command == "cellmap":
         _check_xlsx(Path(args.workbook), "workbook")
-    from core.runlock import lock_timeout
+    from bcf.core.runlock import lock_timeout
 
     try:
         lock_timeout()

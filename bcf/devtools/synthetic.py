@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from core.dates import fund_year_of, quarter_bounds
-from core.settings import codes, contracts, hwb_reference
+from bcf.core.dates import fund_year_of, quarter_bounds
+from bcf.core.settings import codes, contracts, hwb_reference
 
 RUTLAND = "E06000017"
 BASE_SCALE = 10_000  # plan money and volumes are set for this many spells a year, then scaled
@@ -389,7 +389,7 @@ def _iso(dates: pd.Series) -> pd.Series:
 
 
 def write_discharges(frame: pd.DataFrame, out: Path, tag: str) -> list[Path]:
-    from core.settings import supplier_mappings
+    from bcf.core.settings import supplier_mappings
 
     written = []
     date_cols = ["admission_date", "ready_for_discharge_date", "discharge_date"]

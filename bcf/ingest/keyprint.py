@@ -12,8 +12,8 @@ import json
 import os
 from pathlib import Path
 
-from core.settings import PseudonymKeyError, env
-from warehouse import db
+from bcf.core.settings import PseudonymKeyError, env
+from bcf.warehouse import db
 
 FINGERPRINT_FILE = "pseudonym_key.json"
 
@@ -70,8 +70,8 @@ def restage(data_dir: Path, key: bytes) -> None:
     with its run ledger); the new one stages every file that was in force from its landed copy, in staging order."""
     from bcf.ingest.sources import Landed, SourceObject, staging_key
     from bcf.ingest.stage_file import stage_file
-    from transforms.validate import RowValidator
-    from warehouse.paths import warehouse_path
+    from bcf.transforms.validate import RowValidator
+    from bcf.warehouse.paths import warehouse_path
 
     current = warehouse_path(data_dir)
     if not current.exists():

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bcf.core import s3
+from bcf.core.settings import pseudonym_key
 from bcf.ingest.sources import FetchFailed, Landed, SourceObject, land, list_source, staging_key
 from bcf.ingest.stage_file import (
     READ_AHEAD_MAX_BYTES,
@@ -29,14 +31,12 @@ from bcf.ingest.stage_file import (
     stage_file,
 )
 from bcf.ingest.worker import Job, Preparer
-from core import s3
-from core.settings import pseudonym_key
-from transforms.findings import WARNING, Finding
-from transforms.nhs_number import mask_text, token_text
-from transforms.validate import RowValidator
-from warehouse import db
-from warehouse.checks import source_findings
-from warehouse.paths import landing_path, warehouse_path
+from bcf.transforms.findings import WARNING, Finding
+from bcf.transforms.nhs_number import mask_text, token_text
+from bcf.transforms.validate import RowValidator
+from bcf.warehouse import db
+from bcf.warehouse.checks import source_findings
+from bcf.warehouse.paths import landing_path, warehouse_path
 
 
 @dataclass

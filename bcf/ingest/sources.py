@@ -16,10 +16,10 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from core import s3
-from core.settings import settings
-from transforms.nhs_number import looks_like, mask_text, token_text
-from warehouse import db
+from bcf.core import s3
+from bcf.core.settings import settings
+from bcf.transforms.nhs_number import looks_like, mask_text, token_text
+from bcf.warehouse import db
 
 EXTENSIONS = (".csv", ".xlsx")
 # Attempts at fetching one S3 object whose GET fails or whose body does not match the listing, and the pauses
@@ -112,7 +112,7 @@ def _tokened(obj: SourceObject) -> SourceObject:
     name for fetching only."""
     if not (looks_like(obj.name) or looks_like(obj.uri)):
         return obj
-    from core.settings import pseudonym_key
+    from bcf.core.settings import pseudonym_key
 
     key, _ = pseudonym_key()
     return replace(obj, name=token_text(obj.name, key), uri=token_text(obj.uri, key))

@@ -18,14 +18,14 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from bcf.core.settings import TableContract, contracts, plan_contracts, supplier_for
 from bcf.ingest.sources import Landed, SourceObject
-from core.settings import TableContract, contracts, plan_contracts, supplier_for
-from transforms import nhs_number, rejected
-from transforms.findings import ERROR, WARNING, FileProblem, Finding
-from transforms.parse import ROW_HASH, ParsedTable, parse, typed_columns
-from transforms.read import MAX_FIELD_CHARS, SOURCE_ROW, RawTable, cell_text, read_csv, read_xlsx, xlsx_sheet_names
-from transforms.validate import RowValidator, Scope, whole_file_columns
-from warehouse import db
+from bcf.transforms import nhs_number, rejected
+from bcf.transforms.findings import ERROR, WARNING, FileProblem, Finding
+from bcf.transforms.parse import ROW_HASH, ParsedTable, parse, typed_columns
+from bcf.transforms.read import MAX_FIELD_CHARS, SOURCE_ROW, RawTable, cell_text, read_csv, read_xlsx, xlsx_sheet_names
+from bcf.transforms.validate import RowValidator, Scope, whole_file_columns
+from bcf.warehouse import db
 
 
 @dataclass

@@ -17,11 +17,11 @@ from typing import Any
 
 import duckdb
 
-from core.runlock import data_dir_lock
-from core.settings import pseudonym_key
-from transforms.nhs_number import token_text
-from warehouse import db
-from warehouse.paths import warehouse_path
+from bcf.core.runlock import data_dir_lock
+from bcf.core.settings import pseudonym_key
+from bcf.transforms.nhs_number import token_text
+from bcf.warehouse import db
+from bcf.warehouse.paths import warehouse_path
 
 IN_FORCE = ("loaded", "rejected")
 

@@ -30,8 +30,8 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 
 from bcf.ingest.stage_file import Fault, Parsed, ParsedFile, parse_file
-from transforms.parse import ParsedTable
-from transforms.read import TEXT, RawTable
+from bcf.transforms.parse import ParsedTable
+from bcf.transforms.read import TEXT, RawTable
 
 
 @dataclass(frozen=True)

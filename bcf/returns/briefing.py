@@ -21,11 +21,11 @@ from typing import Any
 
 import duckdb
 
+from bcf.core.dates import Fortnight, Quarter
+from bcf.core.settings import hwb_name, settings
 from bcf.returns.pack import pack_dir
 from bcf.returns.quarterly import CD_SERVICES, METRIC_KIND, METRIC_LABEL, METRICS
-from core.dates import Fortnight, Quarter
-from core.settings import hwb_name, settings
-from warehouse import db
+from bcf.warehouse import db
 
 PATHWAYS = ["pathway_0", "pathway_1", "pathway_2", "pathway_3", "pathway_unknown"]
 PATHWAY_LABEL = {"pathway_0": "Pathway 0: home, no new support", "pathway_1": "Pathway 1: home with support",
@@ -106,7 +106,7 @@ def _from_warehouse(con: duckdb.DuckDBPyConnection, workbook: Path) -> dict[str,
 
 
 def period_ends(fund_year: str, until: dt.date) -> list[dt.date]:
-    from core.dates import backfill_period_ends
+    from bcf.core.dates import backfill_period_ends
 
     start = dt.date(int(fund_year[:4]), 4, 1)
     end = min(dt.date(start.year + 1, 3, 31), until)
@@ -305,7 +305,7 @@ def write_xlsx(brief: Briefing, path: Path) -> Path:
     from openpyxl.chart import BarChart, LineChart, Reference, Series
     from openpyxl.styles import Alignment, Font, PatternFill
 
-    from transforms.workbook import FORMATS, safe_text, save_atomically
+    from bcf.transforms.workbook import FORMATS, safe_text, save_atomically
 
     book = Workbook()
     top = book.active
@@ -445,7 +445,7 @@ def write_pdf(brief: Briefing, path: Path) -> Path:
     import matplotlib.pyplot as plt
     from matplotlib.backends.backend_pdf import PdfPages
 
-    from transforms.workbook import temporary_beside
+    from bcf.transforms.workbook import temporary_beside
 
     tmp = temporary_beside(path)  # 0644 like the XLSX, not mkstemp's 0600
     try:

@@ -10,15 +10,15 @@ from pathlib import Path
 
 import duckdb
 
+from bcf.core.dates import Fortnight, Quarter
 from bcf.returns import df_workbook, q_workbook
 from bcf.returns.cellmap import map_for_run
 from bcf.returns.fortnightly import compute as compute_fortnightly
 from bcf.returns.produce import Computed
 from bcf.returns.quarterly import compute as compute_quarterly
-from core.dates import Fortnight, Quarter
-from transforms.findings import Finding
-from transforms.template import fill_template, load_cell_map, load_signoff_cells
-from transforms.workbook import write_workbook
+from bcf.transforms.findings import Finding
+from bcf.transforms.template import fill_template, load_cell_map, load_signoff_cells
+from bcf.transforms.workbook import write_workbook
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class TemplateOptions:
 def signoff_values(signoff: Mapping[str, str] | None) -> dict[str, str]:
     """The sign-off that goes in a template's sign-off cells: config/settings.toml [signoff] under the options given
     (`--completed-by` ...). A recorded sign-off is passed as `signoff` the same way."""
-    from core.settings import settings
+    from bcf.core.settings import settings
 
     return {**settings().get("signoff", {}), **{k: v for k, v in (signoff or {}).items() if v}}
 

@@ -24,10 +24,10 @@ from openpyxl.cell.cell import MergedCell
 from openpyxl.workbook.workbook import Workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from core.settings import codes
-from transforms.figures import scheme_slug
-from transforms.template import TemplateError
-from transforms.template_cells import input_cells, is_formula, validated_cells
+from bcf.core.settings import codes
+from bcf.transforms.figures import scheme_slug
+from bcf.transforms.template import TemplateError
+from bcf.transforms.template_cells import input_cells, is_formula, validated_cells
 
 MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 _MONTH = r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bcf.returns.fortnightly import COVER, DISCHARGES, INCOME, PACKAGES, SCHEMES, TOTALS, FortnightlyReturn
 from bcf.returns.q_workbook import signoff_rows
-from transforms.workbook import Header, LayoutCell, Ref, SheetLayout, with_unit
+from bcf.transforms.workbook import Header, LayoutCell, Ref, SheetLayout, with_unit
 
 ALLOWED_BLANK = {"df.discharges.avg_delay_days"}
 

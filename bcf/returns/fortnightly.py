@@ -12,10 +12,10 @@ from decimal import Decimal
 
 import duckdb
 
-from core.dates import Fortnight
-from core.settings import hwb_name
-from transforms.figures import Context, Figure, FigureDef, FigureSpec, Input, Value, ratio
-from warehouse import engine
+from bcf.core.dates import Fortnight
+from bcf.core.settings import hwb_name
+from bcf.transforms.figures import Context, Figure, FigureDef, FigureSpec, Input, Value, ratio
+from bcf.warehouse import engine
 
 
 def _yes_if_within(_ctx: Context, v: list[Value]) -> str:

@@ -36,8 +36,7 @@ from typing import Any
 
 import duckdb
 
-from bcf.returns import revisions
-from core.settings import (
+from bcf.core.settings import (
     code_version,
     codes,
     config_dir,
@@ -48,11 +47,12 @@ from core.settings import (
     sql_dir,
     tree_hash,
 )
-from transforms.figures import Figure
-from transforms.findings import FINDING_COLUMNS, SUMMARY_COLUMNS, Finding, summary_rows
-from transforms.nhs_number import mask_text
-from transforms.workbook import cells_hash, csv_safe
-from warehouse import db
+from bcf.returns import revisions
+from bcf.transforms.figures import Figure
+from bcf.transforms.findings import FINDING_COLUMNS, SUMMARY_COLUMNS, Finding, summary_rows
+from bcf.transforms.nhs_number import mask_text
+from bcf.transforms.workbook import cells_hash, csv_safe
+from bcf.warehouse import db
 
 READY = "READY"  # commit marker in a staging folder: both files are complete, publish may be rolled forward
 

@@ -26,11 +26,11 @@ from bcf.returns.pack import (
     write_findings,
     write_pack,
 )
-from transforms.figures import Figure
-from transforms.findings import Finding
-from transforms.workbook import SheetLayout, write_workbook
-from warehouse import db
-from warehouse.checks import blocking, cross_source, file_findings, said_once
+from bcf.transforms.figures import Figure
+from bcf.transforms.findings import Finding
+from bcf.transforms.workbook import SheetLayout, write_workbook
+from bcf.warehouse import db
+from bcf.warehouse.checks import blocking, cross_source, file_findings, said_once
 
 
 @dataclass

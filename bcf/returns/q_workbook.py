@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bcf.core.settings import codes
 from bcf.returns.quarterly import (
     CD_SERVICES,
     CONDITIONS,
@@ -10,9 +11,8 @@ from bcf.returns.quarterly import (
     SCHEMES,
     QuarterlyReturn,
 )
-from core.settings import codes
-from transforms.figures import scheme_slug
-from transforms.workbook import Field, Header, LayoutCell, Ref, SheetLayout, with_unit
+from bcf.transforms.figures import scheme_slug
+from bcf.transforms.workbook import Field, Header, LayoutCell, Ref, SheetLayout, with_unit
 
 SOURCE_LABEL = {**codes()["funding_source_label"], "total": "Total"}
 
@@ -32,7 +32,7 @@ SIGNOFF_FIELDS = (("completed_by", "Completed by"), ("contact", "Contact (e-mail
 def signoff_rows(values: dict[str, str] | None) -> list[list[LayoutCell]]:
     """The Cover's hand-completed fields, from config/settings.toml [signoff] or the command line; blank ones are
     left as shaded input cells for the officer."""
-    from core.settings import settings
+    from bcf.core.settings import settings
 
     given = {**settings().get("signoff", {}), **{k: v for k, v in (values or {}).items() if v}}
     rows: list[list[LayoutCell]] = [[None], [Header("Completion and sign-off"), None]]

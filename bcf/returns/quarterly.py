@@ -13,9 +13,9 @@ from decimal import Decimal
 
 import duckdb
 
-from core.dates import Quarter
-from core.settings import codes, hwb_name
-from transforms.figures import (
+from bcf.core.dates import Quarter
+from bcf.core.settings import codes, hwb_name
+from bcf.transforms.figures import (
     Context,
     Figure,
     FigureDef,
@@ -27,8 +27,8 @@ from transforms.figures import (
     rounded,
     scheme_slug,
 )
-from warehouse import engine
-from warehouse.db import sql
+from bcf.warehouse import engine
+from bcf.warehouse.db import sql
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bcf.core.settings import hwb_name
 from bcf.returns.pack import pack_dir
 from bcf.returns.q_workbook import SIGNOFF_FIELDS
-from core.settings import hwb_name
 
 COVER = "Cover"
 

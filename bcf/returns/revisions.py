@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TextIO
 
-from transforms.workbook import csv_safe
+from bcf.transforms.workbook import csv_safe
 
 REVISION_COLUMNS = ["change", "what", "figure_id", "old", "new", "file", "key", "old_row", "new_row", "figures"]
 

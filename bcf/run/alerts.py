@@ -18,7 +18,7 @@ import urllib.request
 from dataclasses import asdict, dataclass, field
 from email.message import EmailMessage
 
-from core.settings import env, prefect_ui_url
+from bcf.core.settings import env, prefect_ui_url
 
 log = logging.getLogger("bcf.alerts")
 

@@ -11,13 +11,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from bcf.core.runlock import data_dir_lock, rename_holder
+from bcf.core.settings import code_version, key_kind, pseudonym_key
 from bcf.ingest import keyprint
 from bcf.returns.pack import RunInfo
 from bcf.returns.produce import ReturnOutcome
-from core.runlock import data_dir_lock, rename_holder
-from core.settings import code_version, key_kind, pseudonym_key
-from warehouse import db
-from warehouse.paths import landing_path, warehouse_path
+from bcf.warehouse import db
+from bcf.warehouse.paths import landing_path, warehouse_path
 
 
 class LedgerRun:

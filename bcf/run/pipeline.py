@@ -15,16 +15,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bcf.core.dates import Fortnight, Quarter, latest_quarter_before, scheduled_period_end
 from bcf.ingest.source_run import IngestReport, ingest_source
 from bcf.returns import build as returns
 from bcf.returns.pack import RunInfo
 from bcf.returns.produce import ReturnOutcome, produce
 from bcf.run.alerts import Alert, send
 from bcf.run.ledger import ledger_run, settle
-from core.dates import Fortnight, Quarter, latest_quarter_before, scheduled_period_end
-from transforms.findings import Finding, summarise, summary_lines
-from warehouse import db
-from warehouse.paths import warehouse_path
+from bcf.transforms.findings import Finding, summarise, summary_lines
+from bcf.warehouse import db
+from bcf.warehouse.paths import warehouse_path
 
 log = logging.getLogger("bcf.run")
 

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bcf.core.dates import FORTNIGHT_DAYS, Fortnight, Quarter, fortnight_anchor, fund_year_of
+from bcf.core.settings import env, settings
 from bcf.returns.returninfo import blocked_findings
 from bcf.submission import register
-from core.dates import FORTNIGHT_DAYS, Fortnight, Quarter, fortnight_anchor, fund_year_of
-from core.settings import env, settings
 
 
 def _cfg() -> dict:  # type: ignore[type-arg]
@@ -77,8 +77,8 @@ def states(hwb: str | None, out_dir: Path, data_dir: str | Path | None, now: dt.
            fund_year: str | None = None) -> list[Due]:
     """Each due date with its state: submitted (when), blocked, awaiting sign-off, signed off (not sent),
     not produced; `late` when past due and not submitted (or submitted after the due time)."""
-    from core.settings import data_dir as default_data_dir
-    from core.settings import hwb_reference
+    from bcf.core.settings import data_dir as default_data_dir
+    from bcf.core.settings import hwb_reference
 
     hwb = hwb or env().hwb
     if not hwb:
@@ -143,8 +143,8 @@ def alerts_due(items: list[Due], now: dt.datetime) -> list[tuple[str, Due]]:
 def raise_alerts(items: list[Due], now: dt.datetime) -> list[str]:
     """A Prefect event per alert (`bcf.return.late` / `bcf.return.due-soon`, which the bcf-return-deadline
     automation notifies on) when a Prefect server is configured; else the fallback channel of bcf/run/alerts.py."""
+    from bcf.core.settings import use_prefect
     from bcf.run.alerts import Alert, send
-    from core.settings import use_prefect
 
     lines = []
     prefect = use_prefect()

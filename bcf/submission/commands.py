@@ -34,9 +34,9 @@ def _error(message: str, code: int) -> int:
 
 
 def _guarded(run: Any, args: argparse.Namespace) -> int:
+    from bcf.core.runlock import RunLockTimeout
     from bcf.submission.deliver import DeliveryError
     from bcf.submission.signoff import Refused
-    from core.runlock import RunLockTimeout
 
     try:
         return int(run(args))
@@ -51,7 +51,7 @@ def _guarded(run: Any, args: argparse.Namespace) -> int:
 def resume_paused_run(flow_run_id: str | None, run_input: dict[str, Any]) -> str | None:
     """A scheduled run paused waiting for this return's sign-off gets it through Prefect's API (as the UI's form
     would): it then signs off (already recorded: a no-op) and submits. Returns what happened, or None."""
-    from core.settings import use_prefect
+    from bcf.core.settings import use_prefect
 
     if not flow_run_id or not use_prefect():
         return None
@@ -102,8 +102,8 @@ def cmd_submit(args: argparse.Namespace) -> int:
 
 
 def cmd_submissions(args: argparse.Namespace) -> int:
+    from bcf.core.settings import data_dir
     from bcf.submission import register
-    from core.settings import data_dir
 
     where = data_dir(args.data_dir)
     if not (where / "warehouse.duckdb").exists():
@@ -120,7 +120,7 @@ def cmd_submissions(args: argparse.Namespace) -> int:
     if args.format == "csv":
         import csv
 
-        from transforms.workbook import csv_safe
+        from bcf.transforms.workbook import csv_safe
 
         writer = csv.writer(sys.stdout)
         writer.writerow(register.COLUMNS)

@@ -26,14 +26,14 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from typing import Any
 
+from bcf.core import s3
+from bcf.core.settings import env, settings
 from bcf.returns import revisions
 from bcf.returns.pack import history_name, pack_dir, sha256_file
 from bcf.returns.returninfo import ReturnInfo, figures_hash, load, signoff_cells
 from bcf.submission import register
 from bcf.submission.signoff import Refused, check_not_blocked, latest_signoff, return_data_dir
-from core import s3
-from core.settings import env, settings
-from transforms.workbook import FORMATS, save_atomically
+from bcf.transforms.workbook import FORMATS, save_atomically
 
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 

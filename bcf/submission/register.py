@@ -19,10 +19,10 @@ from typing import Any
 
 import duckdb
 
+from bcf.core.runlock import data_dir_lock
 from bcf.returns.pack import jsonable, pack_dir
-from core.runlock import data_dir_lock
-from warehouse import db
-from warehouse.paths import warehouse_path
+from bcf.warehouse import db
+from bcf.warehouse.paths import warehouse_path
 
 
 @dataclass

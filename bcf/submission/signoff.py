@@ -13,11 +13,11 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+from bcf.core.settings import data_dir as default_data_dir
 from bcf.returns.pack import sha256_file
 from bcf.returns.returninfo import ReturnInfo, blocked_findings, figures_hash, load
 from bcf.submission import register
-from core.settings import data_dir as default_data_dir
-from transforms.nhs_number import mask_text
+from bcf.transforms.nhs_number import mask_text
 
 
 class Refused(Exception):

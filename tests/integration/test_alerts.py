@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from flows.common import run_flow
-from flows.fortnightly import fortnightly_flow
+from bcf.flows.common import run_flow
+from bcf.flows.fortnightly import fortnightly_flow
 from tests.fixtures import HWB, write_df_fixture
 from tests.receivers import Smtp, Webhook
 

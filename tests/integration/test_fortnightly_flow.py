@@ -15,12 +15,12 @@ import pytest
 from openpyxl import load_workbook
 
 from bcf.cli import main
+from bcf.core.settings import contracts
+from bcf.flows.fortnightly import fortnightly_flow
 from bcf.returns.pack import pack_dir
-from core.settings import contracts
-from flows.fortnightly import fortnightly_flow
+from bcf.transforms.nhs_number import is_valid
 from tests.conftest import write_csv
 from tests.fixtures import HWB, OTHER, write_df_fixture
-from transforms.nhs_number import is_valid
 
 
 def _artifacts(flow_run_id: str) -> dict[str, str]:
@@ -134,7 +134,7 @@ def test_no_nhs_number_in_any_output(written: tuple[Path, object]) -> None:
 
 
 def test_quarterly_flow_writes_the_return_with_artifacts(tmp_path: Path) -> None:
-    from flows.quarterly import quarterly_flow
+    from bcf.flows.quarterly import quarterly_flow
     from tests.fixtures import write_q_fixture
 
     src = write_q_fixture(tmp_path / "src")

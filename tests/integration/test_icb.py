@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bcf.devtools.synthetic import generate
-from flows.icb import icb_flow
+from bcf.flows.icb import icb_flow
 
 LLR = {"E06000016": "Leicester", "E06000017": "Rutland", "E10000018": "Leicestershire"}
 

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import boto3
 
-from flows.ingest import ingest_flow
-from warehouse import db
-from warehouse.paths import warehouse_path
+from bcf.flows.ingest import ingest_flow
+from bcf.warehouse import db
+from bcf.warehouse.paths import warehouse_path
 
 
 def _counts(data_dir: Path) -> dict[str, int]:

@@ -21,8 +21,8 @@ from openpyxl import load_workbook
 
 from bcf.cli import main
 from bcf.returns.pack import history_name, pack_dir
+from bcf.transforms.workbook import cells_hash
 from tests.fixtures import HWB, write_df_fixture, write_q_fixture
-from transforms.workbook import cells_hash
 
 STEM = "df_fortnightly_E06000017_2023-01-19"
 

@@ -12,14 +12,14 @@ import boto3
 import pytest
 
 from bcf.cli import main
+from bcf.core.settings import contracts
+from bcf.flows.fortnightly import fortnightly_flow
+from bcf.flows.ingest import ingest_flow
 from bcf.ingest import sources
-from core.settings import contracts
-from flows.fortnightly import fortnightly_flow
-from flows.ingest import ingest_flow
+from bcf.warehouse import db
+from bcf.warehouse.paths import warehouse_path
 from tests.conftest import write_csv
 from tests.fixtures import HWB, write_df_fixture
-from warehouse import db
-from warehouse.paths import warehouse_path
 
 PERIOD_END = "2023-01-19"
 D_HEADER = contracts()["discharges"].names
@@ -212,7 +212,7 @@ def test_an_object_changed_between_list_and_get_is_retried_then_a_file_finding_n
         s3.delete_object(Bucket=bucket, Key="p/discharges_rgn.xlsx")  # and one is gone: GET fails
         return objects
 
-    monkeypatch.setattr("flows.ingest.list_source", list_then_change)
+    monkeypatch.setattr("bcf.flows.ingest.list_source", list_then_change)
     monkeypatch.setattr(sources, "FETCH_DELAYS", (0.1, 0.1))
     data, out = tmp_path / "data", tmp_path / "out"
     state = fortnightly_flow(source=f"s3://{bucket}/p/", hwb=HWB, period_end=PERIOD_END, out_dir=str(out),

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from core.settings import PROJECT_ROOT
+from bcf.core.settings import PROJECT_ROOT
 from tests.fixtures import HWB, write_df_fixture
 from tests.integration.conftest import prefect_server
 

@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from core.settings import PROJECT_ROOT
+from bcf.core.settings import PROJECT_ROOT
 from tests.fixtures import HWB, write_df_fixture
 from tests.integration.conftest import prefect_server
 from tests.receivers import SecureSmtp
@@ -211,7 +211,7 @@ def test_a_run_not_signed_off_in_time_is_reported_not_left_hanging(server: tuple
     from prefect.client.orchestration import get_client
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from core.settings import config_dir
+    from bcf.core.settings import config_dir
     from tests.receivers import Webhook
 
     api, env = server

@@ -16,13 +16,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from bcf.core.settings import contracts
 from bcf.ingest.sources import SourceObject, kind_of, land
 from bcf.ingest.stage_file import FileResult, ignored, stage_file
-from core.settings import contracts
+from bcf.transforms.validate import RowValidator
+from bcf.warehouse import db
+from bcf.warehouse.checks import source_findings
 from tests.conftest import write_xlsx
-from transforms.validate import RowValidator
-from warehouse import db
-from warehouse.checks import source_findings
 
 TODAY = dt.date(2023, 4, 1)
 D_HEADER = contracts()["discharges"].names

@@ -15,6 +15,7 @@ import duckdb
 import pytest
 from openpyxl import load_workbook
 
+from bcf.core.dates import Fortnight, Quarter
 from bcf.devtools.synthetic import generate
 from bcf.ingest.sources import land, list_source, staging_key
 from bcf.ingest.stage_file import stage_file
@@ -22,10 +23,9 @@ from bcf.returns import briefing
 from bcf.returns import build as returns
 from bcf.returns.pack import RunInfo, pack_dir
 from bcf.returns.produce import produce
-from core.dates import Fortnight, Quarter
+from bcf.transforms.validate import RowValidator
+from bcf.warehouse import db
 from tests.fixtures import HWB
-from transforms.validate import RowValidator
-from warehouse import db
 
 pytestmark = pytest.mark.slow  # a synthetic year run through, its PDF rendered and read back with pdftotext
 

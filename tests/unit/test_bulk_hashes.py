@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from transforms import nhs_number
-from transforms.parse import _nhs_numbers, _row_hashes
+from bcf.transforms import nhs_number
+from bcf.transforms.parse import _nhs_numbers, _row_hashes
 
 KEY = b"test-key"
 

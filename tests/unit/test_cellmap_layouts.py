@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from bcf.core.dates import Quarter
 from bcf.devtools.synthetic import SCHEMES
 from bcf.returns.cellmap import ReturnUnknown, month_of, propose, propose_book, quarter_of
-from core.dates import Quarter
+from bcf.transforms.template import load_cell_map
+from bcf.transforms.template_cells import input_cells
 from tests.templates import FORTNIGHTLY_LAYOUTS, QUARTERLY_LAYOUTS
-from transforms.template import load_cell_map
-from transforms.template_cells import input_cells
 
 Q_SCHEMES = [(s.scheme_id, s.name) for s in SCHEMES]
 DF_SCHEMES = [(s.scheme_id, s.name) for s in SCHEMES if s.scheme_id.startswith("DF")]
@@ -129,9 +129,9 @@ def test_quarter_headings() -> None:
 def test_the_shipped_maps_are_what_bcf_cellmap_proposes_sign_off_and_gaps_too(tmp_path: Path) -> None:
     """config/cellmaps/*: the figure cells (test_national_template checks them too), the [signoff] table and the
     list of figures left unplaced, all exactly as `bcf cellmap` proposes them today."""
-    from core.settings import config_dir
+    from bcf.core.settings import config_dir
+    from bcf.transforms.template import load_signoff_cells
     from tests.templates import fortnightly_template, quarterly_template
-    from transforms.template import load_signoff_cells
 
     months = Quarter.parse("2023-24-Q1").months
     for name, template, which in (
@@ -149,7 +149,7 @@ def test_the_shipped_maps_are_what_bcf_cellmap_proposes_sign_off_and_gaps_too(tm
 
 def test_a_scheme_line_by_name_is_read_with_the_plan_and_listed_without_it(tmp_path: Path) -> None:
     from bcf.returns.cellmap import map_for_run
-    from transforms.template import TemplateError
+    from bcf.transforms.template import TemplateError
 
     months = Quarter.parse("2022-23-Q4").months
     truth: dict[str, str] = {}
@@ -174,7 +174,7 @@ def test_another_quarters_template_stops_a_run_without_a_map(tmp_path: Path) -> 
     """Month columns only for other months: nothing is placed there, and a run without a map stops (no C&D would be
     filled otherwise)."""
     from bcf.returns.cellmap import map_for_run
-    from transforms.template import TemplateError
+    from bcf.transforms.template import TemplateError
 
     template = QUARTERLY_LAYOUTS["2024-25"](tmp_path / "t.xlsx", Q_SCHEMES, Quarter.parse("2023-24-Q3").months)
     q2 = Quarter.parse("2023-24-Q2").months

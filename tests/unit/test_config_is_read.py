@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from core.settings import ENV_VARS, codes, env
+from bcf.core.settings import ENV_VARS, codes, env
 
 ROOT = Path(__file__).resolve().parents[2]
 CODE_DIRS = ("core", "transforms", "warehouse", "bcf", "flows")
@@ -29,7 +29,7 @@ def test_destination_codes_and_df_sources_are_only_in_config(pattern: str) -> No
 
 
 def test_the_codes_the_sql_joins_come_from_codes_toml() -> None:
-    from warehouse.engine import code_rows
+    from bcf.warehouse.engine import code_rows
 
     rows = {(lst, name): code for lst, name, code, *_ in code_rows()}
     c = codes()

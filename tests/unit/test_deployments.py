@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from core.dates import backfill_period_ends, latest_quarter_before
-from flows.deployments import build_deployments, fortnight_schedule, quarter_schedule
+from bcf.core.dates import backfill_period_ends, latest_quarter_before
+from bcf.flows.deployments import build_deployments, fortnight_schedule, quarter_schedule
 
 
 def test_fortnightly_runs_every_14_days_from_friday_6_january_2023() -> None:

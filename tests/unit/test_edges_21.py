@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from core.settings import contracts
+from bcf.core.settings import contracts
+from bcf.transforms.findings import FileProblem
+from bcf.transforms.read import check_xlsx_size
 from tests.conftest import write_xlsx
-from transforms.findings import FileProblem
-from transforms.read import check_xlsx_size
 
 ROOT = Path(__file__).resolve().parents[2]
 D_HEADER = contracts()["discharges"].names
@@ -81,7 +81,7 @@ def test_reference_free_rows_count_too(tmp_path: Path) -> None:
 
 
 def test_a_referenced_workbook_keeps_its_exact_extent(tmp_path: Path) -> None:
-    from transforms.read import _sheet_extent
+    from bcf.transforms.read import _sheet_extent
 
     xml = b'<worksheet><sheetData><row r="1"><c r="A1"/><c r="C1"/></row><row r="7"><c r="B7"/></row></sheetData>'
     for size in (1, 3, 7, 1000):  # element names split across chunks
@@ -153,7 +153,7 @@ def _raw_nhs(text: str) -> list[str]:
     """NHS-number-like values in an output, once hashes (sha256s, row hashes: hex, 16+ characters) are set aside."""
     import re
 
-    from transforms.nhs_number import _LIKE
+    from bcf.transforms.nhs_number import _LIKE
 
     return _LIKE.findall(re.sub(r"\b[0-9a-f]{16,}\b", "#", text))
 
@@ -241,7 +241,7 @@ def test_briefing_and_why_never_make_a_run_fail(tmp_path: Path, monkeypatch: pyt
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     from bcf.audit import why
     from bcf.cli import main
-    from core.runlock import holds
+    from bcf.core.runlock import holds
     from tests.fixtures import HWB, write_df_fixture
 
     monkeypatch.setenv("BCF_ORCHESTRATION", "local")
@@ -286,7 +286,7 @@ def _nhs_numbers(path: Path) -> None:
 @pytest.mark.parametrize("weak", [" " * 32, "k" * 40, "abababababababababababababababab",
                                   "bcf-development-key-not-for-real-data"])
 def test_weak_keys_are_refused(weak: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    from core.settings import PseudonymKeyError, pseudonym_key
+    from bcf.core.settings import PseudonymKeyError, pseudonym_key
 
     monkeypatch.setenv("BCF_PSEUDONYM_KEY", weak)
     with pytest.raises(PseudonymKeyError) as caught:
@@ -407,8 +407,8 @@ def test_a_csv_rejected_whole_keeps_its_rows_as_received_and_rejected(tmp_path: 
 
 
 def test_nhs_number_like_s3_keys_are_tokens_in_what_is_recorded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bcf.core import s3
     from bcf.ingest import sources
-    from core import s3
 
     class Pages:
         def paginate(self, **_: str) -> list[dict[str, list[dict[str, object]]]]:

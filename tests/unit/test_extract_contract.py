@@ -11,9 +11,9 @@ from typing import Any
 import duckdb
 import pytest
 
-from core.settings import contracts, expectations_dir
-from warehouse import db
-from warehouse.staging_tables import PERSON_KEY
+from bcf.core.settings import contracts, expectations_dir
+from bcf.warehouse import db
+from bcf.warehouse.staging_tables import PERSON_KEY
 
 # The staging tables as warehouse/sql/staging/schema.sql declared them by hand before they were made from the
 # contract, as DuckDB reads them back (duckdb_tables().sql): names, types, order, NOT NULL and compression.

@@ -10,11 +10,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from bcf.core.dates import Fortnight, scheduled_period_end
 from bcf.returns.fortnightly import compute
-from core.dates import Fortnight, scheduled_period_end
+from bcf.transforms.figures import round_half_away
+from bcf.warehouse import db
 from tests.fixtures import EXPECTED_DF, HWB, load  # noqa: F401 - load: for the quarterly backtests' import
-from transforms.figures import round_half_away
-from warehouse import db
 
 GOLDEN = Path(__file__).parents[1] / "golden" / "df_fortnightly_E06000017_2023-03-30.json"
 
@@ -111,8 +111,8 @@ def test_the_order_of_work_comes_from_declared_inputs_not_from_the_registry_orde
     """Declarations in reverse (every check and total before the figures it reads) give the same figures; a loop
     of derivations is refused."""
     from bcf.returns.fortnightly import REGISTRY, dimensions
-    from transforms.figures import FigureDef, Input
-    from warehouse import engine
+    from bcf.transforms.figures import FigureDef, Input
+    from bcf.warehouse import engine
 
     period = Fortnight.ending(dt.date(2023, 1, 19))
     with db.connect(df_warehouse) as con:

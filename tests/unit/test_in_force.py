@@ -10,18 +10,18 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from bcf.core.settings import contracts
 from bcf.devtools.synthetic import generate
 from bcf.ingest.source_run import ingest_source
 from bcf.ingest.sources import SourceObject, kind_of, land
 from bcf.ingest.stage_file import stage_file
 from bcf.ingest.withdraw import WithdrawError, withdraw
 from bcf.run.pipeline import Ran, fortnightly_return
-from core.settings import contracts
+from bcf.transforms.validate import RowValidator
+from bcf.warehouse import db
+from bcf.warehouse.checks import source_findings
 from tests.conftest import write_csv
 from tests.fixtures import EXPECTED_DF, HWB, write_df_fixture
-from transforms.validate import RowValidator
-from warehouse import db
-from warehouse.checks import source_findings
 
 END = "2023-01-19"
 S_HEADER = contracts()["spend"].names

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from bcf.cli import main
+from bcf.core.settings import PseudonymKeyError, pseudonym_key
 from bcf.returns.pack import write_findings
-from core.settings import PseudonymKeyError, pseudonym_key
+from bcf.transforms.findings import Finding
+from bcf.transforms.workbook import csv_safe
 from tests.fixtures import HWB, write_df_fixture
-from transforms.findings import Finding
-from transforms.workbook import csv_safe
 
 
 def one_line_error(capsys: pytest.CaptureFixture[str], code: int, contains: str) -> str:

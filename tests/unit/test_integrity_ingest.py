@@ -17,17 +17,17 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from bcf.core.dates import Fortnight
+from bcf.core.settings import contracts
 from bcf.ingest.sources import FetchFailed, SourceObject, kind_of, land, list_source
 from bcf.ingest.stage_file import FileResult, stage_file
 from bcf.returns.fortnightly import compute
-from core.dates import Fortnight
-from core.settings import contracts
+from bcf.transforms.nhs_number import mask_text
+from bcf.transforms.validate import RowValidator
+from bcf.warehouse import db
+from bcf.warehouse.checks import blocking, duplicate_keys
 from tests.conftest import write_xlsx
 from tests.fixtures import HWB, OTHER, plan_sheets
-from transforms.nhs_number import mask_text
-from transforms.validate import RowValidator
-from warehouse import db
-from warehouse.checks import blocking, duplicate_keys
 
 TODAY = dt.date(2023, 4, 20)
 S_HEADER = contracts()["spend"].names

@@ -1,4 +1,5 @@
-"""The layers only look down: core -> transforms -> warehouse -> bcf -> flows. A module may import its own layer
+"""The layers only look down: core -> transforms -> warehouse -> bcf -> flows (imported as bcf.core, bcf.transforms,
+bcf.warehouse, the wings of bcf, bcf.flows). A module may import its own layer
 and the layers below it, never one above. Imports are read with ast, so a lazy import inside a function counts too.
 
 Inside bcf the wings stand on floors of their own: devtools; ingest | returns; run | audit; submission; cli. A wing
@@ -20,27 +21,47 @@ ENTRY_POINTS = ("bcf/cli/",)
 WINGS = [("_resources", "devtools"), ("ingest", "returns"), ("audit", "run"), ("submission",), ("cli",)]
 
 
-def imported_packages(path: Path) -> set[str]:
-    """Top-level project packages a file imports (absolute imports; the project uses no relative ones)."""
+def imported_modules(path: Path) -> set[str]:
+    """Every module a file names in an import (absolute imports; the project uses no relative ones), with
+    `from bcf import warehouse` read as bcf.warehouse."""
     out = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
         if isinstance(node, ast.Import):
-            out |= {a.name.split(".")[0] for a in node.names}
+            out |= {a.name for a in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            out.add(node.module.split(".")[0])
-    return out & set(LAYERS)
+            out |= {f"bcf.{a.name}" for a in node.names} if node.module == "bcf" else {node.module}
+    return out
+
+
+def layer_of(module: str) -> str | None:
+    """bcf.core, bcf.transforms, bcf.warehouse, bcf.flows are layers of their own; the rest of bcf is the bcf layer."""
+    parts = module.split(".")
+    if parts[0] != "bcf":
+        return None
+    return parts[1] if len(parts) > 1 and parts[1] in LAYERS else "bcf"
+
+
+def imported_packages(path: Path) -> set[str]:
+    """The layers a file imports."""
+    return {layer for m in imported_modules(path) if (layer := layer_of(m)) is not None}
 
 
 def upward_imports(root: Path) -> list[str]:
     found = []
     for layer in LAYERS:
         for path in sorted((root / layer).rglob("*.py")):
-            if path.relative_to(root).as_posix().startswith(ENTRY_POINTS):
+            if path.relative_to(root).as_posix().startswith(ENTRY_POINTS) or path_in_layer_link(root, path):
                 continue
             for target in imported_packages(path):
                 if LAYERS.index(target) > LAYERS.index(layer):
                     found.append(f"{path.relative_to(root)} imports {target} (a layer above {layer})")
     return found
+
+
+def path_in_layer_link(root: Path, path: Path) -> bool:
+    """bcf/core, bcf/flows, ... are links to the top-level folders, read once under their own names."""
+    rel = path.relative_to(root).parts
+    return len(rel) > 2 and rel[0] == "bcf" and rel[1] in LAYERS
 
 
 def floor(wing: str) -> int:
@@ -69,7 +90,9 @@ def cross_wing_imports(root: Path) -> list[str]:
         if len(parts) == 1:  # bcf/__init__.py: the package itself, below every wing
             continue
         wing = parts[0]
-        for target in imported_wings(path) - {wing}:
+        if wing in LAYERS:  # a link to a top-level layer, checked by the layer test
+            continue
+        for target in imported_wings(path) - {wing} - set(LAYERS):
             if floor(target) >= floor(wing):
                 found.append(f"{path.relative_to(root)} imports bcf.{target} "
                              f"({'a wing above' if floor(target) > floor(wing) else 'a wing beside'} {wing})")
@@ -81,7 +104,7 @@ def test_no_layer_imports_a_layer_above_it() -> None:
 
 
 def test_every_wing_has_its_floor() -> None:
-    folders = {p.parent.name for p in (ROOT / "bcf").glob("*/__init__.py")}
+    folders = {p.parent.name for p in (ROOT / "bcf").glob("*/__init__.py")} - set(LAYERS)
     assert folders == {name for names in WINGS for name in names}
     assert not [p.name for p in (ROOT / "bcf").glob("*.py") if p.name != "__init__.py"], "a file of bcf outside a wing"
 
@@ -90,12 +113,35 @@ def test_no_wing_imports_a_wing_beside_or_above_it() -> None:
     assert cross_wing_imports(ROOT) == []
 
 
+def bare_imports(root: Path) -> list[str]:
+    """Imports of a layer by its bare name (`from warehouse import db`): they work in a checkout, whose root is on
+    sys.path, and fail in an installed wheel, whose one top-level name is bcf."""
+    return [f"{p.relative_to(root)} imports {m}" for top in (*LAYERS, "tests", "scripts") if (root / top).is_dir()
+            for p in sorted((root / top).rglob("*.py")) if not path_in_layer_link(root, p)
+            for m in imported_modules(p) if m.split(".")[0] in set(LAYERS) - {"bcf"}]
+
+
+def test_the_layers_import_as_one_package() -> None:
+    assert bare_imports(ROOT) == []
+    for layer in set(LAYERS) - {"bcf"}:  # bcf/core -> ../core, ...: one package tree in a checkout and a wheel
+        link = ROOT / "bcf" / layer
+        assert link.is_symlink() and link.resolve() == (ROOT / layer).resolve()
+
+
+@pytest.mark.parametrize("line", ["from warehouse import db", "import core.settings", "from flows.common import x"])
+def test_a_bare_layer_import_is_caught(tmp_path: Path, line: str) -> None:
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "bad.py").write_text(f"def f():\n    {line}\n", encoding="utf-8")
+    assert len(bare_imports(tmp_path)) == 1
+
+
 @pytest.mark.parametrize(("layer", "line"), [
-    ("core", "from transforms.figures import Figure"),
-    ("transforms", "import warehouse.db"),
+    ("core", "from bcf.transforms.figures import Figure"),
+    ("transforms", "import bcf.warehouse.db"),
     ("warehouse", "from bcf.returns.pack import pack_dir"),
-    ("bcf", "from flows.common import warehouse_path"),
-    ("flows", "import nothing_of_ours; from flows import common"),
+    ("warehouse", "from bcf import flows"),
+    ("bcf", "from bcf.flows.common import warehouse_path"),
+    ("flows", "import nothing_of_ours; from bcf.flows import common"),
 ])
 def test_an_upward_import_is_caught(tmp_path: Path, layer: str, line: str) -> None:
     for name in LAYERS:

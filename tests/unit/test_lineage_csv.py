@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from bcf.returns.pack import _write_lineage_csv
-from transforms.workbook import csv_safe
+from bcf.transforms.workbook import csv_safe
 
 AWKWARD = ["S1", "=HYPERLINK(\"x\")", "+44 20", "-12.50", "+3", "1e5", "-1e-5", "-.5", "@SUM(A1)", "\tTAB", "\rCR",
            "a,b", 'say "hi"', "two\nlines", "", None, "-", "+", "-١٢", "Zoë's ward", "-12.", " -1", "=1", "--1"]
@@ -64,7 +64,7 @@ def test_a_large_lineage_is_joined_then_sorted_into_the_same_parquet(tmp_path: P
     """Above LINEAGE_JOIN_APART rows the join with the row hashes and the sort run one after the other (together
     they exceed DuckDB's memory cap at 16 million discharges); the Parquet copy must be the same either way."""
     from bcf.returns import pack as audit
-    from warehouse import db
+    from bcf.warehouse import db
 
     with db.connect(tmp_path / "wh.duckdb") as con:
         con.execute(db.sql("run_tables"))

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from core.settings import use_prefect
+from bcf.core.settings import use_prefect
 from tests.fixtures import EXPECTED_DF, HWB, write_df_fixture
 
 ROOT = Path(__file__).resolve().parents[2]

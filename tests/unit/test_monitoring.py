@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from bcf.returns.produce import ReturnOutcome
-from transforms.figures import Figure, FigureSpec
-from transforms.findings import Finding
+from bcf.transforms.figures import Figure, FigureSpec
+from bcf.transforms.findings import Finding
 
 
 def _fig(kind: str, value: object, label: str = "x") -> Figure:
@@ -20,7 +20,7 @@ def _fig(kind: str, value: object, label: str = "x") -> Figure:
 
 
 def test_figures_read_as_an_officer_writes_them() -> None:
-    from flows.common import show
+    from bcf.flows.common import show
 
     assert show(_fig("money", Decimal("286371"))) == "£286,371.00"
     assert show(_fig("money", Decimal("-5312.904"))) == "-£5,312.90"
@@ -32,7 +32,7 @@ def test_figures_read_as_an_officer_writes_them() -> None:
 
 
 def test_the_findings_artifact_lists_warnings_when_there_are_no_errors() -> None:
-    from flows.common import findings_markdown
+    from bcf.flows.common import findings_markdown
 
     warnings = [Finding("warning", "spend.csv", n, "amount", "0", "zero_spend", "A zero amount.") for n in (2, 3)]
     text = findings_markdown("Findings: df E06000017 2023-03-30", warnings, [])
@@ -41,7 +41,7 @@ def test_the_findings_artifact_lists_warnings_when_there_are_no_errors() -> None
 
 
 def test_a_blocked_outcome_ends_failed_named_blocked_with_the_first_findings() -> None:
-    from flows.common import fanout_state, final_state
+    from bcf.flows.common import fanout_state, final_state
 
     blocking = [Finding("error", "discharges_rwe.csv", 12, "discharge_date", "2023-01-40", "date", "Not a real date.")]
     state = final_state(ReturnOutcome("blocked", Path("df.xlsx"), blocking=blocking))

@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from bcf.core.dates import Fortnight, Quarter
+from bcf.core.settings import config_dir
 from bcf.devtools.synthetic import SCHEMES
 from bcf.returns.cellmap import propose
-from core.dates import Fortnight, Quarter
-from core.settings import config_dir
+from bcf.transforms.figures import Figure
+from bcf.transforms.template import TemplateLoss, fill_template, inventory, load_cell_map
 from tests.templates import fortnightly_template, quarterly_template
-from transforms.figures import Figure
-from transforms.template import TemplateLoss, fill_template, inventory, load_cell_map
 
 QUARTER = Quarter.parse("2022-23-Q4")
 PERIOD = Fortnight.ending(dt.date(2023, 1, 19))

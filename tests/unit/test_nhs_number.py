@@ -1,4 +1,4 @@
-from transforms import nhs_number
+from bcf.transforms import nhs_number
 
 
 def test_check_digit_known_valid_numbers() -> None:

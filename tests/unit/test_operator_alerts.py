@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
+from bcf.core.dates import quarterly_run_date
+from bcf.core.settings import prefect_ui_url
 from bcf.run import pipeline
 from bcf.run.alerts import Alert
-from core.dates import quarterly_run_date
-from core.settings import prefect_ui_url
 
 RUN_ID = "0b6c3a1e-93f0-4c1e-9a35-6b1f3c2d4e5f"
 
@@ -89,8 +89,8 @@ def test_command_line_runs_pass_absolute_local_paths(tmp_path: Path, monkeypatch
 def test_a_command_line_run_carries_the_deployments_tags() -> None:
     from prefect.context import TagsContext
 
-    from flows.common import run_flow
-    from flows.deployments import build_deployments
+    from bcf.flows.common import run_flow
+    from bcf.flows.deployments import build_deployments
 
     fortnightly, quarterly = build_deployments("src", "E06000017", "returns", "bcf_data")
     seen: dict[str, set[str]] = {}
@@ -111,7 +111,7 @@ def test_a_command_line_run_carries_the_deployments_tags() -> None:
 def test_the_quarterly_run_moves_off_a_weekend_to_the_next_working_day() -> None:
     from prefect.server.schemas.schedules import RRuleSchedule
 
-    from flows.deployments import quarter_schedule
+    from bcf.flows.deployments import quarter_schedule
 
     assert quarterly_run_date(2027, 1) == dt.date(2027, 1, 11)  # 10 January 2027 is a Sunday
     assert quarterly_run_date(2027, 4) == dt.date(2027, 4, 12)  # a Saturday
@@ -128,7 +128,7 @@ def test_the_quarterly_run_moves_off_a_weekend_to_the_next_working_day() -> None
 def test_bcf_deploy_says_prefects_process_pool_hint_once(monkeypatch: pytest.MonkeyPatch) -> None:
     import prefect
 
-    from flows import deployments
+    from bcf.flows import deployments
 
     calls: list[bool] = []
 
@@ -153,7 +153,7 @@ def test_sigterm_stops_bcf_serve_cleanly(monkeypatch: pytest.MonkeyPatch) -> Non
     leaves astop() unawaited. Ours awaits it, and serve returns."""
     import prefect.runner
 
-    from flows import deployments
+    from bcf.flows import deployments
 
     stopped: list[bool] = []
 
@@ -190,7 +190,7 @@ def test_sigterm_stops_bcf_serve_cleanly(monkeypatch: pytest.MonkeyPatch) -> Non
 
 def test_bcf_serve_gives_its_deployments_absolute_local_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from bcf.cli import main
-    from flows import deployments
+    from bcf.flows import deployments
 
     served: list[Any] = []
     monkeypatch.chdir(tmp_path)

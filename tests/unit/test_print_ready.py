@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from bcf.returns import df_workbook, q_workbook
 from bcf.returns.fortnightly import FortnightlyReturn
 from bcf.returns.quarterly import QuarterlyReturn
-from transforms.workbook import wrapped_lines, write_workbook
+from bcf.transforms.workbook import wrapped_lines, write_workbook
 
 
 def _df_book(tmp_path: Path, ret: FortnightlyReturn) -> tuple[Path, dict[str, tuple[str, str]]]:

@@ -10,12 +10,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from bcf.core.dates import Quarter
+from bcf.core.settings import codes
 from bcf.returns.quarterly import assess, compute
-from core.dates import Quarter
-from core.settings import codes
+from bcf.warehouse import db
 from tests.fixtures import EXPECTED_CD, EXPECTED_Q, EXPECTED_Q_SCHEME_SOURCES, HWB
 from tests.unit.test_fortnightly import as_text
-from warehouse import db
 
 
 @pytest.fixture
@@ -40,7 +40,7 @@ def test_every_quarterly_figure_equals_the_hand_count(quarter_db: duckdb.DuckDBP
 def test_per_source_scheme_lines_add_up_to_the_scheme_and_are_in_the_built_in_sheet(
         quarter_db: duckdb.DuckDBPyConnection) -> None:
     from bcf.returns.q_workbook import layouts
-    from transforms.workbook import Ref
+    from bcf.transforms.workbook import Ref
 
     ret = compute(quarter_db, HWB, Quarter.parse("2022-23-Q4"))
     values = {f.id: f.value for f in ret.figures}

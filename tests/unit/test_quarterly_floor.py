@@ -10,10 +10,10 @@ from types import ModuleType
 
 import duckdb
 
+from bcf.core.dates import Quarter
 from bcf.returns.quarterly import compute
-from core.dates import Quarter
+from bcf.warehouse import db
 from tests.unit.test_fortnightly import as_text
-from warehouse import db
 
 ROOT = Path(__file__).resolve().parents[2]
 

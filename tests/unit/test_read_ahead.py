@@ -11,8 +11,8 @@ import pytest
 
 from bcf.ingest import source_run as intake
 from bcf.ingest import stage_file as ingest
+from bcf.warehouse import db
 from tests.unit.test_staged_in_parts import _rows, _source
-from warehouse import db
 
 pytestmark = pytest.mark.slow  # a quarter of synthetic extracts ingested twice
 

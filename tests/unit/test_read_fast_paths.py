@@ -9,9 +9,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from bcf.transforms import nhs_number, read
+from bcf.transforms.findings import FileProblem
 from tests.conftest import write_xlsx
-from transforms import nhs_number, read
-from transforms.findings import FileProblem
 
 HEADER = "spell_id,provider_code,age"
 TRICKY_CSV = {

@@ -8,11 +8,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from core.settings import contracts, supplier_mappings
+from bcf.core.settings import contracts, supplier_mappings
+from bcf.transforms.findings import FileProblem
+from bcf.transforms.parse import PERSON_KEY, parse
+from bcf.transforms.read import cell_text, read_csv, read_xlsx
 from tests.conftest import write_csv, write_xlsx
-from transforms.findings import FileProblem
-from transforms.parse import PERSON_KEY, parse
-from transforms.read import cell_text, read_csv, read_xlsx
 
 DISCHARGE_HEADER = contracts()["discharges"].names
 GOOD_SPELL = ["S1", "RWE", "acute", "9434765919", "80", "E06000017", "2023-01-02", "21", "2023-01-05",

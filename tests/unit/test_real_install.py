@@ -4,6 +4,7 @@ the versions of the libraries that compute; a built wheel carries the lock file 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import zipfile
@@ -13,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from bcf.cli import main
+from bcf.core.settings import PROJECT_ROOT
 from bcf.returns.pack import code_fingerprint, sha256_file
-from core.settings import PROJECT_ROOT
 
 HEAD = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True).stdout.strip()
 
@@ -42,4 +43,19 @@ def test_a_built_wheel_ships_the_lock_file_and_its_commit(tmp_path: Path) -> Non
     with zipfile.ZipFile(wheel) as whl:
         assert whl.read("bcf/_resources/constraints.txt") == (PROJECT_ROOT / "constraints.txt").read_bytes()
         assert json.loads(whl.read("bcf/_resources/build_info.json"))["git_commit"].startswith(HEAD)
-        assert any(n.startswith("warehouse/sql/figures/") and n.endswith(".sql") for n in whl.namelist())
+        names = whl.namelist()
+        assert any(n.startswith("bcf/warehouse/sql/figures/") and n.endswith(".sql") for n in names)
+        # one top-level name in site-packages: the contract's folders travel inside bcf/
+        assert {n.split("/")[0] for n in names} == {"bcf", wheel.name.split("-py")[0] + ".dist-info"}
+        assert {"bcf/core/settings.py", "bcf/transforms/read.py", "bcf/warehouse/db.py",
+                "bcf/flows/common.py"} <= set(names)
+    # installed on its own (not the checkout), it finds its SQL and shipped config and starts
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-qq", "--no-deps", "--target", str(target), str(wheel)],
+                   check=True, timeout=600)
+    probe = ("import bcf, bcf.core.settings as s, bcf.flows.common; "
+             "print(bcf.__file__, s.sql_dir(), s.config_dir(), sep='|')")
+    out = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(target)},
+                         capture_output=True, text=True, check=True, timeout=120).stdout.strip().split("|")
+    assert [Path(p).is_relative_to(target) for p in out] == [True, True, True]
+    assert (Path(out[1]) / "figures" / "df_discharges.sql").is_file()

@@ -11,10 +11,10 @@ import pandas as pd
 import pyarrow as pa
 
 from bcf.ingest.stage_file import _split
-from transforms import nhs_number, rejected
-from transforms.findings import ERROR, WARNING, Finding
-from transforms.parse import ROW_HASH, ParsedTable, _row_hashes
-from transforms.read import SOURCE_ROW, RawTable
+from bcf.transforms import nhs_number, rejected
+from bcf.transforms.findings import ERROR, WARNING, Finding
+from bcf.transforms.parse import ROW_HASH, ParsedTable, _row_hashes
+from bcf.transforms.read import SOURCE_ROW, RawTable
 
 KEY = b"test-key"
 

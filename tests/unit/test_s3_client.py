@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from core import s3
+from bcf.core import s3
 
 ROOT = Path(__file__).resolve().parents[2]
 

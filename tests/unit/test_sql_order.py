@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from warehouse.engine import _in_dependency_order, intermediate_views
+from bcf.warehouse.engine import _in_dependency_order, intermediate_views
 
 
 def test_int_ledger_is_made_after_int_plan_whose_views_it_reads() -> None:

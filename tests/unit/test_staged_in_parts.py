@@ -13,9 +13,9 @@ import pytest
 
 from bcf.ingest import stage_file as ingest
 from bcf.ingest.sources import land, list_source, staging_key
+from bcf.transforms.validate import RowValidator
+from bcf.warehouse import db
 from tests.unit.test_bad_input import episodes, postings, spells
-from transforms.validate import RowValidator
-from warehouse import db
 
 pytestmark = pytest.mark.slow  # a quarter of synthetic extracts staged twice, once in parts of three rows
 

@@ -13,8 +13,8 @@ from openpyxl import load_workbook
 
 from bcf.ingest.sources import land, list_source
 from bcf.ingest.stage_file import FileResult, stage_file
-from transforms.nhs_number import is_valid
-from warehouse import db
+from bcf.transforms.nhs_number import is_valid
+from bcf.warehouse import db
 
 
 def stage_folder(con: duckdb.DuckDBPyConnection, folder: Path, landing: Path, key: bytes,
@@ -24,7 +24,7 @@ def stage_folder(con: duckdb.DuckDBPyConnection, folder: Path, landing: Path, ke
 
 def raw_nhs_numbers(folder: Path) -> set[str]:
     """Every valid NHS number that appears anywhere in the source files, by brute reading."""
-    from transforms.read import read_xlsx
+    from bcf.transforms.read import read_xlsx
 
     found: set[str] = set()
     for path in folder.iterdir():

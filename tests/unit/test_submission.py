@@ -334,7 +334,7 @@ def test_a_late_return_raises_the_alert_and_the_calendar_shows_states(
 
 def test_a_template_return_carries_the_signoff_in_the_cells_its_map_names(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    from core.settings import config_dir
+    from bcf.core.settings import config_dir
     from tests.templates import fortnightly_template
 
     monkeypatch.setenv("BCF_SUBMIT_OUTBOX", str(tmp_path / "outbox"))

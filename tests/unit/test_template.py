@@ -9,12 +9,12 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.workbook.defined_name import DefinedName
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from bcf.core.dates import Quarter
 from bcf.returns.quarterly import compute
-from core.dates import Quarter
+from bcf.transforms.figures import Figure
+from bcf.transforms.template import TemplateError, cell_map_text, fill_template, load_cell_map
+from bcf.warehouse import db
 from tests.fixtures import HWB
-from transforms.figures import Figure
-from transforms.template import TemplateError, cell_map_text, fill_template, load_cell_map
-from warehouse import db
 
 MAP = """
 [cells]
@@ -108,10 +108,10 @@ def test_a_mapped_cell_that_does_not_fit_is_an_error_and_nothing_is_written(
 
 def test_the_shipped_cell_map_fills_the_built_in_layout(tmp_path: Path, figures: list[Figure]) -> None:
     """Round trip: the built-in workbook, emptied of values, is a template the shipped map fills again."""
+    from bcf.core.settings import config_dir
     from bcf.returns.q_workbook import layouts
     from bcf.returns.quarterly import QuarterlyReturn
-    from core.settings import config_dir
-    from transforms.workbook import write_workbook
+    from bcf.transforms.workbook import write_workbook
 
     quarter = Quarter.parse("2022-23-Q4")
     built = tmp_path / "built.xlsx"

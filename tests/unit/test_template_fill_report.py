@@ -15,13 +15,13 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from bcf.cli import main
 from bcf.returns.cellmap import map_for_run
+from bcf.transforms.figures import Figure
+from bcf.transforms.findings import Finding
+from bcf.transforms.template import TemplateError, fill_template, inventory
+from bcf.transforms.template_cells import breach
 from tests.fixtures import HWB, write_q_fixture
 from tests.templates import FORTNIGHTLY_LAYOUTS, QUARTERLY_LAYOUTS
 from tests.unit.test_national_template import PERIOD, QUARTER, _cells, _num, _recalculate
-from transforms.figures import Figure
-from transforms.findings import Finding
-from transforms.template import TemplateError, fill_template, inventory
-from transforms.template_cells import breach
 
 SIGNOFF = {"completed_by": "A. Officer", "contact": "a.officer@example.org", "signed_off_by": "B. Director",
            "signed_off_on": "2023-04-20"}
@@ -172,7 +172,7 @@ def test_a_template_the_proposer_cannot_read_stops_before_ingest(tmp_path: Path,
 
 def test_the_built_in_quarterly_workbook_has_a_checklist(tmp_path: Path, q_warehouse: Path) -> None:
     from bcf.returns import build as returns
-    from warehouse import db
+    from bcf.warehouse import db
 
     with db.connect(q_warehouse) as con:
         computed = returns.quarterly(HWB, QUARTER)(con)
@@ -188,7 +188,7 @@ def test_a_template_run_without_a_map_fills_sign_off_and_reports(tmp_path: Path,
     """returns.quarterly with --template and no --cell-map: the proposed map, the sign-off options in the
     template's sign-off cells (not silently ignored), the fill report in Computed.report for the pack."""
     from bcf.returns import build as returns
-    from warehouse import db
+    from bcf.warehouse import db
 
     with db.connect(q_warehouse) as con:
         figures = returns.quarterly(HWB, QUARTER)(con)

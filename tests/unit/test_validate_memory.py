@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from core.settings import contracts
+from bcf.core.settings import contracts
+from bcf.transforms import validate
+from bcf.transforms.validate import RowValidator
 from tests.unit.test_validate_two_pass import PARAMS, _discharges, _spend
-from transforms import validate
-from transforms.validate import RowValidator
 
 
 def _engines_of_checks(monkeypatch: pytest.MonkeyPatch, forget: bool) -> list[Any]:

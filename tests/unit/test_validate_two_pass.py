@@ -7,11 +7,11 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from core.settings import contracts
-from transforms import validate
-from transforms.findings import Finding
-from transforms.read import SOURCE_ROW
-from transforms.validate import (
+from bcf.core.settings import contracts
+from bcf.transforms import validate
+from bcf.transforms.findings import Finding
+from bcf.transforms.read import SOURCE_ROW
+from bcf.transforms.validate import (
     RULE_INDEX,
     RowValidator,
     _column_of,

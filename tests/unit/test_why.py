@@ -16,17 +16,17 @@ import duckdb
 import pytest
 
 from bcf.audit.why import all_views, evaluate, families, render, return_kind, return_params, why_figure, why_row
+from bcf.core.dates import Fortnight, Quarter
+from bcf.core.settings import contracts
 from bcf.devtools.synthetic import generate
 from bcf.ingest.sources import land, list_source, staging_key
 from bcf.ingest.stage_file import stage_file
 from bcf.returns import build as returns
 from bcf.returns.pack import RunInfo, pack_dir
 from bcf.returns.produce import produce
-from core.dates import Fortnight, Quarter
-from core.settings import contracts
+from bcf.transforms.validate import RowValidator
+from bcf.warehouse import db
 from tests.fixtures import HWB, write_df_fixture, write_q_fixture
-from transforms.validate import RowValidator
-from warehouse import db
 
 
 def _build(folder: Path, data: Path, out: Path, which: str, today: dt.date) -> Path:
@@ -61,7 +61,7 @@ def _consistent(workbook: Path) -> Counter[tuple[str, str | None]]:
     params = return_params(manifest)
     checked: Counter[tuple[str, str | None]] = Counter()
     with duckdb.connect(manifest["return"]["data_dir"] + "/warehouse.duckdb", read_only=True) as con:
-        from warehouse import engine
+        from bcf.warehouse import engine
 
         engine.bind(con, params)
         inputs = {i["file_id"] for i in manifest["inputs"]}
@@ -250,7 +250,7 @@ def test_every_reason_a_view_gives_is_declared_above_it() -> None:
 
 def _planted(monkeypatch: pytest.MonkeyPatch, model: str, old: str, new: str) -> None:
     """The figure model `model` with its row filter changed, for the returns built after this (not its view)."""
-    from warehouse import engine
+    from bcf.warehouse import engine
 
     real = engine.sql
 

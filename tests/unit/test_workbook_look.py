@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 from bcf.returns import df_workbook, q_workbook
 from bcf.returns.fortnightly import FortnightlyReturn
 from bcf.returns.quarterly import QuarterlyReturn
-from transforms.workbook import write_workbook
+from bcf.transforms.workbook import write_workbook
 
 
 def _rules(sheet) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]

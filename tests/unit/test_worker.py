@@ -18,10 +18,10 @@ from bcf.ingest import worker
 from bcf.ingest.sources import SourceObject, list_source
 from bcf.ingest.stage_file import FileResult
 from bcf.ingest.worker import Job, Preparer, WorkerFailed
+from bcf.warehouse import db
 from tests.unit.test_bad_input import spells
 from tests.unit.test_read_ahead import _ingest
 from tests.unit.test_staged_in_parts import _source
-from warehouse import db
 
 pytestmark = pytest.mark.slow  # the worker is a process of its own
 
