@@ -33,7 +33,7 @@ def test_the_built_wheel_installs_in_a_fresh_venv_and_runs_the_demo(tmp_path: Pa
     elsewhere.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BCF_", "PREFECT_API_URL", "VIRTUAL_ENV"))}
     env.update({"PREFECT_HOME": str(tmp_path / "prefect"), "PATH": f"{venv_bin}:{env.get('PATH', '')}"})
-    where = subprocess.run([str(venv_bin / "python"), "-c", "import core.settings as s; print(s.config_dir()); "
+    where = subprocess.run([str(venv_bin / "python"), "-c", "import bcf.core.settings as s; print(s.config_dir()); "
                             "print(s.expectations_dir()); print(s.sql_dir())"], cwd=elsewhere, env=env,
                            capture_output=True, text=True, check=True, timeout=120).stdout.split()
     assert all(str(tmp_path / "venv") in p for p in where), where  # the packaged data, not the checkout's
