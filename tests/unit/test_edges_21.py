@@ -150,12 +150,14 @@ def _nhs_like_keys(path: Path, column: str, offset: int) -> None:
 
 
 def _raw_nhs(text: str) -> list[str]:
-    """NHS-number-like values in an output, once hashes (sha256s, row hashes: hex, 16+ characters) are set aside."""
+    """NHS-number-like values in an output, once hashes (sha256s, row hashes: hex, 16+ characters) and run ids (UUIDs,
+    whose last 12 hex characters can hold ten digits by chance) are set aside."""
     import re
 
     from bcf.transforms.nhs_number import _LIKE
 
-    return _LIKE.findall(re.sub(r"\b[0-9a-f]{16,}\b", "#", text))
+    uuids = re.sub(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", "#", text)
+    return _LIKE.findall(re.sub(r"\b[0-9a-f]{16,}\b", "#", uuids))
 
 
 @pytest.mark.slow

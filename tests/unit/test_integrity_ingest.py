@@ -203,7 +203,7 @@ def test_fortnight_straddling_1_april_counts_all_of_p_and_to_date_from_1_april(
     assert result.rows_rejected == 0, result.findings
     period = Fortnight.ending(dt.date(2023, 4, 13))
     assert (period.period_start, period.fy_start) == (dt.date(2023, 3, 31), dt.date(2023, 4, 1))
-    ret = compute(planned, period)
+    ret = compute(planned, HWB, period)
     assert {k: ret.value(k) for k in EXPECTED_STRADDLE} == EXPECTED_STRADDLE
     # lineage names exactly the rows counted
     keys = planned.execute("SELECT list(row_key ORDER BY row_key) FROM contrib "

@@ -44,7 +44,7 @@ def test_the_floor_agrees_with_the_quarterly_return_figure_for_figure(demo_wareh
         floor_sources = dict(fcon.execute("SELECT figure_id, count(DISTINCT (file, row, key)) FROM lineage "
                                           "GROUP BY 1").fetchall())
     with db.connect(demo_warehouse) as con:
-        ret = compute(con, Quarter.parse(DEMO_HWB, "2022-23-Q4"))
+        ret = compute(con, DEMO_HWB, Quarter.parse("2022-23-Q4"))
         bcf_rows = Counter(con.execute("SELECT figure_id, role, file_name, source_row, row_key, contribution "
                                        "FROM contrib").fetchall())
 
