@@ -48,6 +48,7 @@ from bcf.core.settings import (
     tree_hash,
 )
 from bcf.returns import revisions
+from bcf.returns.lineage_csv import sql_literal, write_lineage_csv
 from bcf.transforms.figures import Figure
 from bcf.transforms.findings import FINDING_COLUMNS, SUMMARY_COLUMNS, Finding, summary_rows
 from bcf.transforms.nhs_number import mask_text
@@ -59,11 +60,6 @@ READY = "READY"  # commit marker in a staging folder: both files are complete, p
 
 def pack_dir(workbook: Path) -> Path:
     return workbook.with_name(workbook.stem + ".audit")
-
-
-def sql_literal(path: Path) -> str:
-    """A path as a SQL string literal (COPY ... TO takes no parameter): quotes doubled."""
-    return "'" + str(path).replace("'", "''") + "'"
 
 
 def write_findings(path: Path, findings: list[Finding], summary: Path | None = None) -> None:
@@ -108,22 +104,6 @@ def _write_lineage_parquet(con: duckdb.DuckDBPyConnection, path: Path) -> None:
                     f"TO {sql_literal(path)} (FORMAT PARQUET)")
     finally:
         con.execute("DROP TABLE IF EXISTS lineage_joined")
-
-
-def _write_lineage_csv(con: duckdb.DuckDBPyConnection, lineage: str, path: Path) -> None:
-    """lineage.csv from the lineage rows (`lineage`: a table or read_parquet(...), read in order), written by DuckDB,
-    its text neutralised (row keys and file names come from suppliers) by the csv_safe macro (warehouse/sql/exports),
-    the same rule as transforms.workbook.csv_safe."""
-    con.execute(db.sql("csv_macros"))
-    columns = con.execute(f"SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM {lineage})").fetchall()
-    cells = ", ".join(f'csv_safe("{name}") AS "{name}"' if kind == "VARCHAR" else f'"{name}"'
-                      for name, kind in columns)
-    # one thread: DuckDB's parallel CSV writer does not keep the rows in the order they are read (figure by figure)
-    con.execute("SET threads = 1")
-    try:
-        con.execute(f"COPY (SELECT {cells} FROM {lineage}) TO {sql_literal(path)} (FORMAT CSV, HEADER)")
-    finally:
-        con.execute("RESET threads")
 
 
 # A worksheet holds 1,048,576 rows: the header and this many lineage rows
@@ -229,7 +209,7 @@ def write_pack(con: duckdb.DuckDBPyConnection, workbook_tmp: Path, workbook_name
     lineage_rows = _parquet_rows(con, lineage_parquet)
     # the Parquet copy is the audit copy; the CSV only when a spreadsheet can open it whole
     if lineage_rows <= SPREADSHEET_ROWS:
-        _write_lineage_csv(con, f"read_parquet({sql_literal(lineage_parquet)})", lineage_csv)
+        write_lineage_csv(con, f"read_parquet({sql_literal(lineage_parquet)})", lineage_csv)
     write_findings(staging / "findings.csv", findings)
     template = template_inputs(staging, {**run.parameters, **(return_params or {})}, cell_map_text)
     revision: dict[str, object] | None = None

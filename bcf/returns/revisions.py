@@ -47,12 +47,12 @@ def _lines(path: Path) -> Iterator[TextIO]:
 
     import duckdb
 
-    from bcf.returns.pack import _write_lineage_csv, sql_literal
+    from bcf.returns.lineage_csv import sql_literal, write_lineage_csv
 
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "lineage.csv"
         with duckdb.connect() as con:
-            _write_lineage_csv(con, f"read_parquet({sql_literal(path)})", out)
+            write_lineage_csv(con, f"read_parquet({sql_literal(path)})", out)
         with open(out, newline="", encoding="utf-8") as fh:
             yield fh
 

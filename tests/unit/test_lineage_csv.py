@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from bcf.returns.pack import _write_lineage_csv
+from bcf.returns.lineage_csv import write_lineage_csv
 from bcf.transforms.workbook import csv_safe
 
 AWKWARD = ["S1", "=HYPERLINK(\"x\")", "+44 20", "-12.50", "+3", "1e5", "-1e-5", "-.5", "@SUM(A1)", "\tTAB", "\rCR",
@@ -34,7 +34,7 @@ def test_duckdb_writes_the_same_lineage_csv_as_the_python_writer(tmp_path: Path)
              None if i % 7 == 0 else i + 2, key, None if i % 5 == 0 else Decimal(i) - Decimal("20.05"),
              "f" * 8, "ab" * 16) for i, key in enumerate(AWKWARD)]
     con.executemany("INSERT INTO lineage VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-    _write_lineage_csv(con, "lineage", tmp_path / "duckdb.csv")
+    write_lineage_csv(con, "lineage", tmp_path / "duckdb.csv")
     with open(tmp_path / "duckdb.csv", newline="", encoding="utf-8") as fh:
         assert list(csv.reader(fh)) == python_cells(con)
     with open(tmp_path / "duckdb.csv", newline="", encoding="utf-8") as fh:
@@ -53,7 +53,7 @@ def test_lineage_csv_keeps_the_parquet_copys_order_figure_by_figure(tmp_path: Pa
                 f"'q' AS query_id, 'f.csv' AS file, i AS \"row\", 'K' || i AS \"key\", CAST(1 AS DECIMAL(18, 4)) "
                 f"AS contribution, 'id' AS file_id, md5(CAST(i AS VARCHAR)) AS row_hash FROM range(400000) t(i) "
                 f"ORDER BY figure_id, \"row\") TO '{parquet}' (FORMAT PARQUET, ROW_GROUP_SIZE 20000)")
-    _write_lineage_csv(con, f"read_parquet('{parquet}')", tmp_path / "lineage.csv")
+    write_lineage_csv(con, f"read_parquet('{parquet}')", tmp_path / "lineage.csv")
     with open(tmp_path / "lineage.csv", newline="", encoding="utf-8") as fh:
         rows = [int(r["row"]) for r in csv.DictReader(fh)]
     assert rows == list(range(400000))

@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from bcf.audit.trace import trace
-from bcf.returns.pack import _write_lineage_csv, sql_literal
+from bcf.returns.lineage_csv import sql_literal, write_lineage_csv
 
 KEYS = ["S1", "=HYPERLINK(\"x\")", "a,b", 'say "hi"', "two\nlines", "", "-12.50", "Zoë's ward", "@x", "S1"]
 
@@ -32,7 +32,7 @@ def write_pack(tmp_path: Path, formulas: bool) -> Path:
              "f1", "ab") for i, key in enumerate(keys)]
     rows.append(("df.other", "counted", "q", "b.csv", 2, "K", Decimal(1), "f2", "cd"))
     con.executemany("INSERT INTO lineage VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-    _write_lineage_csv(con, "lineage", pack / "lineage.csv")
+    write_lineage_csv(con, "lineage", pack / "lineage.csv")
     con.execute(f"COPY (SELECT * FROM lineage ORDER BY figure_id) TO {sql_literal(pack / 'lineage.parquet')} "
                 "(FORMAT PARQUET)")
     manifest = {"return": {"workbook": workbook.name}, "figures": [
