@@ -22,7 +22,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,18 +36,9 @@ def port() -> int:
         return int(s.getsockname()[1])
 
 
-def wait(url: str, seconds: int = 120) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(1)
-    raise TimeoutError(url)
-
-
 def main() -> None:
+    from bcf.devtools.servers import wait_for
+
     work = Path(tempfile.mkdtemp(prefix="bcf-scale-out-"))
     api, s3 = f"http://127.0.0.1:{port()}/api", f"http://127.0.0.1:{port()}"
     env = {**os.environ, "PREFECT_HOME": str(work / "prefect"), "PREFECT_API_URL": api, "DO_NOT_TRACK": "1",
@@ -68,8 +58,8 @@ def main() -> None:
         start("server", str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port",
               api.split(":")[2].split("/")[0])
         start("s3", str(BIN / "moto_server"), "-H", "127.0.0.1", "-p", s3.rsplit(":", 1)[1])
-        wait(f"{api}/health")
-        wait(s3)
+        wait_for(f"{api}/health")
+        wait_for(s3)
         print(f"server {api}, S3 {s3}, work {work}")
 
         # the ICB's shared extracts, uploaded to the bucket
