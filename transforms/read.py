@@ -420,9 +420,10 @@ def _tokens(prefix: bytes, name: bytes) -> tuple[bytes, ...]:
 def _sheet_extent(chunks: Iterator[bytes]) -> tuple[int, int, int]:
     """(rows, columns, cell elements) a sheet's XML spans. Referenced cells give their own extent; cells and rows
     without references continue from the last one, so they add to it: columns = furthest reference + most
-    reference-free cells in one row, rows = furthest reference + reference-free row elements. Counted with
-    bytes.count and findall (C speed), row by row only where reference-free cells are. A chunk is cut at its last
-    '<', so no element is split between chunks (an element's name holds no '<')."""
+    reference-free cells in one row, rows = furthest reference + reference-free row elements. Elements are found
+    from the positions of '<' in numpy (_Starts), never row by row in Python: a 345,300-row sheet without
+    references took 4.4 s row by row, and is the reckoning tests/unit/test_edges_21.py checks this against. A chunk
+    is cut at its last '<', so no element is split between chunks (an element's name holds no '<')."""
     cell_tokens, row_tokens = _tokens(b"", b"c"), _tokens(b"", b"row")
     max_row = max_col = unref_rows = cells = widest = current = 0  # current: reference-free cells, this row
     tail = b""
@@ -444,19 +445,53 @@ def _sheet_extent(chunks: Iterator[bytes]) -> tuple[int, int, int]:
             numbers = set(_REF_ROW.findall(part))
             if numbers:
                 max_row = max(max_row, *map(int, numbers))
-        count = sum(map(part.count, cell_tokens))
-        cells += count
-        unref_rows += sum(map(part.count, row_tokens)) - part.count(b'<row r="')
-        if count == part.count(b'<c r="'):  # every cell referenced: only whether a row starts matters
+        starts = _Starts(part, max(map(len, cell_tokens + row_tokens)))
+        cell_at = starts.of(cell_tokens)
+        referenced_at = starts.of((b'<c r="',))
+        cells += len(cell_at)
+        unref_rows += len(starts.of(row_tokens)) - len(starts.of((b'<row r="',)))
+        if len(cell_at) == len(referenced_at):  # every cell referenced: only whether a row starts matters
             if _ROW_OPEN.search(part):
                 widest, current = max(widest, current), 0
             continue
-        for index, piece in enumerate(_ROW_OPEN.split(part)):
-            if index:  # a new row starts: the one before is complete
-                widest, current = max(widest, current), 0
-            current += sum(map(piece.count, cell_tokens)) - piece.count(b'<c r="')
+        # reference-free cells per row: each cell element placed in its row by where the row elements start
+        if b":row" in part:  # a row element with a namespace prefix: the pattern reads any prefix
+            rows_at = np.fromiter((m.start() for m in _ROW_OPEN.finditer(part)), dtype=np.int64)
+        else:
+            rows_at = starts.of(_ROW_STARTS)
+        slots = len(rows_at) + 1
+        free = (np.bincount(np.searchsorted(rows_at, cell_at, side="right"), minlength=slots)
+                - np.bincount(np.searchsorted(rows_at, referenced_at, side="right"), minlength=slots))
+        if len(rows_at):  # the row before the first start goes on from the last chunk; the last row goes on after
+            widest = max(widest, current + int(free[0]), int(free[1:-1].max(initial=0)))
+            current = int(free[-1])
+        else:
+            current += int(free[0])
     widest = max(widest, current)
     return max_row + max(unref_rows, 0), max_col + widest, cells
+
+
+# what _ROW_OPEN matches without a prefix: <row then whitespace (as \s reads bytes), '/' or '>'
+_ROW_STARTS = tuple(b"<row" + bytes([end]) for end in b" \t\n\r\x0b\x0c/>")
+
+
+class _Starts:
+    """Where tokens start in a block of XML, from the positions of its '<' (every token begins with one), matched
+    byte by byte in numpy and shared between tokens with a common beginning. A token's starts are what
+    block.count counts, placed: tokens begin with '<' and hold no other, so no two occurrences overlap."""
+
+    def __init__(self, block: bytes, longest: int) -> None:
+        self._data = np.frombuffer(block + bytes(longest), dtype=np.uint8)  # padded: a token may run off the end
+        self._found: dict[bytes, np.ndarray] = {b"<": np.flatnonzero(self._data[:len(block)] == ord("<"))}
+
+    def _at(self, token: bytes) -> np.ndarray:
+        if token not in self._found:
+            before = self._at(token[:-1])
+            self._found[token] = before[self._data[before + len(token) - 1] == token[-1]]
+        return self._found[token]
+
+    def of(self, tokens: tuple[bytes, ...]) -> np.ndarray:
+        return np.sort(np.concatenate([self._at(t) for t in tokens]))
 
 
 def xlsx_sheet_names(path: Path) -> list[str]:

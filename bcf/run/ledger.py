@@ -52,7 +52,8 @@ def ledger_run(data_dir: Path, flow: str, parameters: dict[str, Any],
         _ACTIVE_RUNS.add(run.run_id)
         ledger = LedgerRun(run)
         try:
-            yield ledger
+            with db.connect(warehouse_path(data_dir)):
+                yield ledger
         except BaseException as exc:
             with db.connect(warehouse_path(data_dir)) as con:
                 db.finish_run(con, run.run_id, "failed", f"{type(exc).__name__}: {exc}")

@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -89,6 +90,72 @@ def test_a_referenced_workbook_keeps_its_exact_extent(tmp_path: Path) -> None:
         assert _sheet_extent(chunks) == (7, 3, 3)
     prefixed = b'<x:worksheet><x:sheetData><x:row><x:c><x:v>1</x:v></x:c><x:c/></x:row></x:sheetData>'
     assert _sheet_extent(iter([prefixed])) == (1, 2, 2)
+
+
+def _extent_row_by_row(chunks: Iterator[bytes]) -> tuple[int, int, int]:
+    """_sheet_extent as first written, splitting each chunk into its rows in Python: the reference that the
+    numpy placement of cells in rows must agree with."""
+    import re
+
+    from bcf.transforms import read
+
+    cell_tokens, row_tokens = read._tokens(b"", b"c"), read._tokens(b"", b"row")
+    max_row = max_col = unref_rows = cells = widest = current = 0
+    tail, first = b"", True
+    for chunk in chunks:
+        block = tail + chunk
+        if first:
+            found = read._PREFIX.search(block[:4096])
+            if found:
+                cell_tokens += read._tokens(found.group(1) + b":", b"c")
+                row_tokens += read._tokens(found.group(1) + b":", b"row")
+            first = False
+        cut = block.rfind(b"<")
+        part, tail = (block[:cut], block[cut:]) if cut >= 0 and len(block) - cut < 1 << 20 else (block, b"")
+        letters = set(read._REF_COLUMN.findall(part))
+        if letters:
+            max_col = max(max_col, *map(read._column_number, letters))
+            numbers = set(read._REF_ROW.findall(part))
+            if numbers:
+                max_row = max(max_row, *map(int, numbers))
+        count = sum(map(part.count, cell_tokens))
+        cells += count
+        unref_rows += sum(map(part.count, row_tokens)) - part.count(b'<row r="')
+        if count == part.count(b'<c r="'):
+            if read._ROW_OPEN.search(part):
+                widest, current = max(widest, current), 0
+            continue
+        for index, piece in enumerate(re.compile(read._ROW_OPEN.pattern).split(part)):
+            if index:
+                widest, current = max(widest, current), 0
+            current += sum(map(piece.count, cell_tokens)) - piece.count(b'<c r="')
+    widest = max(widest, current)
+    return max_row + max(unref_rows, 0), max_col + widest, cells
+
+
+def test_reference_free_cells_are_placed_in_their_rows_as_row_by_row() -> None:
+    """Random sheets mixing referenced and reference-free cells and rows, prefixed or not, cut into random chunks:
+    the extent is the one the row-by-row reckoning gives."""
+    import random
+
+    from bcf.transforms.read import _sheet_extent
+
+    rng = random.Random(25)
+    for case in range(300):
+        prefix = rng.choice([b"", b"x:"])
+        out = [b"<" + prefix + b"worksheet><" + prefix + b"sheetData>"]
+        for r in range(1, rng.randint(0, 12) + 1):
+            out.append(rng.choice([b"<" + prefix + b"row>", b"<" + prefix + b'row r="%d">' % r,
+                                   b"<" + prefix + b"row/>", b"<" + prefix + b"row\n>"]))
+            for c in range(rng.randint(0, 6)):
+                cell = rng.choice([b"<" + prefix + b"c>", b"<" + prefix + b'c r="%s%d">' % (b"ABCDEFG"[c:c + 1], r),
+                                   b"<" + prefix + b"c/>", b"<" + prefix + b"c\t>", b"<" + prefix + b"col>"])
+                out.append(cell + b"<v>1</v>" + (b"" if cell.endswith(b"/>") else b"</" + prefix + b"c>"))
+            out.append(b"</" + prefix + b"row>")
+        xml = b"".join(out) + b"</" + prefix + b"sheetData>"
+        cuts = sorted(rng.sample(range(1, len(xml)), min(rng.randint(0, 6), len(xml) - 1)))
+        chunks = [xml[a:b] for a, b in zip([0, *cuts], [*cuts, len(xml)], strict=True)]
+        assert _sheet_extent(iter(chunks)) == _extent_row_by_row(iter(chunks)), (case, xml)
 
 
 # ---- b. Sources: no link out of the source, and anything named like an extract that is not a file is a finding --
