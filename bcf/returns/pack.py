@@ -75,9 +75,9 @@ def write_findings(path: Path, findings: list[Finding], summary: Path | None = N
         writer.writerows([v if type(v) is not str or not v.startswith(FORMULA_START) else csv_safe(v)
                           for v in values(f)] for f in findings)
     with open(summary or summary_path(path), "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=SUMMARY_COLUMNS)
-        writer.writeheader()
-        writer.writerows({k: csv_safe(v) for k, v in row.items()} for row in summary_rows(findings))
+        summary_writer = csv.DictWriter(fh, fieldnames=SUMMARY_COLUMNS)
+        summary_writer.writeheader()
+        summary_writer.writerows({k: csv_safe(v) for k, v in row.items()} for row in summary_rows(findings))
 
 
 def summary_path(findings_csv: Path) -> Path:
