@@ -57,7 +57,7 @@ def icb_flow(source: str, icb: str, period_end: str | None = None, quarter: str 
     status: dict[str, str] = {}
     with ledger_run(data, "icb-returns", {"source": source, "icb": icb, "period": period},
                     current_flow_run_id()) as ledger:
-        ingest(source, data, ledger.run.run_id)
+        ingest(source, data, ledger.run.run_id, source_wide=False)  # each HWB's produce judges its own
         futures = {}
         for hwb in hwbs:
             if quarter:

@@ -46,10 +46,10 @@ def stage_task(db_file: Path, obj: SourceObject, landed: Landed, run_id: str, ke
     return stage(db_file, obj, landed, run_id, key, validator)
 
 
-def ingest(source: str, data_dir: Path, run_id: str) -> IngestReport:
+def ingest(source: str, data_dir: Path, run_id: str, source_wide: bool = True) -> IngestReport:
     """Land and stage every file of a source, each step a Prefect task. Called inside a flow (the tasks need one)."""
     return ingest_source(source, data_dir, run_id, log=get_run_logger(), lister=list_source_task, lander=land_task,
-                         stager=stage_task)
+                         stager=stage_task, source_wide=source_wide)
 
 
 def _run_name() -> str:

@@ -57,12 +57,16 @@ def stage(db_file: Path, obj: SourceObject, landed: Landed, run_id: str, key: by
 def ingest_source(source: str, data_dir: Path, run_id: str, *, log: Any = None,
                   lister: Callable[[str], list[SourceObject]] = list_source,
                   lander: Callable[[SourceObject, Path], Landed | FetchFailed] = land,
-                  stager: Callable[..., FileResult] = stage, read_ahead: bool = False) -> IngestReport:
+                  stager: Callable[..., FileResult] = stage, read_ahead: bool = False,
+                  source_wide: bool = True) -> IngestReport:
     """Land and stage every file of a source, in staging order; one line per file on the log (a logger or Prefect's
     run logger). With `read_ahead` (the plain path, whose stager is `stage`), work on later files overlaps staging:
     when the new extracts are large enough (WORKER_MIN_COST), a second process reads and parses them (bcf.ingest.worker)
     while this one stages the plans, then checks and stages each extract as it is ready; otherwise the next file,
-    if at most READ_AHEAD_MAX_BYTES, is read in a background thread while the one before it is staged."""
+    if at most READ_AHEAD_MAX_BYTES, is read in a background thread while the one before it is staged.
+    `source_wide`: judge the source-wide cross checks (keys in two files, ledger lines against their HWB's plan)
+    for the report, as `bcf ingest` and `validate` print them; a return run leaves them out, as it judges its own
+    HWB's when it produces the return (warehouse.checks.cross_source), and its report is not printed."""
     log = log or logging.getLogger("bcf.ingest")
     key, development = pseudonym_key()
     if development:
@@ -152,7 +156,8 @@ def ingest_source(source: str, data_dir: Path, run_id: str, *, log: Any = None,
         record_source_findings(con, run_id, report.files)
         with con.cursor() as cur:
             db.insert_findings(cur, run_id, None, [f for r in gone for f in r.findings])
-        _attach(report.files, source_findings(con))
+        if source_wide:
+            _attach(report.files, source_findings(con))
     return report
 
 

@@ -60,15 +60,15 @@ def write_briefing(data_dir: Path, hwb: str, quarter: Quarter, out_dir: Path) ->
         logging.getLogger("bcf.briefing").error("board briefing not written: %s", exc)
 
 
-def plain_ingest(source: str, data_dir: Path, run_id: str) -> IngestReport:
-    return ingest_source(source, data_dir, run_id, log=log, read_ahead=True)
+def plain_ingest(source: str, data_dir: Path, run_id: str, source_wide: bool = True) -> IngestReport:
+    return ingest_source(source, data_dir, run_id, log=log, read_ahead=True, source_wide=source_wide)
 
 
 @dataclass
 class Steps:
     """How each step runs: plainly (the defaults), or as Prefect tasks (flows/ passes its own)."""
 
-    ingest: Callable[[str, Path, str], IngestReport] = plain_ingest
+    ingest: Callable[..., IngestReport] = plain_ingest  # (source, data_dir, run_id, source_wide=True)
     produce_fortnightly: Callable[..., ReturnOutcome] = produce_fortnightly
     produce_quarterly: Callable[..., ReturnOutcome] = produce_quarterly
     briefing: Callable[[Path, str, Quarter, Path], None] = write_briefing
@@ -135,7 +135,7 @@ def _ingest_and_produce(flow: str, source: str, data_dir: str, params: dict[str,
                         produce_one: Callable[[RunInfo], ReturnOutcome]) -> tuple[ReturnOutcome, RunInfo]:
     """What every return run does inside its run-ledger row: ingest the source, then produce the return."""
     with ledger_run(Path(data_dir), flow, params, steps.flow_run_id) as ledger:
-        steps.ingest(source, Path(data_dir), ledger.run.run_id)
+        steps.ingest(source, Path(data_dir), ledger.run.run_id, source_wide=False)  # produce judges the HWB's
         outcome = produce_one(ledger.run)
         settle(ledger, outcome)
     return outcome, ledger.run
