@@ -117,6 +117,20 @@ def run_figure_query(con: duckdb.DuckDBPyConnection, query_id: str, params: dict
     )
 
 
+def _sum_figure_query(con: duckdb.DuckDBPyConnection, query_id: str) -> None:
+    """run_figure_query's rows summed by figure and role (evaluate with lineage=False)."""
+    text = sql(query_id)
+    # each row as contrib would hold it (DECIMAL(18,4)), then summed
+    con.execute(f"INSERT INTO contrib_sums SELECT figure_id, role, sum(contribution::DECIMAL(18,4)) FROM ({text}) "
+                "GROUP BY ALL",
+                _params_for(text, {}))
+
+
+def _summed_values(con: duckdb.DuckDBPyConnection) -> dict[str, Summed]:
+    rows = con.execute("SELECT figure_id, sum(total) FROM contrib_sums GROUP BY figure_id").fetchall()
+    return {r[0]: Summed(Decimal(r[1]), 0, []) for r in rows}
+
+
 @dataclass(frozen=True)
 class Summed:
     value: Decimal
@@ -187,13 +201,22 @@ def _levels(planned: list[Planned]) -> dict[str, int]:
 
 
 def evaluate(con: duckdb.DuckDBPyConnection, defs: list[FigureDef], dimensions: dict[str, list[Instance]],
-             hwb: str, period: Any, plan: dict[tuple[str, str], str | None] | None = None) -> list[Figure]:
+             hwb: str, period: Any, plan: dict[tuple[str, str], str | None] | None = None,
+             lineage: bool = True) -> list[Figure]:
     """Every figure of a return, in catalogue order (bind() first). Models run once each; derived rows are added
-    level by level, so a total is made before the check that reads it whatever order the declarations are in."""
+    level by level, so a total is made before the check that reads it whatever order the declarations are in.
+
+    lineage=False: the values only, for the board briefing's periods that no run produced. Each model's rows are
+    summed by figure and role as they are made (never kept), and a derived figure adds its inputs' sums, signed:
+    the same values, since a sum of rows is the sum of their groups' sums (exact DECIMAL), without the millions of
+    contribution rows a quarter's lineage holds. Its figures have no source_rows or files."""
     planned = catalogue(defs, dimensions)
     level = _levels(planned)
+    if not lineage:
+        con.execute("CREATE OR REPLACE TEMP TABLE contrib_sums (figure_id VARCHAR, role VARCHAR, "
+                    "total DECIMAL(38,4))")
     for model in dict.fromkeys(p.fdef.model for p in planned if p.fdef.model):
-        run_figure_query(con, model)
+        run_figure_query(con, model) if lineage else _sum_figure_query(con, model)
     con.execute("CREATE OR REPLACE TEMP TABLE derive_map (target VARCHAR, source VARCHAR, sign INTEGER, "
                 "role VARCHAR, query_id VARCHAR, level INTEGER)")
     mapping = [(p.id, src, sign, role, p.fdef.query, level[p.id])
@@ -201,14 +224,21 @@ def evaluate(con: duckdb.DuckDBPyConnection, defs: list[FigureDef], dimensions: 
     if mapping:
         con.executemany("INSERT INTO derive_map VALUES (?, ?, ?, ?, ?, ?)", mapping)
     for depth in sorted({m[5] for m in mapping}):
-        con.execute(
-            "INSERT INTO contrib SELECT m.target, coalesce(m.role, c.role), m.query_id, c.file_id, c.file_name, "
-            "c.source_row, c.row_key, c.contribution * m.sign FROM contrib c JOIN derive_map m "
-            "ON c.figure_id = m.source AND m.level = ?", [depth])
-    summed = summed_figures(con)
+        if lineage:
+            con.execute(
+                "INSERT INTO contrib SELECT m.target, coalesce(m.role, c.role), m.query_id, c.file_id, c.file_name, "
+                "c.source_row, c.row_key, c.contribution * m.sign FROM contrib c JOIN derive_map m "
+                "ON c.figure_id = m.source AND m.level = ?", [depth])
+        else:
+            con.execute(
+                "INSERT INTO contrib_sums SELECT m.target, coalesce(m.role, c.role), sum(c.total * m.sign) "
+                "FROM contrib_sums c JOIN derive_map m ON c.figure_id = m.source AND m.level = ? GROUP BY ALL",
+                [depth])
+    summed = summed_figures(con) if lineage else _summed_values(con)
     by_role: dict[str, dict[str, Decimal]] = {}
-    for fid, role, total in con.execute("SELECT figure_id, role, sum(contribution) FROM contrib GROUP BY ALL"
-                                        ).fetchall():
+    per_role = ("SELECT figure_id, role, sum(contribution) FROM contrib GROUP BY ALL" if lineage
+                else "SELECT figure_id, role, sum(total) FROM contrib_sums GROUP BY ALL")
+    for fid, role, total in con.execute(per_role).fetchall():
         by_role.setdefault(fid, {})[role] = Decimal(total)
     raw: dict[str, Value] = {}
     final: dict[str, Figure] = {}

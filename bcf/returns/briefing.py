@@ -172,12 +172,13 @@ def _compute_missing(brief: Briefing, fortnights: list[Fortnight], quarters: lis
         if (got := _from_warehouse(con, Path(quarter.file_name(brief.hwb)))) is not None:
             quarters.remove(quarter)
             brief.quarters.append(Period(quarter.label, quarter.q_end, got, "warehouse"))
+    # values only: a briefing shows figures, not their lineage (a quarter's is millions of rows at 1.86M a year)
     for period in fortnights:
-        ret = compute_df(con, brief.hwb, period)
+        ret = compute_df(con, brief.hwb, period, lineage=False)
         brief.fortnights.append(Period(period.period_end.isoformat(), period.period_end,
                                        {f.id: f.value for f in ret.figures}, "warehouse"))
     for quarter in quarters:
-        q = compute_q(con, brief.hwb, quarter)
+        q = compute_q(con, brief.hwb, quarter, lineage=False)
         brief.quarters.append(Period(quarter.label, quarter.q_end, {f.id: f.value for f in q.figures}, "warehouse"))
 
 

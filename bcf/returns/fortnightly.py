@@ -166,9 +166,11 @@ def catalogue(schemes: list[SchemeRow]) -> list[FigureSpec]:
     return [p.spec for p in engine.catalogue(REGISTRY, dims)]
 
 
-def compute(con: duckdb.DuckDBPyConnection, hwb: str, period: Fortnight) -> FortnightlyReturn:
-    """Every df.* figure for one HWB and fortnight. Leaves `contrib` filled for the lineage export."""
+def compute(con: duckdb.DuckDBPyConnection, hwb: str, period: Fortnight, lineage: bool = True) -> FortnightlyReturn:
+    """Every df.* figure for one HWB and fortnight. Leaves `contrib` filled for the lineage export; with
+    lineage=False, the values only (engine.evaluate), for the board briefing."""
     engine.bind(con, period.params(hwb))
     dims = dimensions(con)
     schemes = [SchemeRow(d["scheme_id"], d["scheme"], d["scheme_name"]) for d in dims["scheme"]]
-    return FortnightlyReturn(hwb, period, engine.evaluate(con, REGISTRY, dims, hwb, period), schemes)
+    return FortnightlyReturn(hwb, period, engine.evaluate(con, REGISTRY, dims, hwb, period, lineage=lineage),
+                             schemes)

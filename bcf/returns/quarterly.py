@@ -262,11 +262,12 @@ def catalogue(schemes: list[tuple[str, str]], sources: list[str], months: list[d
     return [p.spec for p in engine.catalogue(REGISTRY, dims)]
 
 
-def compute(con: duckdb.DuckDBPyConnection, hwb: str, quarter: Quarter) -> QuarterlyReturn:
+def compute(con: duckdb.DuckDBPyConnection, hwb: str, quarter: Quarter, lineage: bool = True) -> QuarterlyReturn:
+    """lineage=False: the values only (engine.evaluate), for the board briefing."""
     engine.bind(con, quarter.params(hwb))
     dims = dimensions(con, quarter)
     plan = {(what, item): value for what, item, value in engine.rows(con, sql("int_plan_values"))}
-    figures = engine.evaluate(con, REGISTRY, dims, hwb, quarter, plan)
+    figures = engine.evaluate(con, REGISTRY, dims, hwb, quarter, plan, lineage=lineage)
     return QuarterlyReturn(hwb, quarter, figures, [(d["scheme_id"], d["scheme_name"]) for d in dims["scheme"]],
                            [d["source"] for d in dims["source"]],
                            [(d["scheme_id"], d["source"]) for d in dims["scheme_source"]])

@@ -164,9 +164,9 @@ def test_the_briefing_reads_returns_already_produced_from_the_warehouse(
 
     real_q = quarterly.compute
 
-    def counting(con: duckdb.DuckDBPyConnection, hwb: str, quarter: Quarter) -> object:
+    def counting(con: duckdb.DuckDBPyConnection, hwb: str, quarter: Quarter, lineage: bool = True) -> object:
         computed.append(quarter.label)
-        return real_q(con, hwb, quarter)
+        return real_q(con, hwb, quarter, lineage)
 
     monkeypatch.setattr(quarterly, "compute", counting)
     empty = tmp_path / "elsewhere"
