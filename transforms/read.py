@@ -485,9 +485,12 @@ class _Starts:
         self._found: dict[bytes, np.ndarray] = {b"<": np.flatnonzero(self._data[:len(block)] == ord("<"))}
 
     def _at(self, token: bytes) -> np.ndarray:
-        if token not in self._found:
-            before = self._at(token[:-1])
-            self._found[token] = before[self._data[before + len(token) - 1] == token[-1]]
+        known = len(token)
+        while token[:known] not in self._found:  # the longest beginning already placed (a prefix may be long)
+            known -= 1
+        for length in range(known + 1, len(token) + 1):
+            before = self._found[token[:length - 1]]
+            self._found[token[:length]] = before[self._data[before + length - 1] == token[length - 1]]
         return self._found[token]
 
     def of(self, tokens: tuple[bytes, ...]) -> np.ndarray:

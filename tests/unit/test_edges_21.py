@@ -90,6 +90,9 @@ def test_a_referenced_workbook_keeps_its_exact_extent(tmp_path: Path) -> None:
         assert _sheet_extent(chunks) == (7, 3, 3)
     prefixed = b'<x:worksheet><x:sheetData><x:row><x:c><x:v>1</x:v></x:c><x:c/></x:row></x:sheetData>'
     assert _sheet_extent(iter([prefixed])) == (1, 2, 2)
+    long = b"p" * 3000  # a namespace prefix longer than Python's recursion limit
+    xml = b"<" + long + b":worksheet><" + long + b":row><" + long + b":c/><" + long + b":c/></" + long + b":row>"
+    assert _sheet_extent(iter([xml])) == (1, 2, 2)
 
 
 def _extent_row_by_row(chunks: Iterator[bytes]) -> tuple[int, int, int]:
