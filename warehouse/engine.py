@@ -122,8 +122,7 @@ def _sum_figure_query(con: duckdb.DuckDBPyConnection, query_id: str) -> None:
     text = sql(query_id)
     # each row as contrib would hold it (DECIMAL(18,4)), then summed
     con.execute(f"INSERT INTO contrib_sums SELECT figure_id, role, sum(contribution::DECIMAL(18,4)) FROM ({text}) "
-                "GROUP BY ALL",
-                _params_for(text, {}))
+                "GROUP BY ALL")
 
 
 def _summed_values(con: duckdb.DuckDBPyConnection) -> dict[str, Summed]:
@@ -216,7 +215,10 @@ def evaluate(con: duckdb.DuckDBPyConnection, defs: list[FigureDef], dimensions: 
         con.execute("CREATE OR REPLACE TEMP TABLE contrib_sums (figure_id VARCHAR, role VARCHAR, "
                     "total DECIMAL(38,4))")
     for model in dict.fromkeys(p.fdef.model for p in planned if p.fdef.model):
-        run_figure_query(con, model) if lineage else _sum_figure_query(con, model)
+        if lineage:
+            run_figure_query(con, model)
+        else:
+            _sum_figure_query(con, model)
     con.execute("CREATE OR REPLACE TEMP TABLE derive_map (target VARCHAR, source VARCHAR, sign INTEGER, "
                 "role VARCHAR, query_id VARCHAR, level INTEGER)")
     mapping = [(p.id, src, sign, role, p.fdef.query, level[p.id])

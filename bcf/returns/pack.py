@@ -53,7 +53,7 @@ from bcf.returns.lineage_csv import sql_literal, write_lineage_csv
 from bcf.transforms.figures import Figure
 from bcf.transforms.findings import FINDING_COLUMNS, SUMMARY_COLUMNS, Finding, summary_rows
 from bcf.transforms.nhs_number import mask_text
-from bcf.transforms.workbook import FORMULA_START, cells_hash, csv_safe
+from bcf.transforms.workbook import cells_hash, csv_safe
 from bcf.warehouse import db
 
 READY = "READY"  # commit marker in a staging folder: both files are complete, publish may be rolled forward
@@ -72,8 +72,7 @@ def write_findings(path: Path, findings: list[Finding], summary: Path | None = N
         writer = csv.writer(fh)
         writer.writerow(FINDING_COLUMNS)
         values = operator.attrgetter(*FINDING_COLUMNS)
-        writer.writerows([v if type(v) is not str or not v.startswith(FORMULA_START) else csv_safe(v)
-                          for v in values(f)] for f in findings)
+        writer.writerows([csv_safe(v) for v in values(f)] for f in findings)
     with open(summary or summary_path(path), "w", newline="", encoding="utf-8") as fh:
         summary_writer = csv.DictWriter(fh, fieldnames=SUMMARY_COLUMNS)
         summary_writer.writeheader()
