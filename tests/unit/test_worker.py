@@ -75,6 +75,56 @@ def test_the_worker_stages_exactly_what_this_process_does(small_extracts: Path, 
     assert {r.outcome for r in again.files if r.kind} == {"already_received"}
 
 
+def test_the_next_workbook_is_read_ahead_and_handed_over_the_same(small_extracts: Path, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The worker reads the next workbook in a thread while it parses the files before it (_workbook_ahead): what it
+    hands over is what it hands over reading the workbook in its turn. Run in this process, not spawned."""
+    monkeypatch.setattr(ingest, "PART_ROWS", 40)  # the workbook in parts, as a large one is
+    extracts = [o for o in sorted(list_source(str(small_extracts)), key=lambda o: o.name)
+                if o.kind not in (None, "plan")]
+    # the workbooks last, as _worker_jobs orders a source's files (they take longer to read than to check)
+    jobs = [Job(i, str(o.kind), Path(str(o.path)), o.name, str(i)) for i, o in
+            enumerate(sorted(extracts, key=lambda o: o.name.endswith(".xlsx")))]
+    assert jobs[-1].name.endswith(".xlsx") and not jobs[0].name.endswith(".xlsx")
+    read_ahead: list[str] = []
+
+    class Recorded(worker.ReadAhead):
+        def __init__(self, kind: str, landed: Path, name: str) -> None:
+            read_ahead.append(name)
+            super().__init__(kind, landed, name)
+
+    monkeypatch.setattr(worker, "ReadAhead", Recorded)
+    ahead = _served(jobs, tmp_path / "ahead")
+    assert read_ahead == [jobs[-1].name]  # started before the first file was parsed
+    monkeypatch.setattr(worker, "_workbook_ahead", lambda later: {})
+    in_turn = _served(jobs, tmp_path / "in_turn")
+    assert read_ahead == [jobs[-1].name]
+    assert sum(m[0] == "part" and m[1] == jobs[-1].index for m in ahead) > 1
+    assert ahead == in_turn
+
+
+def _served(jobs: list[Job], scratch: Path) -> list[tuple[Any, ...]]:
+    """worker._serve's messages, each part read back as plain values (its scratch path left out)."""
+    import queue
+
+    scratch.mkdir()
+    asked: queue.Queue[Any] = queue.Queue()
+    told: queue.Queue[Any] = queue.Queue()
+    asked.put((jobs, b"k"))
+    worker._serve(asked, told, str(scratch))
+    out: list[tuple[Any, ...]] = []
+    while not told.empty():
+        message = told.get()
+        assert message[0] != "error", message[3]
+        if message[0] == "part":
+            part = worker._load_parsed(message[2])
+            message = (*message[:2], part.part.frame.to_dict("list"), part.parsed.frame.to_dict("list"),
+                       None if part.keys is None else part.keys.to_dict("list"), part.parsed.findings,
+                       part.part.header, part.part.problems, part.parts)
+        out.append(message)
+    return out
+
+
 def _never(*args: Any) -> None:
     raise AssertionError("no worker is started for a source the warehouse holds already")
 
