@@ -73,11 +73,18 @@ def make_realistic(clean: Path, out: Path, reject: float = 0.01, other: float = 
     codes, _ = pd.factorize(base)
     rnq = (rng.random(codes.max() + 1) < RNQ_SHARE)[codes]
     d.loc[rnq, "provider_code"] = "RNQ"
-    # ... but a few stays are sent by both: the same person and dates as a canonical row of the HWB
+    # ... but a few stays are sent by both: the same person and dates as one canonical row of the HWB. The pair gets
+    # a person of its own: the clean source's replicas of a stay ('-r<k>') share its person and dates, so a twin of
+    # the original's person would match every replica, and the share of warnings would grow with --scale (28 % of
+    # the rows at 16M); one twin, one warning, at any scale
     twins = np.flatnonzero(rnq & ~others & (rng.random(n) < WARN_SHARE / RNQ_SHARE))
-    originals = rng.choice(np.flatnonzero(~rnq & ~others & (d["nhs_number"] != "").to_numpy()), len(twins))
-    for col in ("nhs_number", *DATES, "setting"):
+    originals = rng.choice(np.flatnonzero(~rnq & ~others & (d["nhs_number"] != "").to_numpy()), len(twins),
+                           replace=False)
+    for col in (*DATES, "setting"):
         d.loc[twins, col] = d.loc[originals, col].to_numpy()
+    pair_people = syn.valid_nhs_numbers(rng, len(twins))[: len(twins)]
+    d.loc[twins, "nhs_number"] = pair_people
+    d.loc[originals, "nhs_number"] = pair_people
     planted["discharges.duplicate_stays"] = len(twins)
     bad = rng.permutation(np.flatnonzero(others))[: int(round(reject * n))]
     _faults(d, bad, [("discharge_pathway", "7"), ("discharge_date", "2023-02-30"), ("age", "130"),
