@@ -21,7 +21,7 @@ from bcf.returns.produce import ReturnOutcome
 from bcf.run.alerts import Alert, run_links, send
 from bcf.run.pipeline import alert_if_blocked, finding_line, log_blocked
 from bcf.transforms.figures import Figure, rounded
-from bcf.transforms.findings import Finding, summarise
+from bcf.transforms.findings import SHOWN, Finding, FindingsReport, summarise
 
 
 def current_flow_run_id() -> str | None:
@@ -46,30 +46,33 @@ def md_table(header: list[str], rows: list[list[str]]) -> list[str]:
             *("| " + " | ".join(_cell(c) for c in row) + " |" for row in rows), ""]
 
 
-def findings_markdown(title: str, findings: list[Finding], blockers: list[Finding]) -> str:
-    """Blocking findings first, then the other errors, then the warnings (each up to 50): nothing only counted."""
-    errors = [f for f in findings if f.severity == "error"]
-    warnings = [f for f in findings if f.severity == "warning"]
+def findings_markdown(title: str, findings: FindingsReport, blockers: list[Finding]) -> str:
+    """Blocking findings first, then the other errors, then the warnings (each up to SHOWN): nothing only counted.
+    The groups and the first findings come from the warehouse (FindingsReport), not the whole list."""
     blocking = set(blockers)  # membership in a set: a list made this quadratic in the findings (issue 25)
-    lines = [f"# {title}", "", f"- blocking errors: **{len(blockers)}**", f"- errors: {len(errors)}",
-             f"- warnings: {len(warnings)}", ""]
-    if findings or blockers:  # read first: one line per rule and file, with its count and one example
+    lines = [f"# {title}", "", f"- blocking errors: **{len(blockers)}**", f"- errors: {findings.errors}",
+             f"- warnings: {findings.warnings}", ""]
+    groups = list(findings.groups) if findings.groups or not blockers else summarise(blockers)
+    if groups:  # read first: one line per rule and file, with its count and one example
         lines += ["## By rule and file", ""]
         lines += md_table(["severity", "rule", "file", "count", "example"],
                           [[g.severity, g.rule, g.file, f"{g.count:,}",
                             ("" if g.example.row is None else f"row {g.example.row}: ") + g.example.message]
-                           for g in summarise(blockers + [f for f in findings if f not in blocking])])
-    for heading, group in (("Blocking the return", blockers),
-                           ("Other errors", [f for f in errors if f not in blocking]),
-                           ("Warnings (the return is still written)", warnings)):
+                           for g in groups])
+    other_errors = [f for f in findings.first_errors if f not in blocking]
+    for heading, group, count in (("Blocking the return", blockers, len(blockers)),
+                                  ("Other errors", other_errors, max(findings.errors - len(blocking),
+                                                                     len(other_errors))),
+                                  ("Warnings (the return is still written)", list(findings.first_warnings),
+                                   findings.warnings)):
         if not group:
             continue
         lines += [f"## {heading}", ""]
         lines += md_table(["severity", "file", "row", "column", "value", "rule", "message"],
                           [[f.severity, f.file, "" if f.row is None else str(f.row), f.column or "", f.value or "",
-                            f.rule, f.message] for f in group[:50]])
-        if len(group) > 50:
-            lines += [f"... and {len(group) - 50} more in the findings file", ""]
+                            f.rule, f.message] for f in group[:SHOWN]])
+        if count > SHOWN:
+            lines += [f"... and {count - SHOWN} more in the findings file", ""]
     return "\n".join(lines)
 
 
@@ -143,7 +146,7 @@ def report_outcome(flow: str, label: str, hwb: str, period: str, outcome: Return
         alert_if_blocked(flow, hwb, period, outcome, flow_run_id)
     else:
         logger.info("%s written (%d warning finding(s))", outcome.workbook.name,
-                    sum(f.severity == "warning" for f in outcome.findings))
+                    outcome.findings.warnings)
         if outcome.revision_line():  # a served run has no console: its log says it revised an earlier return
             logger.info("%s", outcome.revision_line())
 

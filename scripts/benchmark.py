@@ -508,7 +508,7 @@ def breakdown(work: Path, rep: Path) -> None:
         import bcf.returns.produce as produce_mod
 
         current["file"] = "return"
-        wrap(produce_mod, "cross_source", "cross-source checks")
+        wrap(produce_mod.return_findings, "collect", "findings on files + cross-source checks")
         wrap(produce_mod, "blocking", "blocking check")
         wrap(produce_mod, "write_pack", "audit pack")
         period = Fortnight.ending(FIRST_END)

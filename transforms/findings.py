@@ -90,6 +90,24 @@ class FindingGroup:
 
 SUMMARY_COLUMNS = ["severity", "rule", "file", "count", "example_row", "example_column", "example_value",
                    "example_message"]
+SHOWN = 50  # findings listed one by one in a flow's artifact, of each kind; the rest are in the findings file
+
+
+@dataclass(frozen=True)
+class FindingsReport:
+    """A return's findings as its readers meet them, not the whole list (that is the findings file, written from
+    the warehouse without a Python object per finding): how many errors and warnings, one group per rule and file
+    (as summarise groups them), and the first errors and warnings in the file's order, enough to list SHOWN of
+    each beside the errors that block the return."""
+
+    errors: int = 0
+    warnings: int = 0
+    groups: tuple[FindingGroup, ...] = ()
+    first_errors: tuple[Finding, ...] = ()
+    first_warnings: tuple[Finding, ...] = ()
+
+    def of_rule(self, rule: str) -> list[FindingGroup]:
+        return [g for g in self.groups if g.rule == rule]
 
 
 def summarise(findings: list[Finding]) -> list[FindingGroup]:

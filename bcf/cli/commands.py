@@ -150,8 +150,7 @@ def shown_path(path: Path) -> str:
 
 
 def _print_outcome(outcome) -> None:  # type: ignore[no-untyped-def]
-    errors = sum(f.severity == "error" for f in outcome.findings)
-    warnings = sum(f.severity == "warning" for f in outcome.findings)
+    errors, warnings = outcome.findings.errors, outcome.findings.warnings
     if outcome.status == "blocked":
         from bcf.transforms.findings import summary_lines
 

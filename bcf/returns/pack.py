@@ -21,11 +21,9 @@ CSV files are safe to open in a spreadsheet: text starting = + - @ tab or CR get
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
 import json
-import operator
 import os
 import shutil
 import sys
@@ -51,10 +49,10 @@ from bcf.core.settings import (
 from bcf.returns import revisions
 from bcf.returns.lineage_csv import sql_literal, write_lineage_csv
 from bcf.transforms.figures import Figure
-from bcf.transforms.findings import FINDING_COLUMNS, SUMMARY_COLUMNS, Finding, summary_rows
+from bcf.transforms.findings import FindingsReport
 from bcf.transforms.nhs_number import mask_text
-from bcf.transforms.workbook import cells_hash, csv_safe
-from bcf.warehouse import db
+from bcf.transforms.workbook import cells_hash
+from bcf.warehouse import db, return_findings
 
 READY = "READY"  # commit marker in a staging folder: both files are complete, publish may be rolled forward
 
@@ -63,20 +61,10 @@ def pack_dir(workbook: Path) -> Path:
     return workbook.with_name(workbook.stem + ".audit")
 
 
-def write_findings(path: Path, findings: list[Finding], summary: Path | None = None) -> None:
-    """The full list in `path`, and beside it (`<stem>-summary.csv`) the same findings grouped by rule and file
-    with a count and one example each, to read first. Two files, so each CSV keeps one shape for the tools that
-    read it."""
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        # rows as lists, not dicts: DictWriter checks every row's keys, a third of the time for 80,000 findings
-        writer = csv.writer(fh)
-        writer.writerow(FINDING_COLUMNS)
-        values = operator.attrgetter(*FINDING_COLUMNS)
-        writer.writerows([csv_safe(v) for v in values(f)] for f in findings)
-    with open(summary or summary_path(path), "w", newline="", encoding="utf-8") as fh:
-        summary_writer = csv.DictWriter(fh, fieldnames=SUMMARY_COLUMNS)
-        summary_writer.writeheader()
-        summary_writer.writerows({k: csv_safe(v) for k, v in row.items()} for row in summary_rows(findings))
+def write_findings(con: duckdb.DuckDBPyConnection, path: Path, summary: Path | None = None) -> None:
+    """The return's findings (warehouse.return_findings) in full in `path`, and beside it (`<stem>-summary.csv`)
+    grouped by rule and file with a count and one example each, to read first."""
+    return_findings.write_csv(con, path, summary or summary_path(path))
 
 
 def summary_path(findings_csv: Path) -> Path:
@@ -202,7 +190,7 @@ def _recorded(name: str, value: Any) -> Any:
 
 def write_pack(con: duckdb.DuckDBPyConnection, workbook_tmp: Path, workbook_name: str, staging: Path,
                run: RunInfo, figures: list[Figure], where: dict[str, tuple[str, str]],
-               findings: list[Finding], previous: Path | None = None,
+               findings: FindingsReport, previous: Path | None = None,
                return_params: dict[str, Any] | None = None, cell_map_text: str | None = None) -> Path:
     """Write the pack into `staging` (a fresh folder); the caller moves it into place with the workbook.
     With `previous` (the pack of the last run for the same return) it adds revisions.csv."""
@@ -213,7 +201,7 @@ def write_pack(con: duckdb.DuckDBPyConnection, workbook_tmp: Path, workbook_name
     # the Parquet copy is the audit copy; the CSV only when a spreadsheet can open it whole
     if lineage_rows <= SPREADSHEET_ROWS:
         write_lineage_csv(con, f"read_parquet({sql_literal(lineage_parquet)})", lineage_csv)
-    write_findings(staging / "findings.csv", findings)
+    write_findings(con, staging / "findings.csv")
     template = template_inputs(staging, {**run.parameters, **(return_params or {})}, cell_map_text)
     revision: dict[str, object] | None = None
     if previous is not None and (previous / "manifest.json").exists():
@@ -242,8 +230,7 @@ def write_pack(con: duckdb.DuckDBPyConnection, workbook_tmp: Path, workbook_name
             "audit_files": {p.name: sha256_file(p) for p in sorted(staging.iterdir())},
         },
         "lineage": lineage_note(lineage_rows),
-        "findings": {"errors": sum(f.severity == "error" for f in findings),
-                     "warnings": sum(f.severity == "warning" for f in findings)},
+        "findings": {"errors": findings.errors, "warnings": findings.warnings},
         # the weights a directly age-standardised rate (falls) was computed with: `bcf trace` rebuilds it from these
         # and the lineage alone, whatever codes.toml says later
         "standard_population": {"esp2013_65plus": dict(codes()["esp2013_65plus"])},

@@ -27,10 +27,10 @@ from bcf.returns.pack import (
     write_pack,
 )
 from bcf.transforms.figures import Figure
-from bcf.transforms.findings import Finding
+from bcf.transforms.findings import Finding, FindingsReport
 from bcf.transforms.workbook import SheetLayout, write_workbook
-from bcf.warehouse import db
-from bcf.warehouse.checks import blocking, cross_source, file_findings, said_once
+from bcf.warehouse import db, return_findings
+from bcf.warehouse.checks import blocking
 
 
 @dataclass
@@ -50,7 +50,7 @@ class ReturnOutcome:
     findings_file: Path | None = None
     audit: Path | None = None
     blocking: list[Finding] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
+    findings: FindingsReport = field(default_factory=FindingsReport)  # the whole list is in findings_file
     figures: list[Figure] = field(default_factory=list)
     revision: dict[str, Any] | None = None  # the earlier return this one replaces, and how many figures moved
 
@@ -67,11 +67,13 @@ class ReturnOutcome:
                 f"kept as {self.workbook.stem}.{r['revises_run_id']}.xlsx, what changed is in revisions.csv")
 
 
-def write_findings_csv(path: Path, findings: list[Finding]) -> Path:
+def write_findings_csv(con: duckdb.DuckDBPyConnection, path: Path) -> Path:
+    """The return's findings (warehouse.return_findings) as a CSV and its summary beside it, each whole or not at
+    all."""
     path.parent.mkdir(parents=True, exist_ok=True)
     summary = summary_path(path)
     tmp, tmp_summary = path.with_name(f".{path.name}.tmp"), summary.with_name(f".{summary.name}.tmp")
-    write_findings(tmp, findings, tmp_summary)
+    write_findings(con, tmp, tmp_summary)
     tmp_summary.replace(summary)
     tmp.replace(path)
     return path
@@ -81,20 +83,19 @@ def produce(con: duckdb.DuckDBPyConnection, hwb: str, params: dict[str, Any], wo
             compute: Callable[[duckdb.DuckDBPyConnection], Computed]) -> ReturnOutcome:
     for note in recover(workbook):  # what a crashed run left for this return (we hold the run lock)
         sys.stderr.write(f"bcf: {note}\n")  # the console, not Prefect's print capture
-    on_files = file_findings(con, run.run_id)
-    cross = said_once(on_files, cross_source(con, params))
-    db.insert_findings(con, run.run_id, None, cross)
-    findings = on_files + cross
-    blockers = blocking(con, hwb, run.run_id, cross)
+    # the findings stay in the warehouse (return_findings), read in SQL: only the errors that block come to Python
+    cross_errors = return_findings.collect(con, run.run_id, params)
+    blockers = blocking(con, hwb, run.run_id, cross_errors)
     if blockers:
-        path = write_findings_csv(workbook.with_name(workbook.stem + ".blocked-findings.csv"), findings)
-        return ReturnOutcome("blocked", workbook, path, None, blockers, findings)
+        path = write_findings_csv(con, workbook.with_name(workbook.stem + ".blocked-findings.csv"))
+        return ReturnOutcome("blocked", workbook, path, None, blockers, return_findings.report(con, len(blockers)))
 
     computed = compute(con)
     tmp_workbook, tmp_pack = staging_paths(workbook)
     try:
         where = computed.write(tmp_workbook, computed.layouts, computed.figures, computed.allowed_blank)
-        findings = findings + computed.report  # empty input cells and validation breaches of a filled template
+        return_findings.add(con, computed.report)  # empty input cells and validation breaches of a filled template
+        findings = return_findings.report(con)
         previous = pack_dir(workbook) if pack_dir(workbook).exists() else None
         write_pack(con, tmp_workbook, workbook.name, tmp_pack, run, computed.figures, where, findings, previous,
                    params, computed.cell_map_text)

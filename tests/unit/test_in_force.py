@@ -104,8 +104,9 @@ def test_a_file_sent_in_error_is_withdrawn_on_the_record_and_the_return_is_writt
     shutil.move(dup, kept)  # deleting it from the source does not take it out of force: a warning says so
     ran = run(src, data, out)
     assert ran.outcome.status == "blocked"
-    gone = [f for f in ran.outcome.findings if f.rule == "source.file_gone"]
-    assert [f.file for f in gone] == ["discharges_rwe_resent.csv"] and "bcf withdraw" in gone[0].message
+    gone = ran.outcome.findings.of_rule("source.file_gone")
+    assert [(g.file, g.count) for g in gone] == [("discharges_rwe_resent.csv", 1)]
+    assert "bcf withdraw" in gone[0].example.message
 
     done = withdraw(data, str(kept), "sent twice by the trust", by="A. Officer")  # named by its content
     assert done.file_name == "discharges_rwe_resent.csv" and done.status == "withdrawn"
@@ -118,7 +119,7 @@ def test_a_file_sent_in_error_is_withdrawn_on_the_record_and_the_return_is_writt
     assert [(w["file_name"], w["withdrawn_by"], w["reason"]) for w in manifest["withdrawn"]] == [
         ("discharges_rwe_resent.csv", "A. Officer", "sent twice by the trust")]
     assert "discharges_rwe_resent.csv" not in {i["file_name"] for i in manifest["inputs"]}
-    assert not [f for f in ran.outcome.findings if f.rule == "source.file_gone"]  # out of force: no warning
+    assert not ran.outcome.findings.of_rule("source.file_gone")  # out of force: no warning
 
     with pytest.raises(WithdrawError, match="not in force|no file"):
         withdraw(data, "discharges_rwe_resent.csv", "again")

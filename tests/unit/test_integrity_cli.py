@@ -8,6 +8,7 @@ import os
 import socket
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from bcf.cli import main
@@ -15,6 +16,7 @@ from bcf.core.settings import PseudonymKeyError, pseudonym_key
 from bcf.returns.pack import write_findings
 from bcf.transforms.findings import Finding
 from bcf.transforms.workbook import csv_safe
+from bcf.warehouse import return_findings
 from tests.fixtures import HWB, write_df_fixture
 
 
@@ -190,7 +192,10 @@ def test_findings_csv_writer_neutralises(tmp_path: Path) -> None:
                         "not a scheme"),
                 Finding("error", "spend_x.csv", 3, "amount", "-12.50", "decimal", "amount out of range"),
                 Finding("warning", "=evil.csv", None, None, None, "file.x", "@message")]
-    write_findings(tmp_path / "findings.csv", findings)
+    con = duckdb.connect()
+    return_findings.create(con)
+    return_findings.add(con, findings)
+    write_findings(con, tmp_path / "findings.csv")
     with open(tmp_path / "findings.csv", newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert rows[0]["value"] == '\'=HYPERLINK("http://evil.example","x")'

@@ -12,7 +12,7 @@ import pytest
 
 from bcf.returns.produce import ReturnOutcome
 from bcf.transforms.figures import Figure, FigureSpec
-from bcf.transforms.findings import Finding
+from bcf.transforms.findings import SHOWN, Finding, FindingsReport, summarise
 
 
 def _fig(kind: str, value: object, label: str = "x") -> Figure:
@@ -35,9 +35,25 @@ def test_the_findings_artifact_lists_warnings_when_there_are_no_errors() -> None
     from bcf.flows.common import findings_markdown
 
     warnings = [Finding("warning", "spend.csv", n, "amount", "0", "zero_spend", "A zero amount.") for n in (2, 3)]
-    text = findings_markdown("Findings: df E06000017 2023-03-30", warnings, [])
-    assert "- warnings: 2" in text and "## Warnings" in text
+    report = FindingsReport(0, 2, tuple(summarise(warnings)), (), tuple(warnings))
+    text = findings_markdown("Findings: df E06000017 2023-03-30", report, [])
+    assert "- warnings: 2" in text and "## Warnings" in text and "| warning | zero_spend | spend.csv | 2 |" in text
     assert text.count("| warning | spend.csv |") == 2
+
+
+def test_the_findings_artifact_lists_the_first_of_many_and_counts_the_rest() -> None:
+    from bcf.flows.common import findings_markdown
+
+    blocking = [Finding("error", "d.csv", n, "hwb_code", "", "required", "Missing.") for n in (2, 3)]
+    other = [Finding("error", "d.csv", n, "age", "130", "age_range", "Too old.") for n in range(4, 4 + SHOWN + 7)]
+    warned = [Finding("warning", "r.csv", n, None, None, "cross.x", "Look.") for n in range(2, 2 + SHOWN)]
+    report = FindingsReport(len(blocking) + len(other), 1000, tuple(summarise(blocking + other + warned)),
+                            tuple((blocking + other)[: SHOWN + len(blocking)]), tuple(warned))
+    text = findings_markdown("Findings", report, blocking)
+    assert "- blocking errors: **2**" in text and f"- errors: {2 + SHOWN + 7}" in text and "- warnings: 1000" in text
+    # each group once in the table by rule and file, then each finding listed up to SHOWN of its kind
+    assert text.count("| required |") == 1 + 2 and text.count("| age_range |") == 1 + SHOWN
+    assert "... and 7 more in the findings file" in text and f"... and {1000 - SHOWN} more" in text
 
 
 def test_a_blocked_outcome_ends_failed_named_blocked_with_the_first_findings() -> None:
