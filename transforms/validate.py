@@ -189,30 +189,39 @@ class RowValidator:
         return [f for r in rules for f in by_rule.get(r.index, [])]
 
 
-class _ScipyStatsOnUse(types.ModuleType):
-    """Stands in for scipy.stats in the modules GX imports: imported (~0.9 s on this machine, a third of importing
-    GX) only if one of them uses it. Only GX's distribution expectations do (KL divergence, KS tests), which no
-    suite in expectations/ holds. Anything else importing scipy.stats gets the real module, as always."""
+class _OnFirstUse(types.ModuleType):
+    """Stands in for a module in the modules GX imports, which is then imported only if one of them uses it:
+    scipy.stats (~0.9 s on this machine, a third of importing GX) and altair (~0.25 s). Only GX's distribution
+    expectations use them (KL divergence, KS tests: scipy.stats for the test, altair to draw it), which no suite
+    in expectations/ holds. Anything else importing them gets the real module, as always."""
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(importlib.import_module("scipy.stats"), name)
+        if sys.modules.get(self.__name__) is self:  # still standing in (GX is being imported): step aside first
+            del sys.modules[self.__name__]
+        return getattr(importlib.import_module(self.__name__), name)
 
 
 def import_gx() -> Any:
-    """great_expectations, imported with scipy.stats loaded on first use rather than at once (_ScipyStatsOnUse). GX
-    binds it by `from scipy import stats`, which reads the scipy package's attribute, so the stand-in is that
-    attribute while GX imports and is taken away after: later imports of scipy.stats are the ordinary ones."""
+    """great_expectations, imported with scipy.stats and altair loaded on first use rather than at once
+    (_OnFirstUse). GX binds scipy.stats by `from scipy import stats`, which reads the scipy package's attribute,
+    and altair by `import altair`, which reads sys.modules: the stand-ins are those while GX imports and are taken
+    away after, so later imports of either are the ordinary ones."""
     if "great_expectations" in sys.modules or "scipy.stats" in sys.modules:
         import great_expectations as gx
         return gx
     import scipy
 
-    scipy.stats = _ScipyStatsOnUse("scipy.stats")  # type: ignore[attr-defined]
+    scipy.stats = _OnFirstUse("scipy.stats")  # type: ignore[attr-defined]
+    lazy_altair = "altair" not in sys.modules
+    if lazy_altair:
+        sys.modules["altair"] = _OnFirstUse("altair")
     try:
         import great_expectations as gx
     finally:
-        if isinstance(getattr(scipy, "stats", None), _ScipyStatsOnUse):
+        if isinstance(getattr(scipy, "stats", None), _OnFirstUse):
             del scipy.stats  # scipy's own module __getattr__ imports the real one on the next access
+        if lazy_altair and isinstance(sys.modules.get("altair"), _OnFirstUse):
+            del sys.modules["altair"]
     return gx
 
 

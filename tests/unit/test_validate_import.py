@@ -1,6 +1,6 @@
-"""GX is imported with scipy.stats loaded on first use (transforms.validate.import_gx): a run that validates does not
-pay for scipy.stats, yet GX's modules that name it, and anyone else who imports it, get the real thing. In a fresh
-interpreter, as a run starts."""
+"""GX is imported with scipy.stats and altair loaded on first use (transforms.validate.import_gx): a run that validates
+does not pay for them, yet GX's modules that name them, and anyone else who imports them, get the real thing. In a
+fresh interpreter, as a run starts."""
 
 from __future__ import annotations
 
@@ -15,25 +15,32 @@ import json, sys
 from bcf.transforms.validate import RowValidator, import_gx
 import_gx()
 after_import = "scipy.stats" in sys.modules
+altair_after_import = "altair" in sys.modules
 import scipy
 from great_expectations.expectations.core import expect_column_kl_divergence_to_be_less_than as kl
 stand_in = type(kl.stats).__name__
+altair_stand_in = type(kl.alt).__name__
 entropy = float(kl.stats.entropy([0.5, 0.5]))  # the first use imports the real module
+chart = type(kl.alt.Chart).__name__
 from scipy import stats
+import altair
 print(json.dumps({"after_import": after_import, "stand_in": stand_in, "entropy": entropy,
                   "real": type(scipy.stats).__name__, "cdf": float(stats.norm.cdf(0)),
-                  "same": sys.modules["scipy.stats"] is stats}))
+                  "same": sys.modules["scipy.stats"] is stats,
+                  "altair_after_import": altair_after_import, "altair_stand_in": altair_stand_in, "chart": chart,
+                  "altair_real": type(altair).__name__, "altair_same": altair.Chart is kl.alt.Chart}))
 """
 
 
 @pytest.mark.slow
-def test_gx_imports_without_scipy_stats_and_it_still_works_on_use() -> None:
+def test_gx_imports_without_scipy_stats_or_altair_and_they_still_work_on_use() -> None:
     done = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, check=True)
     got = json.loads(done.stdout.strip().splitlines()[-1])
-    assert got["after_import"] is False  # GX imported, scipy.stats not
-    assert got["stand_in"] == "_ScipyStatsOnUse"
-    assert got["entropy"] == pytest.approx(0.6931471805599453)
+    assert got["after_import"] is False and got["altair_after_import"] is False  # GX imported, they not
+    assert got["stand_in"] == got["altair_stand_in"] == "_OnFirstUse"
+    assert got["entropy"] == pytest.approx(0.6931471805599453) and got["chart"] != "NoneType"
     assert got["real"] == "module" and got["same"] and got["cdf"] == 0.5
+    assert got["altair_real"] == "module" and got["altair_same"]
 
 
 def test_a_validator_checks_rows_after_import_gx() -> None:
