@@ -53,3 +53,35 @@ def test_a_validator_checks_rows_after_import_gx() -> None:
     frame.loc[0, "age"] = 130
     found = RowValidator().check(frame, contracts()["discharges"], "f.csv", PARAMS)
     assert any(f.rule == "age_range" and f.value == "130" for f in found)
+
+
+ONCE = """
+import json, sys
+import bcf.transforms.validate as validate
+if sys.argv[1] == "without":
+    validate._configuration_once_per_call = lambda: None  # GX as it is
+from bcf.core.settings import contracts
+from tests.unit.test_validate_two_pass import PARAMS, _discharges
+from great_expectations.expectations.expectation import Expectation
+made = []  # each configuration GX makes (counted under the once-per-call layer, which starts with the validator)
+inner = Expectation.configuration.fget
+Expectation.configuration = property(lambda self: made.append(1) or inner(self))
+v = validate.RowValidator()
+found = []
+for small in (20_000, 0):  # rules sharing two batches, and a batch per rule
+    validate.SMALL_TABLE = small
+    found += [f.as_dict() for f in v.check(_discharges(9), contracts()["discharges"], "f.csv", PARAMS)]
+print(json.dumps({"found": found, "made": len(made)}, default=str))
+"""
+
+
+@pytest.mark.slow
+def test_an_expectations_configuration_made_once_per_call_finds_the_same() -> None:
+    """transforms.validate._configuration_once_per_call: GX's methods read an expectation's configuration once per
+    call, not once per key; every finding the same, and the configuration made a fraction of the times."""
+    got = {}
+    for how in ("with", "without"):
+        done = subprocess.run([sys.executable, "-c", ONCE, how], capture_output=True, text=True, check=True)
+        got[how] = json.loads(done.stdout.strip().splitlines()[-1])
+    assert got["with"]["found"] == got["without"]["found"] and len(got["with"]["found"]) > 10
+    assert got["with"]["made"] * 3 < got["without"]["made"]
