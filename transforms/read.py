@@ -75,10 +75,10 @@ def _check_header(file_name: str, header: list[str]) -> None:
 
 
 def read_csv(path: Path, file_name: str, mapping: SupplierMapping | None = None) -> RawTable:
-    data = path.read_bytes()
-    plain = _read_plain_csv(data, file_name, mapping)
+    plain = _read_plain_csv(path, file_name, mapping)
     if plain is not None:
         return plain
+    data = path.read_bytes()
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -113,18 +113,26 @@ def read_csv(path: Path, file_name: str, mapping: SupplierMapping | None = None)
     return RawTable(file_name, None, header, original, _frame(header, rows, numbers), problems)
 
 
-def _read_plain_csv(data: bytes, file_name: str, mapping: SupplierMapping | None) -> RawTable | None:
-    """The fast path for the common extract, read by Arrow's CSV parser straight from the bytes: no quote character
+def _read_plain_csv(path: Path, file_name: str, mapping: SupplierMapping | None) -> RawTable | None:
+    """The fast path for the common extract, read by Arrow's CSV parser straight from the file: no quote character
     and no NUL anywhere (so a record is a line and a comma always separates), and every line exactly the header's
     width (Arrow refuses any other; it reads an empty line as a row of empty values, dropped below as the exact
     reader drops it, so Arrow's row i is record i + 2). None for anything else, and the exact reader below reads
-    the file, so a fault is reported exactly as before (the encoding first)."""
-    if b'"' in data or b"\0" in data:
-        return None
+    the file, so a fault is reported exactly as before (the encoding first). The file is looked through and read
+    a block at a time, never held whole beside its table (a 16-million-discharge year's CSV is 0.8 GB)."""
+    with open(path, "rb") as fh:
+        first = fh.read(_BLOCK)
+        if b'"' in first or b"\0" in first:
+            return None
+        while block := fh.read(_BLOCK):
+            if b'"' in block or b"\0" in block:
+                return None
     try:
-        original = _first_line(data).decode("utf-8-sig").split(",")
+        original = _first_line(first).decode("utf-8-sig").split(",")
     except UnicodeDecodeError:
         return None
+    if len(first) == _BLOCK and b"\n" not in first and b"\r" not in first:
+        return None  # a header line longer than a block: the exact reader says what it is
     header = _apply_mapping(original, mapping)
     if len(header) < 2 or len(set(header)) != len(header):
         return None  # one column (a wrong delimiter?) or a repeated name: the exact reader says which
@@ -132,7 +140,7 @@ def _read_plain_csv(data: bytes, file_name: str, mapping: SupplierMapping | None
         _check_header(file_name, header)
     except FileProblem:
         return None
-    table = _arrow_plain_csv(data, len(header))
+    table = _arrow_plain_csv(path, len(header))
     if table is None:
         return None
     columns = {name: _stripped(table.column(i)) for i, name in enumerate(header)}
@@ -149,13 +157,16 @@ def _first_line(data: bytes) -> bytes:
     return data[: min(ends)] if ends else data
 
 
-def _arrow_plain_csv(data: bytes, width: int) -> pa.Table | None:
+_BLOCK = 1 << 24  # bytes read at a time
+
+
+def _arrow_plain_csv(path: Path, width: int) -> pa.Table | None:
     """Every field as text, nothing turned into null; None when any line is not `width` fields or not UTF-8."""
     names = [f"c{i}" for i in range(width)]
     try:
         return pa_csv.read_csv(
-            pa.py_buffer(data),
-            read_options=pa_csv.ReadOptions(skip_rows=1, column_names=names, block_size=1 << 24),
+            str(path),
+            read_options=pa_csv.ReadOptions(skip_rows=1, column_names=names, block_size=_BLOCK),
             parse_options=pa_csv.ParseOptions(quote_char=False, double_quote=False, escape_char=False,
                                               newlines_in_values=False, ignore_empty_lines=False),
             convert_options=pa_csv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()), null_values=[],

@@ -59,17 +59,35 @@ def test_the_arrow_csv_path_reads_as_the_exact_reader_does(name: str, tmp_path: 
     assert fast == _outcome(path)
 
 
+def _plain(tmp_path: Path, text: str | bytes) -> read.RawTable | None:
+    path = tmp_path / "x.csv"
+    path.write_bytes(text.encode() if isinstance(text, str) else text)
+    return read._read_plain_csv(path, "discharges_x.csv", None)
+
+
 def test_a_regular_csv_takes_the_arrow_path(tmp_path: Path) -> None:
-    data = TRICKY_CSV["spaces at the edges"].encode()
-    raw = read._read_plain_csv(data, "discharges_x.csv", None)
+    raw = _plain(tmp_path, TRICKY_CSV["spaces at the edges"])
     assert raw is not None
     assert raw.frame["spell_id"].tolist() == ["S1", "S2"]
     assert raw.frame["provider_code"].tolist() == ["RWE", "RWE"]
     assert raw.frame["age"].tolist() == ["80", "81"]
     assert raw.frame["source_row"].tolist() == [2, 3]
-    blank_line = read._read_plain_csv(TRICKY_CSV["a blank line"].encode(), "x.csv", None)
+    blank_line = _plain(tmp_path, TRICKY_CSV["a blank line"])
     assert blank_line is not None and blank_line.frame["source_row"].tolist() == [2, 4]
-    assert read._read_plain_csv(TRICKY_CSV["a short row"].encode(), "x.csv", None) is None
+    assert _plain(tmp_path, TRICKY_CSV["a short row"]) is None
+
+
+def test_a_quote_or_nul_in_any_block_leaves_the_arrow_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The file is looked through a block at a time: a quote or NUL in a later block, or a block boundary inside a
+    line, is still met."""
+    monkeypatch.setattr(read, "_BLOCK", 64)
+    header = "spell_id,provider_code,age\n"
+    rows = "".join(f"S{i},RWE,{i % 90}\n" for i in range(200))
+    whole = _plain(tmp_path, header + rows)
+    assert whole is not None and whole.frame["spell_id"].tolist() == [f"S{i}" for i in range(200)]
+    for fault in ('S7,"RWE",7\n', "S7,RW\0E,7\n"):
+        assert _plain(tmp_path, header + rows + fault) is None
+    assert _plain(tmp_path, "x" * 100 + "," + header + rows) is None  # a header longer than a block
 
 
 MIXED: list[object] = [1.0, "1", True, 1, None, dt.date(2023, 1, 5), dt.datetime(2023, 1, 5),
