@@ -29,7 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
-from bcf.ingest.stage_file import READ_AHEAD_MAX_BYTES, Fault, Parsed, ParsedFile, ReadAhead, parse_file
+from bcf.ingest.stage_file import Fault, Parsed, ParsedFile, ReadAhead, parse_file
 from bcf.transforms.parse import ParsedTable
 from bcf.transforms.read import TEXT, RawTable
 
@@ -152,12 +152,18 @@ def _workbook_ahead(later: list[Job]) -> dict[int, ReadAhead]:
     parsed: calamine's sheet parse (most of an XLSX's read) releases the GIL, so it runs beside the CSVs' parsing
     on the core this process would otherwise leave to the staging process's waits. The workbooks come last in the
     order (_worker_jobs), so without this the staging process waited for a whole XLSX read at the end: 1.86M
-    discharges, 23.3 s -> 22.0 s (docs/benchmarks.md). One workbook at a time, and only one small enough to be read
-    ahead at all (READ_AHEAD_MAX_BYTES), so at most one more file is held."""
+    discharges, 23.3 s -> 22.0 s (docs/benchmarks.md). One workbook at a time, and only a small one
+    (WORKBOOK_AHEAD_MAX_BYTES), so at most one more file is held."""
     job = next((j for j in later if j.path.suffix == ".xlsx"), None)
-    if job is None or job.path.stat().st_size > READ_AHEAD_MAX_BYTES:
+    if job is None or job.path.stat().st_size > WORKBOOK_AHEAD_MAX_BYTES:
         return {}
     return {job.index: ReadAhead(job.kind, job.path, job.name)}
+
+
+# A workbook's cells take ~40 times its size while it is read (a 13 MB, 345,300-row one: 0.5 GB), on top of the file
+# being parsed beside it: at 16 million discharges (workbooks of 1M rows, 32-38 MB, beside a 13M-row CSV) reading
+# them ahead raised the peak from 6.3 to 6.9 GB (212 s against 201 s before), so a larger workbook is read in turn.
+WORKBOOK_AHEAD_MAX_BYTES = 16 * 1024 * 1024
 
 
 def _parse(job: Job, key: bytes, results: Any, scratch: Path, written: int,

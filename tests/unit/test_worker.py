@@ -101,6 +101,9 @@ def test_the_next_workbook_is_read_ahead_and_handed_over_the_same(small_extracts
     assert read_ahead == [jobs[-1].name]
     assert sum(m[0] == "part" and m[1] == jobs[-1].index for m in ahead) > 1
     assert ahead == in_turn
+    monkeypatch.undo()  # _workbook_ahead itself again, with a bound the workbook is just over
+    monkeypatch.setattr(worker, "WORKBOOK_AHEAD_MAX_BYTES", jobs[-1].path.stat().st_size - 1)
+    assert worker._workbook_ahead(jobs) == {}  # too large to hold beside the file being parsed: read in its turn
 
 
 def _served(jobs: list[Job], scratch: Path) -> list[tuple[Any, ...]]:
