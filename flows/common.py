@@ -21,7 +21,7 @@ from bcf.returns.produce import ReturnOutcome
 from bcf.run.alerts import Alert, run_links, send
 from bcf.run.pipeline import alert_if_blocked, finding_line, log_blocked
 from bcf.transforms.figures import Figure, rounded
-from bcf.transforms.findings import SHOWN, Finding, FindingsReport, summarise
+from bcf.transforms.findings import SHOWN, Finding, FindingsReport
 
 
 def current_flow_run_id() -> str | None:
@@ -52,13 +52,12 @@ def findings_markdown(title: str, findings: FindingsReport, blockers: list[Findi
     blocking = set(blockers)  # membership in a set: a list made this quadratic in the findings (issue 25)
     lines = [f"# {title}", "", f"- blocking errors: **{len(blockers)}**", f"- errors: {findings.errors}",
              f"- warnings: {findings.warnings}", ""]
-    groups = list(findings.groups) if findings.groups or not blockers else summarise(blockers)
-    if groups:  # read first: one line per rule and file, with its count and one example
+    if findings.groups:  # read first: one line per rule and file, with its count and one example
         lines += ["## By rule and file", ""]
         lines += md_table(["severity", "rule", "file", "count", "example"],
                           [[g.severity, g.rule, g.file, f"{g.count:,}",
                             ("" if g.example.row is None else f"row {g.example.row}: ") + g.example.message]
-                           for g in groups])
+                           for g in findings.groups])
     other_errors = [f for f in findings.first_errors if f not in blocking]
     for heading, group, count in (("Blocking the return", blockers, len(blockers)),
                                   ("Other errors", other_errors, max(findings.errors - len(blocking),

@@ -290,11 +290,6 @@ def step_hwb_run(work: Path, rep: Path) -> None:
     _bcf(work, ["fortnightly", "--period-end", "2023-03-30"], rep / "data", rep / "returns", _hwb_source(work))
 
 
-def step_hwb_next(work: Path, rep: Path) -> None:
-    """The next fortnight of one HWB's demo source, on a copy of the warehouse its fortnight before left."""
-    _bcf(work, ["fortnightly", "--period-end", "2023-03-30"], rep / "data", rep / "returns", _hwb_source(work))
-
-
 def step_hwb_run_prefect(work: Path, rep: Path) -> None:
     _bcf(work, ["fortnightly", "--period-end", "2023-03-30"], rep / "data", rep / "returns", _hwb_source(work),
          prefect=True)
@@ -318,7 +313,8 @@ STEPS: dict[str, Callable[[Path, Path], None]] = {
     "bcf_fortnightly_empty": step_bcf_fortnightly_empty,
     "bcf_fortnightly_next": step_bcf_fortnightly_next, "bcf_quarterly_empty": step_bcf_quarterly_empty,
     "trace_largest": step_trace_largest, "trace_cover": step_trace_cover,
-    "hwb_run": step_hwb_run, "hwb_next": step_hwb_next, "hwb_run_prefect": step_hwb_run_prefect,
+    # hwb_next is the same run, on a copy of the warehouse its fortnight before left (_prepare_round)
+    "hwb_run": step_hwb_run, "hwb_next": step_hwb_run, "hwb_run_prefect": step_hwb_run_prefect,
     "hwb_validate": step_hwb_validate,
 }
 LABELS = {

@@ -10,6 +10,7 @@ The order is findings.csv's: the findings on the files in force, then each cross
 from __future__ import annotations
 
 import csv
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -104,10 +105,11 @@ def groups(con: duckdb.DuckDBPyConnection) -> list[FindingGroup]:
     return out
 
 
-def write_csv(con: duckdb.DuckDBPyConnection, path: Path, summary: Path) -> None:
-    """findings.csv (`path`) and its summary by rule and file (`summary`, one example each, to read first): two
-    files, so each CSV keeps one shape for the tools that read it. findings.csv's lines are made by DuckDB, the
-    same bytes Python's csv writer wrote (tests/unit/test_return_findings.py), and written as they come."""
+def write_csv(con: duckdb.DuckDBPyConnection, path: Path, summary: Path, by_group: Sequence[FindingGroup]) -> None:
+    """findings.csv (`path`) and its summary by rule and file (`summary`: `by_group`, the report's groups, one
+    example each, to read first): two files, so each CSV keeps one shape for the tools that read it. findings.csv's
+    lines are made by DuckDB, the same bytes Python's csv writer wrote (tests/unit/test_return_findings.py), and
+    written as they come."""
     con.execute(db.sql("csv_macros"))
     with open(path, "wb") as fh:
         fh.write((",".join(FINDING_COLUMNS) + "\r\n").encode())
@@ -128,4 +130,4 @@ def write_csv(con: duckdb.DuckDBPyConnection, path: Path, summary: Path) -> None
         writer.writerow(SUMMARY_COLUMNS)
         writer.writerows([csv_safe(v) for v in (g.severity, g.rule, g.file, g.count, g.example.row,
                                                 g.example.column, g.example.value, g.example.message)]
-                         for g in groups(con))
+                         for g in by_group)

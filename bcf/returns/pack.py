@@ -61,10 +61,11 @@ def pack_dir(workbook: Path) -> Path:
     return workbook.with_name(workbook.stem + ".audit")
 
 
-def write_findings(con: duckdb.DuckDBPyConnection, path: Path, summary: Path | None = None) -> None:
+def write_findings(con: duckdb.DuckDBPyConnection, path: Path, report: FindingsReport,
+                   summary: Path | None = None) -> None:
     """The return's findings (warehouse.return_findings) in full in `path`, and beside it (`<stem>-summary.csv`)
-    grouped by rule and file with a count and one example each, to read first."""
-    return_findings.write_csv(con, path, summary or summary_path(path))
+    the report's groups by rule and file with a count and one example each, to read first."""
+    return_findings.write_csv(con, path, summary or summary_path(path), report.groups)
 
 
 def summary_path(findings_csv: Path) -> Path:
@@ -201,7 +202,7 @@ def write_pack(con: duckdb.DuckDBPyConnection, workbook_tmp: Path, workbook_name
     # the Parquet copy is the audit copy; the CSV only when a spreadsheet can open it whole
     if lineage_rows <= SPREADSHEET_ROWS:
         write_lineage_csv(con, f"read_parquet({sql_literal(lineage_parquet)})", lineage_csv)
-    write_findings(con, staging / "findings.csv")
+    write_findings(con, staging / "findings.csv", findings)
     template = template_inputs(staging, {**run.parameters, **(return_params or {})}, cell_map_text)
     revision: dict[str, object] | None = None
     if previous is not None and (previous / "manifest.json").exists():

@@ -67,13 +67,13 @@ class ReturnOutcome:
                 f"kept as {self.workbook.stem}.{r['revises_run_id']}.xlsx, what changed is in revisions.csv")
 
 
-def write_findings_csv(con: duckdb.DuckDBPyConnection, path: Path) -> Path:
+def write_findings_csv(con: duckdb.DuckDBPyConnection, path: Path, report: FindingsReport) -> Path:
     """The return's findings (warehouse.return_findings) as a CSV and its summary beside it, each whole or not at
     all."""
     path.parent.mkdir(parents=True, exist_ok=True)
     summary = summary_path(path)
     tmp, tmp_summary = path.with_name(f".{path.name}.tmp"), summary.with_name(f".{summary.name}.tmp")
-    write_findings(con, tmp, tmp_summary)
+    write_findings(con, tmp, report, tmp_summary)
     tmp_summary.replace(summary)
     tmp.replace(path)
     return path
@@ -87,8 +87,9 @@ def produce(con: duckdb.DuckDBPyConnection, hwb: str, params: dict[str, Any], wo
     cross_errors = return_findings.collect(con, run.run_id, params)
     blockers = blocking(con, hwb, run.run_id, cross_errors)
     if blockers:
-        path = write_findings_csv(con, workbook.with_name(workbook.stem + ".blocked-findings.csv"))
-        return ReturnOutcome("blocked", workbook, path, None, blockers, return_findings.report(con, len(blockers)))
+        report = return_findings.report(con, len(blockers))
+        path = write_findings_csv(con, workbook.with_name(workbook.stem + ".blocked-findings.csv"), report)
+        return ReturnOutcome("blocked", workbook, path, None, blockers, report)
 
     computed = compute(con)
     tmp_workbook, tmp_pack = staging_paths(workbook)

@@ -195,7 +195,7 @@ def test_findings_csv_writer_neutralises(tmp_path: Path) -> None:
     con = duckdb.connect()
     return_findings.create(con)
     return_findings.add(con, findings)
-    write_findings(con, tmp_path / "findings.csv")
+    write_findings(con, tmp_path / "findings.csv", return_findings.report(con))
     with open(tmp_path / "findings.csv", newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert rows[0]["value"] == '\'=HYPERLINK("http://evil.example","x")'

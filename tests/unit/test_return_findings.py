@@ -53,7 +53,7 @@ def test_findings_csv_and_summary_are_the_bytes_the_python_writer_made(seed: int
     con = duckdb.connect()
     return_findings.create(con)
     return_findings.add(con, findings)
-    return_findings.write_csv(con, tmp_path / "sql.csv", tmp_path / "sql-summary.csv")
+    return_findings.write_csv(con, tmp_path / "sql.csv", tmp_path / "sql-summary.csv", return_findings.groups(con))
     _python_writer(tmp_path / "py.csv", tmp_path / "py-summary.csv", findings)
     assert (tmp_path / "sql.csv").read_bytes() == (tmp_path / "py.csv").read_bytes()
     assert (tmp_path / "sql-summary.csv").read_bytes() == (tmp_path / "py-summary.csv").read_bytes()
@@ -69,7 +69,7 @@ def test_findings_csv_and_summary_are_the_bytes_the_python_writer_made(seed: int
 def test_an_empty_list_writes_the_header_alone(tmp_path: Path) -> None:
     con = duckdb.connect()
     return_findings.create(con)
-    return_findings.write_csv(con, tmp_path / "f.csv", tmp_path / "s.csv")
+    return_findings.write_csv(con, tmp_path / "f.csv", tmp_path / "s.csv", return_findings.groups(con))
     _python_writer(tmp_path / "p.csv", tmp_path / "ps.csv", [])
     assert (tmp_path / "f.csv").read_bytes() == (tmp_path / "p.csv").read_bytes() == \
         b"severity,file,row,column,value,rule,message\r\n"

@@ -1,6 +1,6 @@
 -- Every finding recorded against a file not superseded, and the run's own source-level findings (an empty source, a
--- file not fetched: no file was landed for them): what the audit pack and `bcf validate` show. Reads findings,
--- files ($run_id).
+-- file not fetched: no file was landed for them): the first part of a return's findings (warehouse/return_findings.py).
+-- Reads findings, files ($run_id).
 SELECT f.severity, f.file, f."row", f."column", f."value", f.rule, f.message
 FROM findings f
 LEFT JOIN files x USING (file_id)
