@@ -65,6 +65,36 @@ def connect(path: Path | str, read_only: bool = False) -> Iterator[duckdb.DuckDB
         con.close()
 
 
+class OneThread:
+    """DuckDB on one thread while a second process (the ingest worker, bcf.ingest.worker) parses on the other core.
+    On two threads each insert of a part splits it between them and leaves two part-filled row groups, which a later
+    checkpoint merges by rewriting the row groups after them (~1.3 s at a run's last close, 1.86M discharges); with
+    the worker busy the second thread mostly took the worker's core. On one thread the row groups come out whole:
+    1.86M discharges, 22.0-22.8 s -> 20.8-21.4 s, the last close 1.3 s -> 0.1 s, CPU 38-40 s -> 35-37 s
+    (docs/benchmarks.md). A setting of the database, so every connection of this process to it; `restore` gives
+    back the threads it had (once the worker is done), as leaving does."""
+
+    def __init__(self, path: Path | str) -> None:
+        self._opened = connect(path)
+        self._con = self._opened.__enter__()
+        self._threads: int | None = int(self._con.execute("SELECT current_setting('threads')").fetchall()[0][0])
+        self._con.execute("SET threads = 1")
+
+    def restore(self) -> None:
+        if self._threads is not None:
+            self._con.execute(f"SET threads = {self._threads}")
+            self._threads = None
+
+    def __enter__(self) -> OneThread:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            self.restore()
+        finally:
+            self._opened.__exit__(None, None, None)
+
+
 def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Apply the DDL when the warehouse's recorded schema hash differs from the SQL files': connections opened
     concurrently within one process (the ICB fan-out) then do not race to replace the same views. The staging
@@ -72,7 +102,10 @@ def _ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     ddl = sql("schema") + "\n" + staging_ddl()
     digest = hashlib.sha256(ddl.encode()).hexdigest()
     try:
-        row = con.execute("SELECT sql_sha256 FROM schema_meta").fetchone()
+        # fetched whole: a result left pending keeps its transaction open as long as the connection (a run holds
+        # one), and DuckDB's checkpoints meanwhile skip merging row groups, leaving it all to the last close
+        rows = con.execute("SELECT sql_sha256 FROM schema_meta").fetchall()
+        row = rows[0] if rows else None
     except duckdb.CatalogException:
         row = None
     if row is not None and row[0] == digest:

@@ -96,19 +96,25 @@ def ingest_source(source: str, data_dir: Path, run_id: str, *, log: Any = None,
     known, known_names = _known_files(warehouse_path(data_dir)) if read_ahead else (set(), set())
     with ExitStack() as stack:
         preparer: Preparer | None = None
+        one_thread: db.OneThread | None = None
         if read_ahead and _worth_a_worker(objects, known_names):  # from the listing: it starts as the files land
             preparer = stack.enter_context(Preparer(data_dir))
+            one_thread = stack.enter_context(db.OneThread(warehouse_path(data_dir)))  # the worker has a core
         jobs = _worker_jobs(objects, landed_file, known) if preparer is not None else {}
         if preparer is not None and jobs:
             preparer.submit(list(jobs.values()), key)
         elif preparer is not None:  # all received already, say: nothing to read
             preparer.close()
             preparer = None
+            assert one_thread is not None
+            one_thread.restore()
         worker_content = {job.sha256 for job in jobs.values()}
         params: dict[str, object] | None = None  # for the worker's files: known once the plans are staged
 
         def worker_file(j: int) -> None:
             assert preparer is not None and params is not None
+            if one_thread is not None and all(preparer.ready(k) for k in jobs):  # the worker is done: both cores
+                one_thread.restore()
             staged(j, prepared=check_file(preparer.parsed(j), objects[j].name, key, validator, params))
 
         after_worker: list[int] = []
