@@ -69,10 +69,10 @@ class OneThread:
     """DuckDB on one thread while a second process (the ingest worker, bcf.ingest.worker) parses on the other core.
     On two threads each insert of a part splits it between them and leaves two part-filled row groups, which a later
     checkpoint merges by rewriting the row groups after them (~1.3 s at a run's last close, 1.86M discharges); with
-    the worker busy the second thread mostly took the worker's core. On one thread the row groups come out whole:
-    1.86M discharges, 22.0-22.8 s -> 20.8-21.4 s, the last close 1.3 s -> 0.1 s, CPU 38-40 s -> 35-37 s
-    (docs/benchmarks.md). A setting of the database, so every connection of this process to it; `restore` gives
-    back the threads it had (once the worker is done), as leaving does."""
+    the worker busy the second thread mostly took the worker's core. On one thread the row groups come out whole
+    and the last close takes 0.1 s; 1.86M discharges ~1 s faster (7 of 9 interleaved pairs, CPU ~2 s less), 16M
+    212 -> 201 s (docs/benchmarks.md, tenth pass). A setting of the database, so every connection of this process
+    to it; `restore` gives back the threads it had (once the worker is done), as leaving does."""
 
     def __init__(self, path: Path | str) -> None:
         self._opened = connect(path)
@@ -88,9 +88,12 @@ class OneThread:
     def __enter__(self) -> OneThread:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
         try:
             self.restore()
+        except duckdb.Error:
+            if kind is None:
+                raise  # else the error leaving the block says more than this one
         finally:
             self._opened.__exit__(None, None, None)
 
