@@ -70,7 +70,7 @@ class OneThread:
     On two threads each insert of a part splits it between them and leaves two part-filled row groups, which a later
     checkpoint merges by rewriting the row groups after them (~1.3 s at a run's last close, 1.86M discharges); with
     the worker busy the second thread mostly took the worker's core. On one thread the row groups come out whole
-    and the last close takes 0.1 s; 1.86M discharges ~1 s faster (7 of 9 interleaved pairs, CPU ~2 s less), 16M
+    and the last close takes 0.1 s; 1.86M discharges ~1 s faster (8 of 9 interleaved pairs, CPU ~2 s less), 16M
     212 -> 201 s (docs/benchmarks.md, tenth pass). A setting of the database, so every connection of this process
     to it; `restore` gives back the threads it had (once the worker is done), as leaving does."""
 
