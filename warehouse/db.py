@@ -67,12 +67,14 @@ def connect(path: Path | str, read_only: bool = False) -> Iterator[duckdb.DuckDB
 
 class OneThread:
     """DuckDB on one thread while a second process (the ingest worker, bcf.ingest.worker) parses on the other core.
-    On two threads each insert of a part splits it between them and leaves two part-filled row groups, which a later
-    checkpoint merges by rewriting the row groups after them (~1.3 s at a run's last close, 1.86M discharges); with
-    the worker busy the second thread mostly took the worker's core. On one thread the row groups come out whole
-    and the last close takes 0.1 s; 1.86M discharges ~1 s faster (8 of 9 interleaved pairs, CPU ~2 s less), 16M
-    212 -> 201 s (docs/benchmarks.md, tenth pass). A setting of the database, so every connection of this process
-    to it; `restore` gives back the threads it had (once the worker is done), as leaving does."""
+    On two threads each insert of a part writes row groups of its own, the last part-filled (250,000 rows: 122,880 +
+    122,880 + 4,240), and the next insert's first makes up the rest; a later checkpoint merges them by rewriting the
+    row groups after them (~1.3 s at a run's last close, 1.86M discharges), and the second thread mostly took the
+    worker's core. On one thread an insert goes on filling the row group the last one left, so a file's row groups
+    come out whole but its last, and the last close takes 0.1 s; 1.86M discharges ~1 s faster (8 of 9 interleaved
+    pairs, CPU ~2 s less), 16M 212 -> 201 s (docs/benchmarks.md, tenth pass). A setting of the database, so every
+    connection of this process to it; `restore` gives back the threads it had (once the worker is done), as leaving
+    does."""
 
     def __init__(self, path: Path | str) -> None:
         self._opened = connect(path)
