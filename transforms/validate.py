@@ -204,9 +204,16 @@ class _OnFirstUse(types.ModuleType):
 
 def import_gx() -> Any:
     """great_expectations, imported with scipy.stats and altair loaded on first use rather than at once
-    (_OnFirstUse). GX binds scipy.stats by `from scipy import stats`, which reads the scipy package's attribute,
-    and altair by `import altair`, which reads sys.modules: the stand-ins are those while GX imports and are taken
-    away after, so later imports of either are the ordinary ones."""
+    (_OnFirstUse), and without its SQL back ends. GX binds scipy.stats by `from scipy import stats`, which reads the
+    scipy package's attribute, and altair by `import altair`, which reads sys.modules: the stand-ins are those while
+    GX imports and are taken away after, so later imports of either are the ordinary ones.
+
+    SQLAlchemy is optional to GX (great_expectations.compatibility.sqlalchemy: each name it cannot import becomes a
+    NotImported placeholder, as on a machine without it), and only its SQL data sources and execution engines use
+    it; the suites here run on pandas frames. So while GX imports, `import sqlalchemy` fails (None in sys.modules)
+    unless something imported it before (Prefect does, in a flow): ~0.3-0.5 s of GX's import on this machine
+    (docs/benchmarks.md, tenth pass). Afterwards it imports as usual, for Prefect and anyone else; GX keeps its
+    placeholders. Same findings either way (tests/unit/test_validate_import.py)."""
     if "great_expectations" in sys.modules or "scipy.stats" in sys.modules:
         import great_expectations as gx
         return gx
@@ -216,6 +223,9 @@ def import_gx() -> Any:
     lazy_altair = "altair" not in sys.modules
     if lazy_altair:
         sys.modules["altair"] = _OnFirstUse("altair")
+    without_sql = "sqlalchemy" not in sys.modules
+    if without_sql:
+        sys.modules["sqlalchemy"] = None  # type: ignore[assignment]  # `import sqlalchemy` raises ImportError
     try:
         import great_expectations as gx
     finally:
@@ -223,6 +233,8 @@ def import_gx() -> Any:
             del scipy.stats  # scipy's own module __getattr__ imports the real one on the next access
         if lazy_altair and isinstance(sys.modules.get("altair"), _OnFirstUse):
             del sys.modules["altair"]
+        if without_sql and "sqlalchemy" in sys.modules and sys.modules["sqlalchemy"] is None:
+            del sys.modules["sqlalchemy"]
     return gx
 
 
