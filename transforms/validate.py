@@ -211,9 +211,10 @@ def import_gx() -> Any:
     SQLAlchemy is optional to GX (great_expectations.compatibility.sqlalchemy: each name it cannot import becomes a
     NotImported placeholder, as on a machine without it), and only its SQL data sources and execution engines use
     it; the suites here run on pandas frames. So while GX imports, `import sqlalchemy` fails (None in sys.modules)
-    unless something imported it before (Prefect does, in a flow): ~0.3-0.5 s of GX's import on this machine
-    (docs/benchmarks.md, tenth pass). Afterwards it imports as usual, for Prefect and anyone else; GX keeps its
-    placeholders. Same findings either way (tests/unit/test_validate_import.py)."""
+    unless something imported it before (Prefect does, in a flow): one HWB's run 4.9 -> 4.3 s (docs/benchmarks.md,
+    tenth pass). Afterwards it imports as usual, for Prefect and anyone else; GX keeps its placeholders. Same
+    findings either way (tests/unit/test_validate_import.py). boto3 (GX's S3 back ends) could be left out alike,
+    but its share of GX's import was ~0.03 s."""
     if "great_expectations" in sys.modules or "scipy.stats" in sys.modules:
         import great_expectations as gx
         return gx
