@@ -99,15 +99,13 @@ def ingest_source(source: str, data_dir: Path, run_id: str, *, log: Any = None,
         one_thread: db.OneThread | None = None
         if read_ahead and _worth_a_worker(objects, known_names):  # from the listing: it starts as the files land
             preparer = stack.enter_context(Preparer(data_dir))
-            one_thread = stack.enter_context(db.OneThread(warehouse_path(data_dir)))  # the worker has a core
         jobs = _worker_jobs(objects, landed_file, known) if preparer is not None else {}
         if preparer is not None and jobs:
             preparer.submit(list(jobs.values()), key)
+            one_thread = stack.enter_context(db.OneThread(warehouse_path(data_dir)))  # the worker has a core
         elif preparer is not None:  # all received already, say: nothing to read
             preparer.close()
             preparer = None
-            assert one_thread is not None
-            one_thread.restore()
         worker_content = {job.sha256 for job in jobs.values()}
         params: dict[str, object] | None = None  # for the worker's files: known once the plans are staged
 
