@@ -3,7 +3,8 @@
 The suites are the rule source: each expectation's meta carries its severity, a short rule id and the words an
 officer reads. Code sets are suite parameters filled from config/codes.toml, so each list lives in one place.
 GX imports slowly (~2 s, more on a slower machine), so it is imported when a validator first validates a table,
-never at module import.
+never at module import; pandas and numpy alike (~0.3 s), so that a run whose files were all received before (the
+next fortnight's) makes its validator without importing them.
 
 At the speed of the data: every expectation runs on a batch of only the columns it reads, first with BOOLEAN_ONLY
 results (clean files, the common case, stop there); one that failed runs again with COMPLETE results, to name every
@@ -25,14 +26,13 @@ import sys
 import types
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Literal
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any, Literal
 
 from bcf.core.settings import TableContract, codes, expectations_dir
 from bcf.transforms.findings import Finding
-from bcf.transforms.read import SOURCE_ROW
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # GX names failing rows by the frame's index (positions here): naming them by a column looks its value up row by row
 RESULT_FORMAT = {"result_format": "COMPLETE"}
@@ -148,6 +148,8 @@ class RowValidator:
         """
         if frame.empty:
             return []
+        import pandas as pd  # imported already: the frame is one
+
         rules = [r for r in self._suite(contract.table) if scope == "all" or r.whole_file == (scope == "file")]
         frame = frame.reset_index(drop=True)
         dates = {c.name for c in contract.columns if c.type == "date"}
@@ -350,6 +352,9 @@ def _as_number(values: pd.Series, is_date: bool) -> pd.Series:
     """A column for an ordered rule, as float64 numbers with NaN for a blank: dates as day numbers (GX compares date
     objects one by one in Python, but numbers a whole column at once), nullable integers as floats (exact to 2**53).
     The order of the values, and which are blank, is exactly as given; findings quote the frame's own values."""
+    import numpy as np
+    import pandas as pd
+
     if is_date and values.dtype.kind == "M":  # datetime64
         days = values.to_numpy().astype("datetime64[D]")
         number = days.astype("int64").astype("float64") + _ORDINAL_1970
@@ -382,6 +387,8 @@ def _column_of(kwargs: dict[str, Any]) -> str:
 
 
 def _text(value: object) -> str:
+    import pandas as pd
+
     if value is None or (isinstance(value, float) and pd.isna(value)) or value is pd.NA:
         return ""
     if isinstance(value, dt.date):
@@ -393,6 +400,10 @@ def _findings(file_name: str, kwargs: dict[str, Any], meta: dict[str, Any], fram
               positions: list[int]) -> list[Finding]:
     """One finding per failing row GX named (by position), with its source row and its values as the frame holds
     them."""
+    import numpy as np
+
+    from bcf.transforms.read import SOURCE_ROW
+
     column = _column_of(kwargs)
     names = column.split("+")
     at = np.asarray(positions, dtype="int64")

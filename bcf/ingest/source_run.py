@@ -12,17 +12,13 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bcf.core import s3
 from bcf.core.settings import pseudonym_key
 from bcf.ingest.sources import FetchFailed, Landed, SourceObject, land, list_source, staging_key
 from bcf.ingest.stage_file import (
-    READ_AHEAD_MAX_BYTES,
     FileResult,
-    PreparedFile,
-    ReadAhead,
-    check_file,
     empty_source,
     ignored,
     not_fetched,
@@ -30,13 +26,16 @@ from bcf.ingest.stage_file import (
     rule_parameters,
     stage_file,
 )
-from bcf.ingest.worker import Job, Preparer
 from bcf.transforms.findings import WARNING, Finding
 from bcf.transforms.nhs_number import mask_text, token_text
 from bcf.transforms.validate import RowValidator
 from bcf.warehouse import db
 from bcf.warehouse.checks import source_findings
 from bcf.warehouse.paths import landing_path, warehouse_path
+
+if TYPE_CHECKING:  # imported where a new file is met: reading and parsing need pandas (bcf.ingest.prepare_file)
+    from bcf.ingest.prepare_file import PreparedFile, ReadAhead
+    from bcf.ingest.worker import Job, Preparer
 
 
 @dataclass
@@ -98,6 +97,8 @@ def ingest_source(source: str, data_dir: Path, run_id: str, *, log: Any = None,
         preparer: Preparer | None = None
         one_thread: db.OneThread | None = None
         if read_ahead and _worth_a_worker(objects, known_names):  # from the listing: it starts as the files land
+            from bcf.ingest.worker import Preparer
+
             preparer = stack.enter_context(Preparer(data_dir))
         jobs = _worker_jobs(objects, landed_file, known) if preparer is not None else {}
         if preparer is not None and jobs:
@@ -110,6 +111,8 @@ def ingest_source(source: str, data_dir: Path, run_id: str, *, log: Any = None,
         params: dict[str, object] | None = None  # for the worker's files: known once the plans are staged
 
         def worker_file(j: int) -> None:
+            from bcf.ingest.prepare_file import check_file
+
             assert preparer is not None and params is not None
             if one_thread is not None and all(preparer.ready(k) for k in jobs):  # the worker is done: both cores
                 one_thread.restore()
@@ -200,6 +203,8 @@ XLSX_CHECK_COST = 3
 # reckoning) 4.7 s without it, 4.3 s with; 300,000 (77 MB) 6.3 s and 5.4 s; one HWB's demo source (2.3 MB) 4.0 s
 # without and 4.3 s with, since its start (a Python with pandas, ~0.4 s) costs more than the little it overlaps.
 WORKER_MIN_COST = 8 * 1024 * 1024
+# A larger file is read when it is staged, not ahead: two large files in memory at once would raise the peak
+READ_AHEAD_MAX_BYTES = 64 * 1024 * 1024
 
 
 def _read_cost(size: int, name: str) -> int:
@@ -232,6 +237,8 @@ def _worker_jobs(objects: list[SourceObject], landed_file: Callable[[int], Lande
         if isinstance(landed, Landed) and obj.kind != "plan" and landed.sha256 not in seen:
             seen.add(landed.sha256)
             new.append((i, obj, landed))
+    from bcf.ingest.worker import Job
+
     read = {i: _read_cost(landed.size, obj.name) for i, obj, landed in new}
     check = {i: _check_cost(landed.size, obj.name) for i, obj, landed in new}
     if not new or sum(read.values()) < WORKER_MIN_COST:
@@ -264,6 +271,8 @@ def _read_next(objects: list[SourceObject], i: int, landed_file: Callable[[int],
         return
     landed = landed_file(i)
     if isinstance(landed, Landed) and landed.sha256 not in known and landed.size <= READ_AHEAD_MAX_BYTES:
+        from bcf.ingest.prepare_file import ReadAhead
+
         ahead[i] = ReadAhead(str(objects[i].kind), landed.path, objects[i].name)
 
 

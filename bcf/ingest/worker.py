@@ -29,7 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
-from bcf.ingest.stage_file import Fault, Parsed, ParsedFile, ReadAhead, parse_file
+from bcf.ingest.prepare_file import Fault, Parsed, ParsedFile, ReadAhead, parse_file
 from bcf.transforms.parse import ParsedTable
 from bcf.transforms.read import TEXT, RawTable
 

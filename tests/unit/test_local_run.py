@@ -17,9 +17,10 @@ from bcf.core.settings import use_prefect
 from tests.fixtures import EXPECTED_DF, HWB, write_df_fixture
 
 ROOT = Path(__file__).resolve().parents[2]
-# runs the command in a fresh interpreter and says whether anything imported Prefect
+# runs the command in a fresh interpreter and says whether anything imported Prefect, or pandas
 SCRIPT = ("import sys\nfrom bcf.cli import main\nrc = main(sys.argv[1:])\n"
-          "print('PREFECT IMPORTED:', 'prefect' in sys.modules)\nsys.exit(rc)\n")
+          "print('PREFECT IMPORTED:', 'prefect' in sys.modules)\n"
+          "print('PANDAS IMPORTED:', 'pandas' in sys.modules)\nsys.exit(rc)\n")
 
 
 def bcf_here(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -46,6 +47,21 @@ def test_a_fortnightly_run_without_a_server_gives_the_hand_counted_return(tmp_pa
     with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
         runs = con.execute("SELECT flow, outcome, prefect_flow_run_id FROM runs").fetchall()
     assert runs == [("fortnightly-return", "done", None)]
+
+
+@pytest.mark.slow
+def test_the_next_fortnight_whose_files_were_all_received_imports_no_pandas(tmp_path: Path) -> None:
+    """Issue 25: reading, parsing and checking (pandas, ~0.3 s to import) are for new files only; a run whose files
+    were all received before still makes its return, without them."""
+    src = write_df_fixture(tmp_path / "src")
+    out, data = tmp_path / "out", tmp_path / "data"
+    runs = [bcf_here(tmp_path, "run", "fortnightly", "--source", str(src), "--hwb", HWB, "--period-end", end,
+                     "--out", str(out), "--data-dir", str(data)) for end in ("2023-01-19", "2023-02-02")]
+    assert [r.returncode for r in runs] == [0, 0], runs[1].stdout + runs[1].stderr
+    assert "PANDAS IMPORTED: True" in runs[0].stdout  # its files were new
+    assert "discharges_rwe.csv: already_received" in runs[1].stdout
+    assert "PANDAS IMPORTED: False" in runs[1].stdout
+    assert (out / f"df_fortnightly_{HWB}_2023-02-02.xlsx").exists()
 
 
 @pytest.mark.slow

@@ -1,4 +1,4 @@
-"""The plain ingest reads the next file in a background thread while this one is staged (stage_file.ReadAhead).
+"""The plain ingest reads the next file in a background thread while this one is staged (prepare_file.ReadAhead).
 Read ahead or not, a source must stage the same: the same rows, rejections, findings and per-file results, a file
 fault where it was, a file already received read by nobody."""
 
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from bcf.ingest import prepare_file as ingest
 from bcf.ingest import source_run as intake
-from bcf.ingest import stage_file as ingest
 from bcf.warehouse import db
 from tests.unit.test_staged_in_parts import _rows, _source
 

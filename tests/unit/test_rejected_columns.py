@@ -1,4 +1,4 @@
-"""Issue 25: rejected rows built on whole columns (transforms.rejected, bcf.ingest._split) are exactly what the
+"""Issue 25: rejected rows built on whole columns (transforms.rejected, prepare_file._split) are exactly what the
 row-by-row code gave: the same rows in the same order, the same reasons, row hashes, masking and raw_values JSON.
 The old code is kept here, as it was, as the reference."""
 
@@ -10,7 +10,7 @@ import random
 import pandas as pd
 import pyarrow as pa
 
-from bcf.ingest.stage_file import _split
+from bcf.ingest.prepare_file import _split
 from bcf.transforms import nhs_number, rejected
 from bcf.transforms.findings import ERROR, WARNING, Finding
 from bcf.transforms.parse import ROW_HASH, ParsedTable, _row_hashes

@@ -1,4 +1,4 @@
-"""A long file is parsed, checked and inserted a part at a time (stage_file.PART_ROWS) so that 13 million rows fit
+"""A long file is parsed, checked and inserted a part at a time (prepare_file.PART_ROWS) so that 13 million rows fit
 in memory. Staged in parts of a few rows, every file must give exactly what it gives in one piece: the same rows
 loaded and rejected, the same findings, a duplicate key in two parts found as in one."""
 
@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from bcf.ingest import prepare_file
 from bcf.ingest import stage_file as ingest
 from bcf.ingest.sources import land, list_source, staging_key
 from bcf.transforms.validate import RowValidator
@@ -61,7 +62,7 @@ def test_a_file_staged_in_parts_gives_what_it_gives_whole(small_extracts: Path, 
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     folder = _source(small_extracts, tmp_path / "source")
     whole = _stage(folder, tmp_path / "whole", validator)
-    monkeypatch.setattr(ingest, "PART_ROWS", 3)
+    monkeypatch.setattr(prepare_file, "PART_ROWS", 3)
     in_parts = _stage(folder, tmp_path / "parts", validator)
 
     assert whole == in_parts

@@ -12,8 +12,8 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from bcf.ingest import prepare_file as ingest
 from bcf.ingest import source_run as intake
-from bcf.ingest import stage_file as ingest
 from bcf.ingest import worker
 from bcf.ingest.sources import SourceObject, list_source
 from bcf.ingest.stage_file import FileResult
