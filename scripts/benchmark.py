@@ -461,6 +461,7 @@ def breakdown(work: Path, rep: Path) -> None:
 
     timings.append(("import prefect", time.perf_counter() - t0))
     t0 = time.perf_counter()
+    import bcf.ingest.prepare_file as prepare
     import bcf.ingest.stage_file as ingest
     from bcf.core.dates import Fortnight
     from bcf.ingest.sources import land, list_source, staging_key
@@ -470,11 +471,11 @@ def breakdown(work: Path, rep: Path) -> None:
 
     timings.append(("import bcf (duckdb, pandas)", time.perf_counter() - t0))
     t0 = time.perf_counter()
-    from bcf.transforms.validate import import_gx
+    from bcf.transforms.gx_import import import_gx
 
     import_gx()  # as a run imports it (scipy.stats on first use)
     timings.append(("import great_expectations", time.perf_counter() - t0))
-    validator = timed("GX context + suites", ingest.RowValidator)
+    validator = timed("GX context + suites", prepare.RowValidator)
 
     current = {"file": ""}
 
@@ -485,11 +486,11 @@ def breakdown(work: Path, rep: Path) -> None:
             return timed(f"{current['file']}: {stage}", fn, *a, **k)
         setattr(module, name, inner)
 
-    wrap(ingest, "read_csv", "read")
-    wrap(ingest, "read_xlsx", "read")
-    wrap(ingest, "parse", "parse (types, row hashes, pseudonyms)")
+    wrap(prepare, "read_csv", "read")
+    wrap(prepare, "read_xlsx", "read")
+    wrap(prepare, "parse", "parse (types, row hashes, pseudonyms)")
     wrap(validator, "check", "GX validate")
-    wrap(ingest, "_split", "split loaded/rejected")
+    wrap(prepare, "_split", "split loaded/rejected")
     wrap(db, "insert_frame", "stage (DuckDB insert)")
 
     data = rep / "data"

@@ -17,19 +17,17 @@ import atexit
 import copy
 import datetime as dt
 import gc
-import importlib
 import json
 import logging
 import os
 import re
-import sys
-import types
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 
 from bcf.core.settings import TableContract, codes, expectations_dir
 from bcf.transforms.findings import Finding
+from bcf.transforms.gx_import import import_gx
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -190,55 +188,6 @@ class RowValidator:
             finally:
                 _forget(batch)
         return [f for r in rules for f in by_rule.get(r.index, [])]
-
-
-class _OnFirstUse(types.ModuleType):
-    """Stands in for a module in the modules GX imports, which is then imported only if one of them uses it:
-    scipy.stats (~0.9 s on this machine, a third of importing GX) and altair (~0.25 s). Only GX's distribution
-    expectations use them (KL divergence, KS tests: scipy.stats for the test, altair to draw it), which no suite
-    in expectations/ holds. Anything else importing them gets the real module, as always."""
-
-    def __getattr__(self, name: str) -> Any:
-        if sys.modules.get(self.__name__) is self:  # still standing in (GX is being imported): step aside first
-            del sys.modules[self.__name__]
-        return getattr(importlib.import_module(self.__name__), name)
-
-
-def import_gx() -> Any:
-    """great_expectations, imported with scipy.stats and altair loaded on first use rather than at once
-    (_OnFirstUse), and without its SQL back ends. GX binds scipy.stats by `from scipy import stats`, which reads the
-    scipy package's attribute, and altair by `import altair`, which reads sys.modules: the stand-ins are those while
-    GX imports and are taken away after, so later imports of either are the ordinary ones.
-
-    SQLAlchemy is optional to GX (great_expectations.compatibility.sqlalchemy: each name it cannot import becomes a
-    NotImported placeholder, as on a machine without it), and only its SQL data sources and execution engines use
-    it; the suites here run on pandas frames. So while GX imports, `import sqlalchemy` fails (None in sys.modules)
-    unless something imported it before (Prefect does, in a flow): one HWB's run 4.9 -> 4.3 s (docs/benchmarks.md,
-    tenth pass). Afterwards it imports as usual, for Prefect and anyone else; GX keeps its placeholders. Same
-    findings either way (tests/unit/test_validate_import.py). boto3 (GX's S3 back ends) could be left out alike,
-    but its share of GX's import was ~0.03 s."""
-    if "great_expectations" in sys.modules or "scipy.stats" in sys.modules:
-        import great_expectations as gx
-        return gx
-    import scipy
-
-    scipy.stats = _OnFirstUse("scipy.stats")  # type: ignore[attr-defined]
-    lazy_altair = "altair" not in sys.modules
-    if lazy_altair:
-        sys.modules["altair"] = _OnFirstUse("altair")
-    without_sql = "sqlalchemy" not in sys.modules
-    if without_sql:
-        sys.modules["sqlalchemy"] = None  # type: ignore[assignment]  # `import sqlalchemy` raises ImportError
-    try:
-        import great_expectations as gx
-    finally:
-        if isinstance(getattr(scipy, "stats", None), _OnFirstUse):
-            del scipy.stats  # scipy's own module __getattr__ imports the real one on the next access
-        if lazy_altair and isinstance(sys.modules.get("altair"), _OnFirstUse):
-            del sys.modules["altair"]
-        if without_sql and "sqlalchemy" in sys.modules and sys.modules["sqlalchemy"] is None:
-            del sys.modules["sqlalchemy"]
-    return gx
 
 
 def _forget(batch: Any) -> None:

@@ -1,18 +1,22 @@
-"""GX is imported with scipy.stats and altair loaded on first use (transforms.validate.import_gx): a run that validates
+"""GX is imported with scipy.stats and altair loaded on first use (transforms.gx_import.import_gx): a run that validates
 does not pay for them, yet GX's modules that name them, and anyone else who imports them, get the real thing. In a
-fresh interpreter, as a run starts."""
+fresh interpreter, as a run starts. Likewise without its SQL back ends, and with pydantic's copies of its models'
+fields made by gx_import._fields_copy: the same models, the same findings."""
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
 PROBE = """
 import json, sys
-from bcf.transforms.validate import RowValidator, import_gx
+from bcf.transforms.gx_import import import_gx
+from bcf.transforms.validate import RowValidator
 import_gx()
 after_import = "scipy.stats" in sys.modules
 altair_after_import = "altair" in sys.modules
@@ -92,7 +96,8 @@ import json, sys
 if sys.argv[1] == "with":
     import sqlalchemy  # imported before GX, as in a Prefect flow: GX then loads its SQL back ends
 from bcf.core.settings import contracts
-from bcf.transforms.validate import RowValidator, import_gx
+from bcf.transforms.gx_import import import_gx
+from bcf.transforms.validate import RowValidator
 from tests.unit.test_validate_two_pass import PARAMS, _discharges, _spend
 import_gx()
 hidden = "sqlalchemy" in sys.modules and sys.modules["sqlalchemy"] is None
@@ -118,3 +123,103 @@ def test_gx_imports_without_sqlalchemy_and_finds_the_same() -> None:
     assert got["with"]["found"] == got["without"]["found"] and len(got["without"]["found"]) > 10
     assert not got["without"]["hidden"]  # taken away once GX is in
     assert got["without"]["after"] == "module" and got["without"]["engine"]
+
+
+MODELS = """
+import json, re, sys
+if sys.argv[1] == "import_gx":
+    from bcf.transforms.gx_import import import_gx
+    import_gx()
+import great_expectations
+from pydantic.v1 import BaseModel
+
+def subclasses(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from subclasses(sub)
+
+def described(field):
+    texts = [repr(field), repr(field.field_info), repr(field.sub_fields), repr(field.key_field)]
+    return [re.sub(" at 0x[0-9a-f]+", "", t) for t in texts] + [
+            sorted(field.class_validators), [v.__qualname__ for v in field.validators or []],
+            [v.__qualname__ for v in field.pre_validators or []], [v.__qualname__ for v in field.post_validators or []]]
+
+models = {f"{c.__module__}.{c.__qualname__}": {n: described(f) for n, f in c.__fields__.items()}
+          for c in subclasses(BaseModel) if c.__module__.startswith("great_expectations")}
+print(json.dumps(models, sort_keys=True))
+"""
+
+
+@pytest.mark.slow
+def test_gx_models_are_the_same_when_their_fields_are_copied_by_fields_copy() -> None:
+    """Every pydantic model GX defines (expectations, data sources, assets) has the same fields, each with the same
+    type, default, alias, settings and validators, whether GX was imported by import_gx or as it is."""
+    got = {}
+    for how in ("import_gx", "as_it_is"):
+        done = subprocess.run([sys.executable, "-c", MODELS, how], capture_output=True, text=True, check=True)
+        got[how] = json.loads(done.stdout.strip().splitlines()[-1])
+    assert len(got["import_gx"]) > 250
+    assert got["import_gx"] == got["as_it_is"]
+
+
+def _subclasses(cls: type) -> list[type]:
+    return [c for sub in cls.__subclasses__() for c in (sub, *_subclasses(sub))]
+
+
+def _text(value: Any) -> str:
+    return re.sub(" at 0x[0-9a-f]+", "", repr(value))
+
+
+def _assert_same_copy(original: Any, ours: Any, theirs: Any) -> None:
+    """ours and theirs are copies of original alike: the same types and values throughout, the original's own
+    objects kept in exactly the same places, and an object met twice copied once (the same sharing)."""
+    met: dict[int, tuple[Any, Any]] = {}
+    alive = []  # the originals met, so no id is reused while comparing
+    todo = [(original, ours, theirs, "fields")]
+    while todo:
+        o, a, b, where = todo.pop()
+        assert type(a) is type(b), where
+        assert (a is o) == (b is o), f"{where}: one copy keeps the original, the other does not"
+        if a is o:
+            continue
+        if type(o).__module__ in ("typing", "types"):  # Union[...], set[int]: typing caches them; compare by value
+            assert a == b or _text(a) == _text(b), where
+            continue
+        if id(o) in met:
+            assert met[id(o)][0] is a and met[id(o)][1] is b, f"{where}: shared differently"
+            continue
+        met[id(o)] = (a, b)
+        alive.append(o)
+        if isinstance(o, dict):
+            assert len(o) == len(a) == len(b), where
+            for (ko, vo), (ka, va), (kb, vb) in zip(o.items(), a.items(), b.items(), strict=True):
+                todo += [(ko, ka, kb, f"{where} key {ko!r}"), (vo, va, vb, f"{where}[{ko!r}]")]
+        elif isinstance(o, list | tuple):
+            todo += [(x, y, z, f"{where}[{i}]") for i, (x, y, z) in enumerate(zip(o, a, b, strict=True))]
+        else:
+            names = [n for c in type(o).__mro__ for n in c.__dict__.get("__slots__", ()) if n != "__weakref__"]
+            if hasattr(o, "__dict__"):
+                names += list(vars(o))
+            else:
+                assert names or a == b, where
+            missing = object()
+            todo += [(getattr(o, n, missing), getattr(a, n, missing), getattr(b, n, missing), f"{where}.{n}")
+                     for n in names if n != "__dict__"]
+
+
+def test_fields_copy_makes_the_copy_deepcopy_makes() -> None:
+    """gx_import._fields_copy, checked against copy.deepcopy on the fields of every pydantic model GX defines."""
+    import copy
+
+    from pydantic.v1 import BaseModel
+
+    from bcf.transforms.gx_import import _copy_fields_with, import_gx
+
+    import_gx()
+    copy_fields = _copy_fields_with(copy.deepcopy)
+    checked = 0
+    for model in _subclasses(BaseModel):
+        if model.__module__.startswith("great_expectations") and model.__fields__:
+            _assert_same_copy(model.__fields__, copy_fields(model.__fields__), copy.deepcopy(model.__fields__))
+            checked += 1
+    assert checked > 250
