@@ -110,6 +110,7 @@ class RowValidator:
         self._source = self._context.data_sources.add_pandas("bcf_extracts")
         _freeze_imports()
         _configuration_once_per_call()
+        _plain_values_as_they_are()
 
     def _suite(self, table: str) -> list[_Rule]:
         """The suite's rules in the order GX reports a whole suite's results (findings keep that order)."""
@@ -255,6 +256,33 @@ def _configuration_once_per_call() -> None:
     Expectation.configuration = property(configuration)  # type: ignore[method-assign, assignment]
     for name in _READS_CONFIGURATION:
         setattr(Expectation, name, once(getattr(Expectation, name)))
+
+
+def _plain_values_as_they_are() -> None:
+    """GX names each metric by an id made from its kwargs (core.id_dict.IDDict.to_id), turned into JSON values by
+    util.convert_to_json_serializable first: a chain of ~20 type checks, numpy's among them, for every value, a
+    code list's every code too. A string, whole number or truth value comes out of it as it went in, and None as
+    None, after all the checks; here those come back at once. Anything else goes through GX's function as it is.
+    Once per process."""
+    from great_expectations import util
+    from great_expectations.core import id_dict
+
+    convert = util.convert_to_json_serializable
+    if getattr(convert, "bcf_plain", False):
+        return
+
+    def plain_first(data: Any) -> Any:
+        if data is None or type(data) in _PLAIN:
+            return data
+        return convert(data)
+
+    plain_first.bcf_plain = True  # type: ignore[attr-defined]
+    plain_first.gx_own = convert  # type: ignore[attr-defined]  # for tests/unit/test_validate_import.py
+    util.convert_to_json_serializable = plain_first  # its own recursion reads this name too
+    id_dict.convert_to_json_serializable = plain_first  # type: ignore[attr-defined]
+
+
+_PLAIN = frozenset({str, int, bool})
 
 
 def whole_file_columns(table: str) -> set[str]:

@@ -64,6 +64,7 @@ import json, sys
 import bcf.transforms.validate as validate
 if sys.argv[1] == "without":
     validate._configuration_once_per_call = lambda: None  # GX as it is
+    validate._plain_values_as_they_are = lambda: None
 from bcf.core.settings import contracts
 from tests.unit.test_validate_two_pass import PARAMS, _discharges
 from great_expectations.expectations.expectation import Expectation
@@ -223,3 +224,53 @@ def test_fields_copy_makes_the_copy_deepcopy_makes() -> None:
             _assert_same_copy(model.__fields__, copy_fields(model.__fields__), copy.deepcopy(model.__fields__))
             checked += 1
     assert checked > 250
+
+
+def test_plain_values_through_gx_json_conversion_come_out_as_gx_gives_them() -> None:
+    """validate._plain_values_as_they_are: GX's convert_to_json_serializable with None, strings, whole numbers and
+    truth values returned at once gives what GX's own gives, value and type, for these and anything else; and the
+    ids GX makes of a metric's kwargs are the same."""
+    import datetime as dt
+    import enum
+
+    import numpy as np
+
+    import bcf.transforms.validate as validate
+    from bcf.transforms.gx_import import import_gx
+
+    import_gx()
+    from great_expectations import util
+    from great_expectations.core import id_dict
+
+    validate._plain_values_as_they_are()
+    ours = util.convert_to_json_serializable
+    gx_own = ours.gx_own
+    assert id_dict.convert_to_json_serializable is ours
+
+    class Colour(enum.Enum):
+        RED = "r"
+
+    class Flag(enum.IntEnum):
+        ON = 1
+
+    samples = [None, "", "a,b", 0, -7, 2**70, True, False, 1.5, float("nan"), np.int64(3), np.float64(2.5),
+               np.bool_(True), np.int32(-1), dt.date(2023, 4, 1), Colour.RED, Flag.ON, range(3),
+               {"column": "age", "value_set": ["A", "B", None], "n": 3, "row_condition": None},
+               [1, "x", None, [True, {"k": np.int64(1)}]], ("t", 1), {"a"}, {1: None}]
+
+    def typed(value: object) -> object:  # a value with the type of every part, to compare exactly
+        if isinstance(value, dict):
+            return {k: typed(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [typed(v) for v in value]
+        return (type(value).__name__, repr(value))
+
+    for sample in samples:
+        assert typed(ours(sample)) == typed(gx_own(sample)), sample
+    kwargs = id_dict.IDDict({"column": "discharge_date", "value_set": ["A", "B"], "mostly": None, "strict": True})
+    with_ours = kwargs.to_id()
+    id_dict.convert_to_json_serializable = gx_own
+    try:
+        assert kwargs.to_id() == with_ours
+    finally:
+        id_dict.convert_to_json_serializable = ours
