@@ -244,10 +244,11 @@ def record_return_figures(con: duckdb.DuckDBPyConnection, return_file: str, run_
     # a cursor of its own: the connection may hold an unfinished result
     with con.cursor() as cur:
         inputs = inputs_fingerprint(cur)
-        cur.executemany(
+        # one statement for all the rows: executemany runs one per row (~0.7 ms each)
+        cur.execute(
             "INSERT INTO return_figures (return_file, run_id, produced_at, inputs, figure_id, kind, value_json) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(return_file, run_id, produced_at, inputs, *figure) for figure in figures])
+            "VALUES " + ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * len(figures)),
+            [value for figure in figures for value in (return_file, run_id, produced_at, inputs, *figure)])
 
 
 def recorded_return_figures(con: duckdb.DuckDBPyConnection, return_file: str) -> list[tuple[str, str | None, str]]:

@@ -14,10 +14,11 @@ from typing import Any
 import pytest
 
 PROBE = """
-import json, sys
+import gc, json, sys
 from bcf.transforms.gx_import import import_gx
 from bcf.transforms.validate import RowValidator
 import_gx()
+collector_on, garbage_left = gc.isenabled(), gc.collect()
 after_import = "scipy.stats" in sys.modules
 altair_after_import = "altair" in sys.modules
 import scipy
@@ -32,7 +33,8 @@ print(json.dumps({"after_import": after_import, "stand_in": stand_in, "entropy":
                   "real": type(scipy.stats).__name__, "cdf": float(stats.norm.cdf(0)),
                   "same": sys.modules["scipy.stats"] is stats,
                   "altair_after_import": altair_after_import, "altair_stand_in": altair_stand_in, "chart": chart,
-                  "altair_real": type(altair).__name__, "altair_same": altair.Chart is kl.alt.Chart}))
+                  "altair_real": type(altair).__name__, "altair_same": altair.Chart is kl.alt.Chart,
+                  "collector_on": collector_on, "garbage_left": garbage_left}))
 """
 
 
@@ -45,6 +47,7 @@ def test_gx_imports_without_scipy_stats_or_altair_and_they_still_work_on_use() -
     assert got["entropy"] == pytest.approx(0.6931471805599453) and got["chart"] != "NoneType"
     assert got["real"] == "module" and got["same"] and got["cdf"] == 0.5
     assert got["altair_real"] == "module" and got["altair_same"]
+    assert got["collector_on"] and got["garbage_left"] == 0  # paused while GX imports, its garbage collected after
 
 
 def test_a_validator_checks_rows_after_import_gx() -> None:
