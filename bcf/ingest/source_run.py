@@ -230,6 +230,8 @@ def _worker_jobs(objects: list[SourceObject], landed_file: Callable[[int], Lande
     reading than checking, quickest to read first, so this process has work early; then the others, longest to
     check first. None when there is too little to read to repay the worker's start. Lands every file first. A file
     whose content came earlier in the source stages as already received, so it is not read."""
+    from bcf.ingest.worker import Job
+
     seen = set(known)
     new: list[tuple[int, SourceObject, Landed]] = []
     for i, obj in enumerate(objects):
@@ -237,8 +239,6 @@ def _worker_jobs(objects: list[SourceObject], landed_file: Callable[[int], Lande
         if isinstance(landed, Landed) and obj.kind != "plan" and landed.sha256 not in seen:
             seen.add(landed.sha256)
             new.append((i, obj, landed))
-    from bcf.ingest.worker import Job
-
     read = {i: _read_cost(landed.size, obj.name) for i, obj, landed in new}
     check = {i: _check_cost(landed.size, obj.name) for i, obj, landed in new}
     if not new or sum(read.values()) < WORKER_MIN_COST:
