@@ -10,7 +10,7 @@ import getpass
 import hashlib
 import json
 import socket
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -198,6 +198,19 @@ def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame
         con.unregister("_incoming")
 
 
+def insert_rows(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[Sequence[Any]],
+                columns: Sequence[str] = ()) -> None:
+    """Append a few rows of Python values in one statement: executemany runs a statement per row (~0.7 ms each),
+    and an Arrow table made of Python values would import pandas (pyarrow does, to look for its types)."""
+    if not rows:
+        return
+    width = len(rows[0])
+    assert all(len(row) == width for row in rows), f"rows of different widths for {table}"
+    into = f"{table} ({', '.join(columns)})" if columns else table
+    one = "(" + ", ".join(["?"] * width) + ")"
+    con.execute(f"INSERT INTO {into} VALUES " + ", ".join([one] * len(rows)), [v for row in rows for v in row])
+
+
 def insert_findings(con: duckdb.DuckDBPyConnection, run_id: str, file_id: str | None,
                     findings: list[Finding]) -> None:
     if not findings:
@@ -236,19 +249,16 @@ def inputs_fingerprint(con: duckdb.DuckDBPyConnection) -> str:
 def record_return_figures(con: duckdb.DuckDBPyConnection, return_file: str, run_id: str,
                           figures: list[tuple[str, str | None, str]]) -> None:
     """A produced return's figures (figure id, kind, value as the manifest's JSON), kept for the board briefing.
-    A few dozen rows, inserted as parameters: an Arrow table made from Python values would import pandas (pyarrow
-    does, to look for its types), ~0.3 s that a run whose files were all received before need not pay."""
+    A few dozen rows, as Python values (insert_rows: no pandas, which a run whose files were all received before
+    never imports)."""
     if not figures:
         return
     produced_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     # a cursor of its own: the connection may hold an unfinished result
     with con.cursor() as cur:
         inputs = inputs_fingerprint(cur)
-        # one statement for all the rows: executemany runs one per row (~0.7 ms each)
-        cur.execute(
-            "INSERT INTO return_figures (return_file, run_id, produced_at, inputs, figure_id, kind, value_json) "
-            "VALUES " + ", ".join(["(?, ?, ?, ?, ?, ?, ?)"] * len(figures)),
-            [value for figure in figures for value in (return_file, run_id, produced_at, inputs, *figure)])
+        insert_rows(cur, "return_figures", [(return_file, run_id, produced_at, inputs, *f) for f in figures],
+                    ("return_file", "run_id", "produced_at", "inputs", "figure_id", "kind", "value_json"))
 
 
 def recorded_return_figures(con: duckdb.DuckDBPyConnection, return_file: str) -> list[tuple[str, str | None, str]]:

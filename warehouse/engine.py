@@ -30,7 +30,7 @@ from bcf.transforms.figures import (
     expand,
     rounded,
 )
-from bcf.warehouse.db import sql
+from bcf.warehouse.db import insert_rows, sql
 
 RUN_PARAMS = ("hwb", "fund_year", "fy_start", "period_start", "period_end", "quarter")
 
@@ -87,7 +87,7 @@ def bind(con: duckdb.DuckDBPyConnection, params: dict[str, Any]) -> None:
     the session variables they set: the code lists their `left_out` tests)."""
     con.execute(sql("run_tables"))
     con.execute("INSERT INTO run_params VALUES (?, ?, ?, ?, ?, ?)", [params.get(k) for k in RUN_PARAMS])
-    con.executemany("INSERT INTO codes VALUES (?, ?, ?, ?, ?, ?)", code_rows())
+    insert_rows(con, "codes", code_rows())
     for name in intermediate_views():
         con.execute(sql(name))
 
@@ -224,7 +224,7 @@ def evaluate(con: duckdb.DuckDBPyConnection, defs: list[FigureDef], dimensions: 
     mapping = [(p.id, src, sign, role, p.fdef.query, level[p.id])
                for p in planned if p.inputs and p.fdef.lineage for src, sign, role in p.inputs]
     if mapping:
-        con.executemany("INSERT INTO derive_map VALUES (?, ?, ?, ?, ?, ?)", mapping)
+        insert_rows(con, "derive_map", mapping)
     for depth in sorted({m[5] for m in mapping}):
         if lineage:
             con.execute(

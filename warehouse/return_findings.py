@@ -75,9 +75,9 @@ def _query(name: str) -> str:
 def add(con: duckdb.DuckDBPyConnection, findings: list[Finding]) -> None:
     """Findings made in Python after the checks (a template's fill report: a few), at the end of the list."""
     if findings:
-        con.executemany(f"INSERT INTO return_findings VALUES (?, ?, {', '.join('?' * len(FINDING_COLUMNS))})",
-                        [[_REPORT_PART * _PART + n, _REPORT_PART, *(getattr(f, c) for c in FINDING_COLUMNS)]
-                         for n, f in enumerate(findings, start=1)])
+        db.insert_rows(con, "return_findings", [[_REPORT_PART * _PART + n, _REPORT_PART,
+                                                 *(getattr(f, c) for c in FINDING_COLUMNS)]
+                                                for n, f in enumerate(findings, start=1)])
 
 
 def report(con: duckdb.DuckDBPyConnection, blocking: int = 0) -> FindingsReport:
