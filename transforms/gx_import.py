@@ -94,33 +94,23 @@ _ATOMIC = frozenset({type(None), int, float, bool, complex, bytes, str, types.Co
 _MISSING = object()
 
 
-def _slot_names(cls: type) -> tuple[str, ...]:
-    names: list[str] = []
-    for klass in cls.__mro__:
-        for name in klass.__dict__.get("__slots__", ()):
-            if name not in ("__dict__", "__weakref__") and name not in names:
-                names.append(name)
-    return tuple(names)
-
-
 def _copy_fields_with(deepcopy_fields: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """pydantic's smart_deepcopy, with a dict of ModelField copied by _fields_copy (anything else as before)."""
     from pydantic.v1.fields import FieldInfo, ModelField
 
-    slots = {ModelField: _slot_names(ModelField), FieldInfo: _slot_names(FieldInfo)}
-
     def copy_fields(obj: Any) -> Any:
         if type(obj) is dict and obj and all(type(v) is ModelField for v in obj.values()):
-            return _fields_copy(obj, slots)
+            return _fields_copy(obj, (ModelField, FieldInfo))
         return deepcopy_fields(obj)
 
     return copy_fields
 
 
-def _fields_copy(fields: dict[str, Any], slots: dict[type, tuple[str, ...]]) -> dict[str, Any]:
+def _fields_copy(fields: dict[str, Any], slotted: tuple[type, ...]) -> dict[str, Any]:
     """copy.deepcopy(fields), made the way deepcopy makes it but without its generic steps for the objects a
     ModelField is made of: a ModelField or FieldInfo (slotted, no __dict__, no copy hooks of its own) becomes a new
-    one of its class with each slot that is set copied; a dict or list a new one; what deepcopy keeps as it is
+    one of its class with each slot that is set copied (its __getstate__, as deepcopy reads it); a dict or list a
+    new one; what deepcopy keeps as it is
     (strings, numbers, classes, functions) is kept; anything else is copied by copy.deepcopy itself, with the same
     memo, so an object met twice is copied once and the copy shares exactly what deepcopy's would."""
     memo: dict[int, Any] = {}
@@ -140,12 +130,12 @@ def _fields_copy(fields: dict[str, Any], slots: dict[type, tuple[str, ...]]) -> 
         elif cls is list:
             y = memo[id(x)] = []
             y.extend(copied(value) for value in x)
-        elif cls in slots:
+        elif cls in slotted:
             y = memo[id(x)] = cls.__new__(cls)  # type: ignore[call-overload]  # as copyreg.__newobj__ does
-            for name in slots[cls]:
-                value = getattr(x, name, _MISSING)
-                if value is not _MISSING:  # a slot never set stays unset, as deepcopy leaves it
-                    setattr(y, name, copied(value))
+            state = x.__getstate__()  # what deepcopy copies: (None, the slots that are set), or None if none is
+            for name, value in (state[1] if state else {}).items():
+                kind = type(value)  # most are strings, None, classes: kept without a call
+                setattr(y, name, value if kind in _ATOMIC or issubclass(kind, type) else copied(value))
         else:
             y = copy.deepcopy(x, memo)
         return y
