@@ -34,10 +34,12 @@ class _OnFirstUse(types.ModuleType):
 
 def import_gx() -> Any:
     """great_expectations, imported with scipy.stats and altair loaded on first use rather than at once
-    (_OnFirstUse), without its SQL back ends, and with pydantic's copies of its models' fields made by
-    _fields_copy. GX binds scipy.stats by `from scipy import stats`, which reads the
-    scipy package's attribute, and altair by `import altair`, which reads sys.modules: the stand-ins are those while
-    GX imports and are taken away after, so later imports of either are the ordinary ones.
+    (_OnFirstUse), without its SQL back ends, with pydantic's copies of its models' fields made by _fields_copy, and
+    with the cyclic collector paused. Each measure holds only while GX imports; everything is as before afterwards.
+
+    GX binds scipy.stats by `from scipy import stats`, which reads the scipy package's attribute, and altair by
+    `import altair`, which reads sys.modules: the stand-ins are those while GX imports and are taken away after, so
+    later imports of either are the ordinary ones.
 
     SQLAlchemy is optional to GX (great_expectations.compatibility.sqlalchemy: each name it cannot import becomes a
     NotImported placeholder, as on a machine without it), and only its SQL data sources and execution engines use
@@ -81,7 +83,6 @@ def import_gx() -> Any:
         if without_sql and "sqlalchemy" in sys.modules and sys.modules["sqlalchemy"] is None:
             del sys.modules["sqlalchemy"]
     return gx
-
 
 
 # pydantic v1, which GX's models use (every expectation, data source and data asset class), gives each new model
