@@ -467,6 +467,7 @@ def breakdown(work: Path, rep: Path) -> None:
     from bcf.ingest.sources import land, list_source, staging_key
     from bcf.returns import build as returns
     from bcf.returns.pack import RunInfo
+    from bcf.transforms.validate import RowValidator
     from bcf.warehouse import db
 
     timings.append(("import bcf (duckdb, pandas)", time.perf_counter() - t0))
@@ -475,7 +476,7 @@ def breakdown(work: Path, rep: Path) -> None:
 
     import_gx()  # as a run imports it (scipy.stats on first use)
     timings.append(("import great_expectations", time.perf_counter() - t0))
-    validator = timed("GX context + suites", prepare.RowValidator)
+    validator = timed("GX context + suites", RowValidator)
 
     current = {"file": ""}
 
